@@ -1,0 +1,32 @@
+/*===- covlock/covlock.h - covlock runtime C API ---------------------------===*\
+|*
+|* Test boundaries for programs that run several tests in one process
+|* (GoogleTest, custom harnesses). Link with `llvm-covlock link-flags`.
+|* Without COVLOCK_DIR in the environment every call here does nothing.
+|*
+\*===----------------------------------------------------------------------===*/
+
+#ifndef COVLOCK_COVLOCK_H
+#define COVLOCK_COVLOCK_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Flushes what ran so far under the current test, resets the counters and
+ * makes `id` the current test: what runs next is attributed to it. */
+void covlock_test_begin(const char *id);
+
+/* Flushes what ran in the current test, recording `outcome` (0 for a pass),
+ * resets the counters and returns to the process's own test (COVLOCK_TEST,
+ * or none). */
+void covlock_test_end(int outcome);
+
+/* Flushes what ran so far without changing the test. */
+void covlock_flush(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COVLOCK_COVLOCK_H */

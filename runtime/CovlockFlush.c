@@ -1,0 +1,302 @@
+/*===- CovlockFlush.c - publishing a profile and its flush record ----------===*\
+|*
+|* One path for every flush, signal handlers included, so only
+|* async-signal-safe calls: the profile image is built in the buffer sized at
+|* start-up, then written with open/write/link/unlink/close.
+|*
+\*===----------------------------------------------------------------------===*/
+
+#include "CovlockInternal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long a writer waits for its shared flush lock before publishing
+ * without it; the exclusive holders (clean, merge snapshots) are brief. */
+#define COVLOCK_FLUSH_LOCK_WAIT_MS 10000
+
+static const char *reasonName(CovlockReason R) {
+  switch (R) {
+  case COVLOCK_EXIT: return "exit";
+  case COVLOCK_SIGNAL: return "signal";
+  case COVLOCK_UNDERSCORE_EXIT: return "_exit";
+  case COVLOCK_EXEC: return "exec";
+  case COVLOCK_TEST_BEGIN: return "test-begin";
+  case COVLOCK_TEST_END: return "test-end";
+  case COVLOCK_EXPLICIT: return "explicit";
+  }
+  return "explicit";
+}
+
+/* DIR/KEY/[.]HOST.PID.SEQ<Suffix> */
+static int formatFilePath(char *Out, unsigned Seq, const char *Suffix,
+                          int Hidden) {
+  CovlockState *S = &covlockState;
+  CovlockBuf B;
+  covlockBufInit(&B, Out, PATH_MAX);
+  covlockPutStr(&B, S->Dir);
+  covlockPutStr(&B, "/");
+  covlockPutStr(&B, S->Key);
+  covlockPutStr(&B, Hidden ? "/." : "/");
+  covlockPutStr(&B, S->Host);
+  covlockPutStr(&B, ".");
+  covlockPutU64(&B, (uint64_t)S->Pid);
+  covlockPutStr(&B, ".");
+  covlockPutU64(&B, Seq);
+  covlockPutStr(&B, Suffix);
+  return covlockBufFinish(&B);
+}
+
+static int acquireFlushLock(void) {
+  CovlockState *S = &covlockState;
+  char Path[PATH_MAX];
+  CovlockBuf B;
+  covlockBufInit(&B, Path, sizeof(Path));
+  covlockPutStr(&B, S->Dir);
+  covlockPutStr(&B, "/.covlock/flush.lock");
+  covlockBufFinish(&B);
+  int Fd = open(Path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (Fd < 0)
+    return -1;
+  struct flock L;
+  memset(&L, 0, sizeof(L));
+  L.l_type = F_RDLCK;
+  L.l_whence = SEEK_SET;
+  for (int Waited = 0; fcntl(Fd, F_OFD_SETLK, &L) != 0; Waited += 10) {
+    if ((errno != EAGAIN && errno != EACCES && errno != EINTR) ||
+        Waited >= COVLOCK_FLUSH_LOCK_WAIT_MS) {
+      covlockReport(COVLOCK_REPORT_LOCK,
+                    "flush lock busy; publishing without it", Path, 0);
+      break;
+    }
+    struct timespec T = {0, 10 * 1000 * 1000};
+    nanosleep(&T, NULL);
+  }
+  return Fd; /* closing it releases the lock */
+}
+
+static int writeFile(const char *Path, const char *Data, size_t N) {
+  int Fd = open(Path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (Fd < 0)
+    return errno;
+  while (N) {
+    ssize_t W = write(Fd, Data, N);
+    if (W < 0 && errno == EINTR)
+      continue;
+    if (W <= 0) {
+      int Err = W < 0 ? errno : ENOSPC;
+      close(Fd);
+      unlink(Path);
+      return Err;
+    }
+    Data += W;
+    N -= (size_t)W;
+  }
+  if (close(Fd) != 0) {
+    int Err = errno;
+    unlink(Path);
+    return Err;
+  }
+  return 0;
+}
+
+/* Publishes Tmp as the first free DIR/KEY/HOST.PID.SEQ.profraw, never
+ * replacing a file (the name may be taken by the image this one exec'd
+ * from, or by an earlier process with this pid). A seq is free only when
+ * neither its profile nor its record exists. */
+static int publishProfile(const char *Tmp, unsigned *Seq) {
+  char Final[PATH_MAX], Record[PATH_MAX];
+  for (unsigned Tries = 0; Tries < 10000; ++Tries, ++*Seq) {
+    formatFilePath(Final, *Seq, ".profraw", 0);
+    formatFilePath(Record, *Seq, ".json", 0);
+    if (access(Record, F_OK) == 0)
+      continue;
+    if (link(Tmp, Final) == 0) {
+      unlink(Tmp);
+      return 0;
+    }
+    if (errno != EEXIST) {
+      int Err = errno;
+      unlink(Tmp);
+      return Err;
+    }
+  }
+  unlink(Tmp);
+  return EEXIST;
+}
+
+static void formatRecord(CovlockBuf *B, const CovlockFlushRequest *Req,
+                         unsigned Seq, size_t Size, int Error) {
+  CovlockState *S = &covlockState;
+  covlockPutStr(B, "{\"version\":1,\"run\":");
+  if (S->HasRun)
+    covlockPutJsonStr(B, S->Run, strlen(S->Run));
+  else
+    covlockPutStr(B, "null");
+  covlockPutStr(B, ",\"label\":");
+  if (S->HasLabel)
+    covlockPutJsonStr(B, S->Label, strlen(S->Label));
+  else
+    covlockPutStr(B, "null");
+  covlockPutStr(B, ",\"test\":");
+  if (!S->HasTest) {
+    covlockPutStr(B, "null");
+  } else if (!covlockPutJsonStr(B, S->Test, S->TestLen)) {
+    covlockPutStr(B, ",\"test_hex\":\"");
+    covlockPutHex(B, (const unsigned char *)S->Test, S->TestLen);
+    covlockPutStr(B, "\"");
+  }
+  covlockPutStr(B, ",\"key\":\"");
+  covlockPutStr(B, S->Key);
+  covlockPutStr(B, "\",\"host\":\"");
+  covlockPutStr(B, S->Host);
+  covlockPutStr(B, "\",\"pid\":");
+  covlockPutU64(B, (uint64_t)S->Pid);
+  covlockPutStr(B, ",\"ppid\":");
+  covlockPutU64(B, (uint64_t)S->Ppid);
+  covlockPutStr(B, ",\"exe\":");
+  covlockPutJsonStr(B, S->Exe, strlen(S->Exe));
+  if (S->BinaryId[0]) {
+    covlockPutStr(B, ",\"binary_id\":\"");
+    covlockPutStr(B, S->BinaryId);
+    covlockPutStr(B, "\"");
+  }
+  covlockPutStr(B, ",\"start\":");
+  covlockPutU64(B, S->StartNs);
+  covlockPutStr(B, ",\"end\":");
+  covlockPutU64(B, covlockNowNs());
+  covlockPutStr(B, ",\"seq\":");
+  covlockPutU64(B, Seq);
+  covlockPutStr(B, ",\"reason\":\"");
+  covlockPutStr(B, reasonName(Req->Reason));
+  covlockPutStr(B, "\"");
+  if (Req->Reason == COVLOCK_SIGNAL) {
+    covlockPutStr(B, ",\"signal\":");
+    covlockPutI64(B, Req->Signal);
+  }
+  if (Req->HasStatus) {
+    covlockPutStr(B, ",\"status\":");
+    covlockPutI64(B, Req->Status);
+  }
+  if (Req->HasOutcome) {
+    covlockPutStr(B, ",\"outcome\":");
+    covlockPutI64(B, Req->Outcome);
+  }
+  covlockPutStr(B, Req->Final ? ",\"final\":true" : ",\"final\":false");
+  if (Error) {
+    covlockPutStr(B, ",\"profile\":null,\"size\":0,\"error\":\"");
+    covlockPutStr(B, covlockErrnoText(Error));
+    covlockPutStr(B, "\"");
+  } else {
+    covlockPutStr(B, ",\"profile\":\"");
+    covlockPutStr(B, S->Host);
+    covlockPutStr(B, ".");
+    covlockPutU64(B, (uint64_t)S->Pid);
+    covlockPutStr(B, ".");
+    covlockPutU64(B, Seq);
+    covlockPutStr(B, ".profraw\",\"size\":");
+    covlockPutU64(B, Size);
+  }
+  covlockPutStr(B, "}\n");
+}
+
+/* Writes the profile; returns 0 or an errno value. */
+static int writeProfile(unsigned *Seq, size_t *Size) {
+  CovlockState *S = &covlockState;
+  char Tmp[PATH_MAX];
+  if (formatFilePath(Tmp, *Seq, ".profraw.tmp", 1))
+    return ENAMETOOLONG;
+  /* The layout of a link unit's sections is fixed, so the size computed at
+   * start-up holds; check rather than trust it. */
+  if ((size_t)__llvm_profile_get_size_for_buffer() != S->BufferSize ||
+      __llvm_profile_write_buffer(S->Buffer) != 0)
+    return EIO;
+  *Size = S->BufferSize;
+  int Err = writeFile(Tmp, S->Buffer, S->BufferSize);
+  if (Err == ENOENT) {
+    /* A new run may have cleared DIR; recreate this test's directory. */
+    covlockPlaceBootMarker();
+    Err = writeFile(Tmp, S->Buffer, S->BufferSize);
+  }
+  return Err ? Err : publishProfile(Tmp, Seq);
+}
+
+/* The record goes to the profile's seq; without a profile, to the first
+ * seq with neither file. */
+static void writeRecord(const CovlockFlushRequest *Req, unsigned *Seq,
+                        size_t Size, int Error) {
+  static char Record[COVLOCK_ID_MAX * 3 + PATH_MAX + 2048];
+  char Tmp[PATH_MAX], Final[PATH_MAX], Profile[PATH_MAX];
+  int Err = EEXIST;
+  for (unsigned Tries = 0; Err == EEXIST && Tries < 10000; ++Tries) {
+    formatFilePath(Final, *Seq, ".json", 0);
+    formatFilePath(Profile, *Seq, ".profraw", 0);
+    if (Error && access(Profile, F_OK) == 0) {
+      ++*Seq;
+      continue;
+    }
+    CovlockBuf B;
+    covlockBufInit(&B, Record, sizeof(Record));
+    formatRecord(&B, Req, *Seq, Size, Error);
+    if (covlockBufFinish(&B) || formatFilePath(Tmp, *Seq, ".json.tmp", 1))
+      return;
+    Err = writeFile(Tmp, Record, B.Len);
+    if (Err)
+      break;
+    Err = link(Tmp, Final) == 0 ? 0 : errno;
+    unlink(Tmp);
+    if (Err == EEXIST)
+      ++*Seq;
+  }
+  if (Err && !Error)
+    covlockReport(COVLOCK_REPORT_WRITE, "cannot write flush record", Final,
+                  Err);
+}
+
+void covlockFlush(const CovlockFlushRequest *Req) {
+  CovlockState *S = &covlockState;
+  if (!S->Enabled || __sync_lock_test_and_set(&S->Flushing, 1))
+    return;
+  int SavedErrno = errno;
+
+  /* Async termination signals wait until the flush is done; a file size
+   * limit must give EFBIG, not kill the process with SIGXFSZ. */
+  sigset_t Block, Old;
+  sigemptyset(&Block);
+  sigaddset(&Block, SIGTERM);
+  sigaddset(&Block, SIGINT);
+  sigaddset(&Block, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &Block, &Old);
+  struct sigaction IgnoreXfsz, OldXfsz;
+  memset(&IgnoreXfsz, 0, sizeof(IgnoreXfsz));
+  IgnoreXfsz.sa_handler = SIG_IGN;
+  sigaction(SIGXFSZ, &IgnoreXfsz, &OldXfsz);
+
+  int LockFd = acquireFlushLock();
+  unsigned Seq = S->Seq;
+  size_t Size = 0;
+  int Err = writeProfile(&Seq, &Size);
+  if (Err) {
+    char Path[PATH_MAX];
+    formatFilePath(Path, Seq, ".profraw", 0);
+    covlockReport(COVLOCK_REPORT_WRITE, "cannot write profile", Path, Err);
+  }
+  writeRecord(Req, &Seq, Size, Err);
+  S->Seq = Seq + 1;
+  if (Req->Final && S->BootPath[0]) {
+    unlink(S->BootPath);
+    S->BootPath[0] = '\0';
+  }
+  if (LockFd >= 0)
+    close(LockFd);
+  /* Later flushes of this image write only what runs after this one. */
+  __llvm_profile_reset_counters();
+
+  sigaction(SIGXFSZ, &OldXfsz, NULL);
+  pthread_sigmask(SIG_SETMASK, &Old, NULL);
+  errno = SavedErrno;
+  __sync_lock_release(&S->Flushing);
+}

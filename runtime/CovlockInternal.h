@@ -1,0 +1,122 @@
+/*===- CovlockInternal.h - covlock runtime internals -----------------------===*\
+|*
+|* Shared state and helpers of the runtime. Everything here has hidden
+|* visibility; the public ABI is include/covlock/covlock.h and the link-time
+|* wrappers in CovlockWrappers.c.
+|*
+\*===----------------------------------------------------------------------===*/
+
+#ifndef COVLOCK_INTERNAL_H
+#define COVLOCK_INTERNAL_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define COVLOCK_HIDDEN __attribute__((visibility("hidden")))
+#define COVLOCK_PROTOCOL_VERSION 1
+#define COVLOCK_KEY_MAX 160     /* see docs/protocol.md, "Test keys" */
+#define COVLOCK_ID_MAX 8192     /* longer test ids are cut before storing */
+#define COVLOCK_OUTSIDE_KEY "_outside"
+
+/* compiler-rt's profile runtime: linkable internals of the same link unit. */
+void __llvm_profile_initialize(void);
+uint64_t __llvm_profile_get_size_for_buffer(void);
+int __llvm_profile_write_buffer(char *Buffer);
+void __llvm_profile_reset_counters(void);
+
+/* ---- Async-signal-safe formatting into a fixed buffer (CovlockFormat.c) -- */
+typedef struct {
+  char *Data;
+  size_t Len, Cap;
+  int Overflow;
+} CovlockBuf;
+
+COVLOCK_HIDDEN void covlockBufInit(CovlockBuf *B, char *Data, size_t Cap);
+COVLOCK_HIDDEN void covlockPutMem(CovlockBuf *B, const void *M, size_t N);
+COVLOCK_HIDDEN void covlockPutStr(CovlockBuf *B, const char *S);
+COVLOCK_HIDDEN void covlockPutU64(CovlockBuf *B, uint64_t V);
+COVLOCK_HIDDEN void covlockPutI64(CovlockBuf *B, int64_t V);
+COVLOCK_HIDDEN void covlockPutHex(CovlockBuf *B, const unsigned char *M, size_t N);
+/* A JSON string literal (quotes included); invalid UTF-8 becomes U+FFFD.
+ * Returns 1 if the bytes were valid UTF-8. */
+COVLOCK_HIDDEN int covlockPutJsonStr(CovlockBuf *B, const char *S, size_t N);
+/* Writes a NUL terminator; returns 0 if everything fitted. */
+COVLOCK_HIDDEN int covlockBufFinish(CovlockBuf *B);
+COVLOCK_HIDDEN const char *covlockErrnoText(int Err);
+
+/* ---- Test keys (CovlockKey.c) ------------------------------------------- */
+/* Writes the key of the N-byte id into Out (COVLOCK_KEY_MAX + 1 bytes). */
+COVLOCK_HIDDEN void covlockEncodeKey(const char *Id, size_t N, char *Out);
+
+/* ---- Process state (CovlockRuntime.c) ----------------------------------- */
+typedef enum {
+  COVLOCK_EXIT,
+  COVLOCK_SIGNAL,
+  COVLOCK_UNDERSCORE_EXIT,
+  COVLOCK_EXEC,
+  COVLOCK_TEST_BEGIN,
+  COVLOCK_TEST_END,
+  COVLOCK_EXPLICIT
+} CovlockReason;
+
+typedef struct {
+  int Enabled;                  /* COVLOCK_DIR set and usable */
+  char Dir[PATH_MAX];
+  char Host[COVLOCK_KEY_MAX + 1];
+  char Run[256], Label[256];
+  int HasRun, HasLabel;
+  char AmbientTest[COVLOCK_ID_MAX]; /* COVLOCK_TEST */
+  size_t AmbientTestLen;
+  int HasAmbientTest;
+  char Test[COVLOCK_ID_MAX];    /* the current test id */
+  size_t TestLen;
+  int HasTest;
+  char Key[COVLOCK_KEY_MAX + 1];
+  char BootPath[PATH_MAX];      /* empty when this image has no marker */
+  char Exe[PATH_MAX];
+  char BinaryId[2 * 64 + 1];
+  pid_t Pid, Ppid;
+  uint64_t StartNs;
+  unsigned Seq;
+  char *Buffer;                 /* profile image, sized at start-up */
+  size_t BufferSize;
+  volatile sig_atomic_t Flushing;
+  unsigned ReportedErrors;      /* one stderr line per kind of problem */
+} CovlockState;
+
+extern COVLOCK_HIDDEN CovlockState covlockState;
+
+COVLOCK_HIDDEN uint64_t covlockNowNs(void);
+/* One line on stderr, prefixed "covlock: ", at most once per Kind bit. */
+COVLOCK_HIDDEN void covlockReport(unsigned Kind, const char *What,
+                                  const char *Path, int Err);
+enum {
+  COVLOCK_REPORT_SETUP = 1,
+  COVLOCK_REPORT_WRITE = 2,
+  COVLOCK_REPORT_LOCK = 4,
+  COVLOCK_REPORT_MARKER = 8,
+};
+/* Makes the current key's directory and places this image's boot marker. */
+COVLOCK_HIDDEN int covlockPlaceBootMarker(void);
+COVLOCK_HIDDEN void covlockSetTest(const char *Id, size_t N, int HasId);
+COVLOCK_HIDDEN void covlockChangeTest(const char *Id, size_t N, int HasId);
+
+/* ---- Flushing (CovlockFlush.c) ------------------------------------------ */
+typedef struct {
+  CovlockReason Reason;
+  int Final;        /* last flush of this image: remove its boot marker */
+  int InSignal;     /* only async-signal-safe calls allowed */
+  int Signal;       /* for COVLOCK_SIGNAL */
+  int HasStatus, Status;
+  int HasOutcome, Outcome;
+} CovlockFlushRequest;
+
+COVLOCK_HIDDEN void covlockFlush(const CovlockFlushRequest *Req);
+
+/* ---- Signals (CovlockSignals.c) ----------------------------------------- */
+COVLOCK_HIDDEN void covlockInstallSignalHandlers(void);
+
+#endif /* COVLOCK_INTERNAL_H */

@@ -1,0 +1,123 @@
+/*===- CovlockWrappers.c - flush before _exit and exec ---------------------===*\
+|*
+|* Linked with -Wl,--wrap=NAME (see `llvm-covlock link-flags`): calls from
+|* the program to NAME land in __wrap_NAME, which flushes and then calls
+|* libc's NAME as __real_NAME. Calls made inside libc are not wrapped.
+|*
+\*===----------------------------------------------------------------------===*/
+
+#include "CovlockInternal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#define COVLOCK_WRAPPER __attribute__((visibility("default")))
+
+void __real__exit(int Status) __attribute__((noreturn));
+void __real__Exit(int Status) __attribute__((noreturn));
+int __real_execv(const char *Path, char *const Argv[]);
+int __real_execve(const char *Path, char *const Argv[], char *const Envp[]);
+int __real_execvp(const char *File, char *const Argv[]);
+int __real_execvpe(const char *File, char *const Argv[], char *const Envp[]);
+int __real_fexecve(int Fd, char *const Argv[], char *const Envp[]);
+
+static void flushBeforeExit(int Status) {
+  CovlockFlushRequest Req = {COVLOCK_UNDERSCORE_EXIT, 1, 0, 0, 1, Status,
+                             0, 0};
+  covlockFlush(&Req);
+}
+
+COVLOCK_WRAPPER void __wrap__exit(int Status) {
+  flushBeforeExit(Status);
+  __real__exit(Status);
+}
+
+COVLOCK_WRAPPER void __wrap__Exit(int Status) {
+  flushBeforeExit(Status);
+  __real__Exit(Status);
+}
+
+/* The image about to be replaced has run its course: its flush is final.
+ * If exec fails the image lives on and needs its boot marker back. */
+static void flushBeforeExec(void) {
+  CovlockFlushRequest Req = {COVLOCK_EXEC, 1, 0, 0, 0, 0, 0, 0};
+  covlockFlush(&Req);
+}
+
+static int afterFailedExec(int Result) {
+  int SavedErrno = errno;
+  if (covlockState.Enabled)
+    covlockPlaceBootMarker();
+  errno = SavedErrno;
+  return Result;
+}
+
+COVLOCK_WRAPPER int __wrap_execv(const char *Path, char *const Argv[]) {
+  flushBeforeExec();
+  return afterFailedExec(__real_execv(Path, Argv));
+}
+
+COVLOCK_WRAPPER int __wrap_execve(const char *Path, char *const Argv[],
+                                  char *const Envp[]) {
+  flushBeforeExec();
+  return afterFailedExec(__real_execve(Path, Argv, Envp));
+}
+
+COVLOCK_WRAPPER int __wrap_execvp(const char *File, char *const Argv[]) {
+  flushBeforeExec();
+  return afterFailedExec(__real_execvp(File, Argv));
+}
+
+COVLOCK_WRAPPER int __wrap_execvpe(const char *File, char *const Argv[],
+                                   char *const Envp[]) {
+  flushBeforeExec();
+  return afterFailedExec(__real_execvpe(File, Argv, Envp));
+}
+
+COVLOCK_WRAPPER int __wrap_fexecve(int Fd, char *const Argv[],
+                                   char *const Envp[]) {
+  flushBeforeExec();
+  return afterFailedExec(__real_fexecve(Fd, Argv, Envp));
+}
+
+/* The variadic forms collect their arguments and use the array forms. */
+static size_t countArgs(va_list Args) {
+  size_t N = 1; /* the terminating NULL */
+  while (va_arg(Args, const char *))
+    ++N;
+  return N;
+}
+
+#define COLLECT_ARGS(First, Argv, Args)                                        \
+  va_start(Args, First);                                                       \
+  size_t NumArgs = countArgs(Args) + 1;                                        \
+  va_end(Args);                                                                \
+  char *Argv[NumArgs];                                                         \
+  va_start(Args, First);                                                       \
+  Argv[0] = (char *)(uintptr_t)First;                                                   \
+  for (size_t I = 1; I != NumArgs; ++I)                                        \
+    Argv[I] = va_arg(Args, char *);
+
+COVLOCK_WRAPPER int __wrap_execl(const char *Path, const char *Arg, ...) {
+  va_list Args;
+  COLLECT_ARGS(Arg, Argv, Args)
+  va_end(Args);
+  return __wrap_execv(Path, Argv);
+}
+
+COVLOCK_WRAPPER int __wrap_execlp(const char *File, const char *Arg, ...) {
+  va_list Args;
+  COLLECT_ARGS(Arg, Argv, Args)
+  va_end(Args);
+  return __wrap_execvp(File, Argv);
+}
+
+COVLOCK_WRAPPER int __wrap_execle(const char *Path, const char *Arg, ...) {
+  va_list Args;
+  COLLECT_ARGS(Arg, Argv, Args)
+  char *const *Envp = va_arg(Args, char *const *);
+  va_end(Args);
+  return __wrap_execve(Path, Argv, Envp);
+}
