@@ -78,29 +78,75 @@ static int acquireFlushLock(void) {
   return Fd; /* closing it releases the lock */
 }
 
-static int writeFile(const char *Path, const char *Data, size_t N) {
-  int Fd = open(Path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (Fd < 0)
-    return errno;
+static int writeAll(int Fd, const char *Data, size_t N) {
   while (N) {
     ssize_t W = write(Fd, Data, N);
     if (W < 0 && errno == EINTR)
       continue;
-    if (W <= 0) {
-      int Err = W < 0 ? errno : ENOSPC;
-      close(Fd);
-      unlink(Path);
-      return Err;
-    }
+    if (W <= 0)
+      return W < 0 ? errno : ENOSPC;
     Data += W;
     N -= (size_t)W;
   }
-  if (close(Fd) != 0) {
-    int Err = errno;
-    unlink(Path);
-    return Err;
-  }
   return 0;
+}
+
+/* Writes a new file (O_EXCL); on failure removes it and returns errno. */
+static int writeFile(const char *Path, const char *Data, size_t N) {
+  int Fd = open(Path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (Fd < 0)
+    return errno;
+  int Err = writeAll(Fd, Data, N);
+  if (close(Fd) != 0 && !Err)
+    Err = errno;
+  if (Err)
+    unlink(Path);
+  return Err;
+}
+
+typedef struct {
+  int Fd;
+  int Err;
+  size_t Size;
+} ProfileSink;
+
+static uint32_t writePieces(CovlockProfWriter *This, CovlockProfPiece *Pieces,
+                            uint32_t NumPieces) {
+  static const char Zeros[4096];
+  ProfileSink *Sink = (ProfileSink *)This->Context;
+  for (uint32_t I = 0; I != NumPieces && !Sink->Err; ++I) {
+    size_t N = Pieces[I].ElmSize * Pieces[I].NumElm;
+    Sink->Size += N;
+    if (Pieces[I].Data) {
+      Sink->Err = writeAll(Sink->Fd, (const char *)Pieces[I].Data, N);
+    } else if (!Pieces[I].UseZeroPadding) {
+      if (lseek(Sink->Fd, (off_t)N, SEEK_CUR) < 0)
+        Sink->Err = errno;
+    } else {
+      for (size_t Chunk; N && !Sink->Err; N -= Chunk) {
+        Chunk = N < sizeof(Zeros) ? N : sizeof(Zeros);
+        Sink->Err = writeAll(Sink->Fd, Zeros, Chunk);
+      }
+    }
+  }
+  return Sink->Err != 0;
+}
+
+/* Writes the profile image straight from the sections into Path. */
+static int writeProfileFile(const char *Path, size_t *Size) {
+  ProfileSink Sink = {open(Path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666),
+                      0, 0};
+  if (Sink.Fd < 0)
+    return errno;
+  CovlockProfWriter Writer = {writePieces, &Sink};
+  if (lprofWriteData(&Writer, NULL, 0) != 0 && !Sink.Err)
+    Sink.Err = EIO;
+  if (close(Sink.Fd) != 0 && !Sink.Err)
+    Sink.Err = errno;
+  if (Sink.Err)
+    unlink(Path);
+  *Size = Sink.Size;
+  return Sink.Err;
 }
 
 /* Publishes Tmp as the first free DIR/KEY/HOST.PID.SEQ.profraw, never
@@ -203,23 +249,16 @@ static void formatRecord(CovlockBuf *B, const CovlockFlushRequest *Req,
   covlockPutStr(B, "}\n");
 }
 
-/* Writes the profile; returns 0 or an errno value. */
+/* Writes and publishes the profile; returns 0 or an errno value. */
 static int writeProfile(unsigned *Seq, size_t *Size) {
-  CovlockState *S = &covlockState;
   char Tmp[PATH_MAX];
   if (formatFilePath(Tmp, *Seq, ".profraw.tmp", 1))
     return ENAMETOOLONG;
-  /* The layout of a link unit's sections is fixed, so the size computed at
-   * start-up holds; check rather than trust it. */
-  if ((size_t)__llvm_profile_get_size_for_buffer() != S->BufferSize ||
-      __llvm_profile_write_buffer(S->Buffer) != 0)
-    return EIO;
-  *Size = S->BufferSize;
-  int Err = writeFile(Tmp, S->Buffer, S->BufferSize);
+  int Err = writeProfileFile(Tmp, Size);
   if (Err == ENOENT) {
     /* A new run may have cleared DIR; recreate this test's directory. */
     covlockPlaceBootMarker();
-    Err = writeFile(Tmp, S->Buffer, S->BufferSize);
+    Err = writeProfileFile(Tmp, Size);
   }
   return Err ? Err : publishProfile(Tmp, Seq);
 }
@@ -292,8 +331,12 @@ void covlockFlush(const CovlockFlushRequest *Req) {
   }
   if (LockFd >= 0)
     close(LockFd);
-  /* Later flushes of this image write only what runs after this one. */
-  __llvm_profile_reset_counters();
+  /* Later flushes of this image write only what runs after this one. A
+   * final flush skips it: the image ends, and resetting would touch every
+   * counter page of a big program (see CovlockWrappers.c and
+   * CovlockSignals.c for the final flushes an image may survive). */
+  if (!Req->Final)
+    __llvm_profile_reset_counters();
 
   sigaction(SIGXFSZ, &OldXfsz, NULL);
   pthread_sigmask(SIG_SETMASK, &Old, NULL);

@@ -23,9 +23,30 @@
 
 /* compiler-rt's profile runtime: linkable internals of the same link unit. */
 void __llvm_profile_initialize(void);
-uint64_t __llvm_profile_get_size_for_buffer(void);
-int __llvm_profile_write_buffer(char *Buffer);
 void __llvm_profile_reset_counters(void);
+
+/* compiler-rt's low-level writer interface (LLVM 6 to 19, unchanged):
+ * lprofWriteData hands the profile image to a callback as a list of pieces,
+ * straight from the counter and data sections. A piece with no Data is
+ * zero padding if UseZeroPadding, else a hole to skip. The callback returns
+ * 0 on success. Writing from the sections needs no buffer: no allocation on
+ * the signal path, and no copy or page faults on every exit. */
+typedef struct {
+  const void *Data;
+  size_t ElmSize;
+  size_t NumElm;
+  int UseZeroPadding;
+} CovlockProfPiece;
+struct CovlockProfWriter;
+typedef uint32_t (*CovlockProfWriteFn)(struct CovlockProfWriter *This,
+                                       CovlockProfPiece *Pieces,
+                                       uint32_t NumPieces);
+typedef struct CovlockProfWriter {
+  CovlockProfWriteFn Write;
+  void *Context;
+} CovlockProfWriter;
+int lprofWriteData(CovlockProfWriter *Writer, void *ValueDataReader,
+                   int SkipNameDataWrite);
 
 /* ---- Async-signal-safe formatting into a fixed buffer (CovlockFormat.c) -- */
 typedef struct {
@@ -81,8 +102,6 @@ typedef struct {
   pid_t Pid, Ppid;
   uint64_t StartNs;
   unsigned Seq;
-  char *Buffer;                 /* profile image, sized at start-up */
-  size_t BufferSize;
   volatile sig_atomic_t Flushing;
   unsigned ReportedErrors;      /* one stderr line per kind of problem */
 } CovlockState;

@@ -17,7 +17,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -349,19 +348,6 @@ static void enableCovlock(const char *Dir) {
   S->Ppid = getppid();
   S->StartNs = covlockNowNs();
   covlockSetTest(S->AmbientTest, S->AmbientTestLen, S->HasAmbientTest);
-
-  /* Sized now so that the signal path never allocates; untouched pages of
-   * an anonymous mapping cost nothing until a flush fills them. */
-  S->BufferSize = (size_t)__llvm_profile_get_size_for_buffer();
-  void *Buffer = mmap(NULL, S->BufferSize ? S->BufferSize : 1,
-                      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                      -1, 0);
-  if (Buffer == MAP_FAILED) {
-    covlockReport(COVLOCK_REPORT_SETUP, "cannot reserve the profile buffer",
-                  NULL, errno);
-    return;
-  }
-  S->Buffer = (char *)Buffer;
 
   if (covlockPlaceBootMarker() != 0)
     return;

@@ -31,6 +31,10 @@ static void onSignal(int Sig, siginfo_t *Info, void *Context) {
   CovlockFlushRequest Req = {COVLOCK_SIGNAL, 1, 1, Sig, 0, 0, 0, 0};
   covlockFlush(&Req);
   sigaction(Sig, &Previous[Sig], NULL);
+  /* An earlier handler may let the process live on: its later flushes must
+   * not count again what was just written. */
+  if (Previous[Sig].sa_handler != SIG_DFL)
+    __llvm_profile_reset_counters();
   if (!isSynchronousFault(Sig, Info))
     raise(Sig); /* pending until this handler returns */
   errno = SavedErrno;

@@ -48,8 +48,10 @@ static void flushBeforeExec(void) {
 
 static int afterFailedExec(int Result) {
   int SavedErrno = errno;
-  if (covlockState.Enabled)
+  if (covlockState.Enabled) {
+    __llvm_profile_reset_counters(); /* flushed before the exec */
     covlockPlaceBootMarker();
+  }
   errno = SavedErrno;
   return Result;
 }

@@ -1,0 +1,119 @@
+//===- covlock/Protocol/Directory.h - Reading a coverage directory --------===//
+//
+// Reading the process files of a coverage directory and counting processes
+// as docs/protocol.md ("Counting") defines. Reading is separate from
+// counting so that tools which need the records themselves (llvm-covmerge)
+// share the same reader.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COVLOCK_PROTOCOL_DIRECTORY_H
+#define COVLOCK_PROTOCOL_DIRECTORY_H
+
+#include "covlock/Protocol/Records.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace covlock {
+
+/// A file of a test directory together with what it holds.
+template <typename T> struct NamedRecord {
+  std::string Name; ///< File name inside the test directory.
+  T Record;
+};
+
+/// <host>.<pid>.stock.profraw: a profile from a program without the runtime.
+struct StockProfile {
+  std::string Name;
+  uint64_t Size = 0;
+};
+
+/// The readable files of one DIR/<test-key>/, each list sorted by name.
+struct TestDirectory {
+  std::string Key;
+  std::vector<NamedRecord<FlushRecord>> Records;
+  std::vector<NamedRecord<BootMarker>> Markers;
+  std::vector<StockProfile> Stock;
+
+  /// The exact test id if any record or marker names it, else the decoded
+  /// key; std::nullopt outside any test or when the id cannot be known.
+  std::optional<std::string> testId() const;
+  /// The id's bytes in hex when it is not valid UTF-8 (from the records).
+  std::optional<std::string> testHex() const;
+};
+
+/// Everything a reader needs from a coverage directory.
+struct DirectoryContents {
+  std::string Dir;
+  std::vector<TestDirectory> Tests; ///< Sorted by key.
+  uint64_t Unreadable = 0;          ///< Records and markers that were skipped.
+};
+
+/// Whether DIR/.covlock is a directory (not following a symlink at DIR/.covlock).
+bool isCovlockDirectory(llvm::StringRef Dir);
+
+/// Read all records, markers and stock profiles of \p Dir. A file that
+/// cannot be parsed is passed to \p Warn (as a FileError naming it), counted
+/// in Unreadable and skipped; files that vanish while reading are skipped
+/// silently, since writers remove markers at any time. Fails only if \p Dir
+/// itself cannot be listed.
+llvm::Expected<DirectoryContents>
+readCoverageDirectory(llvm::StringRef Dir,
+                      llvm::function_ref<void(llvm::Error)> Warn);
+
+/// Process counts of one test or of the whole directory.
+struct ProcessCounts {
+  uint64_t Processes = 0;
+  uint64_t Flushed = 0;
+  uint64_t Failed = 0;
+  uint64_t Lost = 0;
+  uint64_t Running = 0;
+  uint64_t Stock = 0;
+  uint64_t Bytes = 0;
+};
+
+enum class ProcessState { Flushed, Failed, Running, Lost };
+
+struct TestSummary {
+  std::string Key;
+  std::optional<std::string> Test;
+  std::optional<std::string> TestHex;
+  ProcessCounts Counts;
+};
+
+struct DirectorySummary {
+  std::vector<TestSummary> Tests; ///< Sorted by key.
+  ProcessCounts Total;
+  uint64_t Unreadable = 0;
+};
+
+/// Whether the process image \p Id is alive: it ran on this host, its pid
+/// exists, and that pid's process did not start after the image did (which
+/// would mean the pid was reused).
+bool isProcessImageRunning(const ProcessId &Id);
+
+/// Count processes. A process counts once in the total and once in every
+/// test it has a record or marker in, with its overall state; bytes count
+/// where the profiles are.
+DirectorySummary summarizeDirectory(
+    const DirectoryContents &Contents,
+    llvm::function_ref<bool(const ProcessId &)> IsRunning =
+        isProcessImageRunning);
+
+/// Make \p Dir a covlock directory (creating it and DIR/.covlock as needed).
+/// Refuses a \p Dir that exists, is not empty and has no .covlock/, so that a
+/// mistyped --dir never turns the user's files into something we clear.
+llvm::Error createCoverageDirectory(llvm::StringRef Dir);
+
+/// Remove everything in \p Dir except .covlock/, never following symlinks.
+/// The caller holds the run lock and the flush lock exclusively.
+llvm::Error clearCoverageDirectory(llvm::StringRef Dir);
+
+} // namespace covlock
+
+#endif // COVLOCK_PROTOCOL_DIRECTORY_H
