@@ -297,7 +297,10 @@ static void writeRecord(const CovlockFlushRequest *Req, unsigned *Seq,
 
 void covlockFlush(const CovlockFlushRequest *Req) {
   CovlockState *S = &covlockState;
-  if (!S->Enabled || __sync_lock_test_and_set(&S->Flushing, 1))
+  /* A vfork child shares this memory and these counters with its parent,
+   * which flushes them; it must not publish or move the parent's files. */
+  if (!S->Enabled || getpid() != S->Pid ||
+      __sync_lock_test_and_set(&S->Flushing, 1))
     return;
   int SavedErrno = errno;
 

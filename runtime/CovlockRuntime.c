@@ -173,7 +173,9 @@ int covlockPlaceBootMarker(void) {
     S->BootPath[0] = '\0';
     return -1;
   }
-  char Content[COVLOCK_ID_MAX * 2 + PATH_MAX + 1024];
+  /* Static: this runs on signal stacks too, and never concurrently (the
+   * flush guard, or a fork child's single thread). */
+  static char Content[COVLOCK_ID_MAX * 2 + PATH_MAX + 1024];
   size_t Len = formatBootRecord(Content, sizeof(Content));
   for (unsigned Attempt = 0; Attempt < 100; ++Attempt) {
     formatBootPath(S->BootPath, Attempt);
@@ -202,9 +204,12 @@ int covlockPlaceBootMarker(void) {
  * process lost during a test marks that test. */
 void covlockChangeTest(const char *Id, size_t N, int HasId) {
   CovlockState *S = &covlockState;
-  char OldBoot[PATH_MAX];
+  char OldBoot[PATH_MAX], OldKey[sizeof(S->Key)];
   strcpy(OldBoot, S->BootPath);
+  strcpy(OldKey, S->Key);
   covlockSetTest(Id, N, HasId);
+  if (OldBoot[0] && strcmp(OldKey, S->Key) == 0)
+    return;
   if (covlockPlaceBootMarker() == 0 && OldBoot[0])
     unlink(OldBoot);
 }
@@ -306,12 +311,23 @@ __attribute__((constructor(101))) static void covlockInitialize(void) {
 static void enableCovlock(const char *Dir) {
   CovlockState *S = &covlockState;
   size_t DirLen = strlen(Dir);
-  if (DirLen + COVLOCK_KEY_MAX * 2 + 64 >= sizeof(S->Dir)) {
+  if (DirLen + COVLOCK_KEY_MAX * 2 + 64 >= sizeof(S->Dir) / 2) {
     covlockReport(COVLOCK_REPORT_SETUP, "coverage directory path too long",
                   NULL, 0);
     return;
   }
-  memcpy(S->Dir, Dir, DirLen + 1);
+  /* Absolute, so that a process that changes directory still writes here. */
+  S->Dir[0] = '\0';
+  if (Dir[0] != '/') {
+    if (!getcwd(S->Dir, sizeof(S->Dir) - DirLen - 2)) {
+      covlockReport(COVLOCK_REPORT_SETUP, "cannot resolve coverage directory",
+                    Dir, errno);
+      return;
+    }
+    strcat(S->Dir, "/");
+  }
+  strcat(S->Dir, Dir);
+  DirLen = strlen(S->Dir);
   while (DirLen > 1 && S->Dir[DirLen - 1] == '/')
     S->Dir[--DirLen] = '\0';
 

@@ -46,7 +46,7 @@ static void ensureAlternateStack(void) {
   stack_t Current;
   if (sigaltstack(NULL, &Current) != 0 || !(Current.ss_flags & SS_DISABLE))
     return;
-  size_t Size = 64 * 1024;
+  size_t Size = 128 * 1024;
   void *Stack = mmap(NULL, Size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (Stack == MAP_FAILED)

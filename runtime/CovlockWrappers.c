@@ -48,7 +48,7 @@ static void flushBeforeExec(void) {
 
 static int afterFailedExec(int Result) {
   int SavedErrno = errno;
-  if (covlockState.Enabled) {
+  if (covlockState.Enabled && getpid() == covlockState.Pid) {
     __llvm_profile_reset_counters(); /* flushed before the exec */
     covlockPlaceBootMarker();
   }
