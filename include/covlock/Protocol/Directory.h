@@ -54,7 +54,8 @@ struct DirectoryContents {
   uint64_t Unreadable = 0;          ///< Records and markers that were skipped.
 };
 
-/// Whether DIR/.covlock is a directory (not following a symlink at DIR/.covlock).
+/// Whether DIR/.covlock is a directory (not following a symlink at
+/// DIR/.covlock).
 bool isCovlockDirectory(llvm::StringRef Dir);
 
 /// Read all records, markers and stock profiles of \p Dir. A file that
@@ -100,10 +101,9 @@ bool isProcessImageRunning(const ProcessId &Id);
 /// Count processes. A process counts once in the total and once in every
 /// test it has a record or marker in, with its overall state; bytes count
 /// where the profiles are.
-DirectorySummary summarizeDirectory(
-    const DirectoryContents &Contents,
-    llvm::function_ref<bool(const ProcessId &)> IsRunning =
-        isProcessImageRunning);
+DirectorySummary summarizeDirectory(const DirectoryContents &Contents,
+                                    llvm::function_ref<bool(const ProcessId &)>
+                                        IsRunning = isProcessImageRunning);
 
 /// Make \p Dir a covlock directory (creating it and DIR/.covlock as needed).
 /// Refuses a \p Dir that exists, is not empty and has no .covlock/, so that a

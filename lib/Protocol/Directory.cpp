@@ -1,0 +1,355 @@
+//===- Directory.cpp - Reading and counting a coverage directory ----------===//
+
+#include "covlock/Protocol/Directory.h"
+#include "covlock/Protocol/Protocol.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Errc.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <set>
+#include <signal.h>
+#include <unistd.h>
+
+using namespace llvm;
+namespace fs = llvm::sys::fs;
+
+namespace covlock {
+
+std::optional<std::string> TestDirectory::testId() const {
+  if (Key == OutsideKey)
+    return std::nullopt;
+  for (const NamedRecord<FlushRecord> &R : Records)
+    if (R.Record.Test)
+      return R.Record.Test;
+  for (const NamedRecord<BootMarker> &M : Markers)
+    if (M.Record.Test)
+      return M.Record.Test;
+  return decodeTestKey(Key);
+}
+
+std::optional<std::string> TestDirectory::testHex() const {
+  for (const NamedRecord<FlushRecord> &R : Records)
+    if (R.Record.TestHex)
+      return R.Record.TestHex;
+  return std::nullopt;
+}
+
+bool isCovlockDirectory(StringRef Dir) {
+  fs::file_status S;
+  if (fs::status(getControlDir(Dir), S, /*Follow=*/false))
+    return false;
+  return fs::is_directory(S);
+}
+
+/// Names in \p Dir, sorted, so that everything downstream is deterministic.
+static Expected<std::vector<std::string>> listDirectory(StringRef Dir) {
+  std::vector<std::string> Names;
+  std::error_code EC;
+  for (fs::directory_iterator I(Dir, EC, /*follow_symlinks=*/false), E;
+       I != E && !EC; I.increment(EC))
+    Names.push_back(sys::path::filename(I->path()).str());
+  if (EC)
+    return createFileError(Dir, EC);
+  llvm::sort(Names);
+  return Names;
+}
+
+static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
+                               uint64_t &Unreadable,
+                               function_ref<void(Error)> Warn) {
+  Expected<std::vector<std::string>> Names = listDirectory(Dir);
+  if (!Names)
+    return Names.takeError();
+  for (const std::string &Name : *Names) {
+    // Hidden files are temporaries being written (".<name>.tmp").
+    if (StringRef(Name).starts_with("."))
+      continue;
+    SmallString<256> Path(Dir);
+    sys::path::append(Path, Name);
+    StringRef N(Name);
+    if (N.ends_with(".stock.profraw")) {
+      fs::file_status S;
+      if (fs::status(Path, S, /*Follow=*/false) || !fs::is_regular_file(S))
+        continue;
+      TD.Stock.push_back({Name, S.getSize()});
+      continue;
+    }
+    bool IsRecord = N.ends_with(".json");
+    bool IsMarker = N.ends_with(".boot");
+    if (!IsRecord && !IsMarker)
+      continue;
+
+    auto Skip = [&](Error E) {
+      // Writers remove markers at any time: a file that vanished between
+      // listing and reading is not a problem.
+      if (!fs::exists(Path)) {
+        consumeError(std::move(E));
+        return;
+      }
+      ++Unreadable;
+      Warn(std::move(E));
+    };
+
+    if (IsRecord) {
+      Expected<FlushRecord> R = readRecordFile<FlushRecord>(Path);
+      if (R)
+        TD.Records.push_back({Name, std::move(*R)});
+      else
+        Skip(R.takeError());
+    } else {
+      Expected<BootMarker> M = readRecordFile<BootMarker>(Path);
+      if (M)
+        TD.Markers.push_back({Name, std::move(*M)});
+      else
+        Skip(M.takeError());
+    }
+  }
+  return Error::success();
+}
+
+Expected<DirectoryContents>
+readCoverageDirectory(StringRef Dir, function_ref<void(Error)> Warn) {
+  DirectoryContents C;
+  C.Dir = Dir.str();
+  Expected<std::vector<std::string>> Names = listDirectory(Dir);
+  if (!Names)
+    return Names.takeError();
+  for (const std::string &Name : *Names) {
+    // ".covlock" and anything else hidden is not a test key.
+    if (StringRef(Name).starts_with("."))
+      continue;
+    SmallString<256> Path(Dir);
+    sys::path::append(Path, Name);
+    fs::file_status S;
+    if (fs::status(Path, S, /*Follow=*/false) || !fs::is_directory(S))
+      continue;
+    TestDirectory TD;
+    TD.Key = Name;
+    if (Error E = readTestDirectory(Path, TD, C.Unreadable, Warn)) {
+      // A test directory removed under us (by a concurrent clean) is empty.
+      if (fs::exists(Path))
+        return std::move(E);
+      consumeError(std::move(E));
+      continue;
+    }
+    C.Tests.push_back(std::move(TD));
+  }
+  return C;
+}
+
+/// Start time of \p Pid in nanoseconds since the epoch, from /proc.
+static std::optional<int64_t> getProcessStartTime(int64_t Pid) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> Stat =
+      MemoryBuffer::getFileAsStream("/proc/" + Twine(Pid) + "/stat");
+  ErrorOr<std::unique_ptr<MemoryBuffer>> ProcStat =
+      MemoryBuffer::getFileAsStream("/proc/stat");
+  if (!Stat || !ProcStat)
+    return std::nullopt;
+  // The command name may hold spaces and ')': fields start after the last ')'.
+  StringRef S = (*Stat)->getBuffer();
+  size_t Paren = S.rfind(')');
+  if (Paren == StringRef::npos)
+    return std::nullopt;
+  SmallVector<StringRef, 64> Fields;
+  S.drop_front(Paren + 1).split(Fields, ' ', -1, /*KeepEmpty=*/false);
+  // Field 22 (starttime) is the 20th after the command name.
+  uint64_t Ticks;
+  if (Fields.size() < 20 || Fields[19].getAsInteger(10, Ticks))
+    return std::nullopt;
+  uint64_t BootTime = 0;
+  SmallVector<StringRef, 32> Lines;
+  (*ProcStat)->getBuffer().split(Lines, '\n');
+  for (StringRef Line : Lines)
+    if (Line.consume_front("btime "))
+      if (Line.trim().getAsInteger(10, BootTime))
+        return std::nullopt;
+  long Hz = sysconf(_SC_CLK_TCK);
+  if (!BootTime || Hz <= 0)
+    return std::nullopt;
+  return static_cast<int64_t>(BootTime) * 1000000000 +
+         static_cast<int64_t>(Ticks) * (1000000000 / Hz);
+}
+
+bool isProcessImageRunning(const ProcessId &Id) {
+  static const std::string Host = getHostName();
+  if (Id.Host != Host || Id.Pid <= 0)
+    return false;
+  if (kill(static_cast<pid_t>(Id.Pid), 0) != 0 && errno != EPERM)
+    return false;
+  // A pid can be reused. The kernel's start time is that of the process
+  // (exec keeps it), so it is never after the image's own start; a process
+  // that started later is someone else. btime has a resolution of one
+  // second, hence the slack.
+  if (std::optional<int64_t> Started = getProcessStartTime(Id.Pid))
+    return *Started <= Id.Start + 2000000000LL;
+  return true;
+}
+
+namespace {
+/// What is known about one process image across all test directories.
+struct ProcessInfo {
+  const FlushRecord *Final = nullptr;
+  bool HasMarker = false;
+};
+} // namespace
+
+static ProcessState classify(const ProcessId &Id, const ProcessInfo &Info,
+                             function_ref<bool(const ProcessId &)> IsRunning) {
+  // The final record is published before the marker is removed, so a final
+  // record wins over a marker that is still there.
+  if (Info.Final)
+    return Info.Final->Error ? ProcessState::Failed : ProcessState::Flushed;
+  if (Info.HasMarker && IsRunning(Id))
+    return ProcessState::Running;
+  // A marker left behind, or records without a final one and without a
+  // marker (the image died between flushes): its last data is gone.
+  return ProcessState::Lost;
+}
+
+static void count(ProcessCounts &C, ProcessState S) {
+  ++C.Processes;
+  switch (S) {
+  case ProcessState::Flushed:
+    ++C.Flushed;
+    break;
+  case ProcessState::Failed:
+    ++C.Failed;
+    break;
+  case ProcessState::Running:
+    ++C.Running;
+    break;
+  case ProcessState::Lost:
+    ++C.Lost;
+    break;
+  }
+}
+
+static uint64_t profileBytes(const FlushRecord &R) {
+  return R.Profile && !R.Error ? R.Size : 0;
+}
+
+DirectorySummary
+summarizeDirectory(const DirectoryContents &Contents,
+                   function_ref<bool(const ProcessId &)> IsRunning) {
+  std::map<ProcessId, ProcessInfo> Processes;
+  for (const TestDirectory &TD : Contents.Tests) {
+    for (const NamedRecord<FlushRecord> &R : TD.Records) {
+      ProcessInfo &Info = Processes[R.Record.id()];
+      // Several final records would be a writer bug; the last flush wins.
+      if (R.Record.Final && (!Info.Final || Info.Final->Seq <= R.Record.Seq))
+        Info.Final = &R.Record;
+    }
+    for (const NamedRecord<BootMarker> &M : TD.Markers)
+      Processes[M.Record.id()].HasMarker = true;
+  }
+
+  std::map<ProcessId, ProcessState> States;
+  DirectorySummary Sum;
+  Sum.Unreadable = Contents.Unreadable;
+  for (const auto &[Id, Info] : Processes) {
+    ProcessState S = classify(Id, Info, IsRunning);
+    States.emplace(Id, S);
+    count(Sum.Total, S);
+  }
+
+  for (const TestDirectory &TD : Contents.Tests) {
+    TestSummary TS;
+    TS.Key = TD.Key;
+    TS.Test = TD.testId();
+    TS.TestHex = TD.testHex();
+    std::set<ProcessId> Seen;
+    for (const NamedRecord<FlushRecord> &R : TD.Records) {
+      Seen.insert(R.Record.id());
+      TS.Counts.Bytes += profileBytes(R.Record);
+    }
+    for (const NamedRecord<BootMarker> &M : TD.Markers)
+      Seen.insert(M.Record.id());
+    for (const ProcessId &Id : Seen)
+      count(TS.Counts, States.at(Id));
+    for (const StockProfile &P : TD.Stock) {
+      ++TS.Counts.Stock;
+      TS.Counts.Bytes += P.Size;
+    }
+    Sum.Total.Stock += TS.Counts.Stock;
+    Sum.Total.Bytes += TS.Counts.Bytes;
+    Sum.Tests.push_back(std::move(TS));
+  }
+  return Sum;
+}
+
+Error createCoverageDirectory(StringRef Dir) {
+  fs::file_status S;
+  if (std::error_code EC = fs::status(Dir, S)) {
+    if (EC != std::errc::no_such_file_or_directory)
+      return createFileError(Dir, EC);
+  } else {
+    if (!fs::is_directory(S))
+      return createFileError(Dir, make_error_code(errc::not_a_directory));
+    if (!isCovlockDirectory(Dir)) {
+      std::error_code EC;
+      fs::directory_iterator I(Dir, EC, /*follow_symlinks=*/false);
+      if (EC)
+        return createFileError(Dir, EC);
+      if (I != fs::directory_iterator())
+        return createFileError(
+            Dir, createStringError(
+                     inconvertibleErrorCode(),
+                     "exists and is not a covlock directory (it is not empty "
+                     "and has no .covlock/); refusing to use it: choose a new "
+                     "or empty directory"));
+    }
+  }
+  std::string Control = getControlDir(Dir);
+  if (std::error_code EC = fs::create_directories(Control))
+    return createFileError(Control, EC);
+  return Error::success();
+}
+
+/// Remove \p Path and, for a directory, everything below it. Symlinks are
+/// removed, never followed.
+static Error removeTree(const Twine &Path) {
+  SmallString<256> P;
+  Path.toVector(P);
+  fs::file_status S;
+  if (std::error_code EC = fs::status(P, S, /*Follow=*/false)) {
+    if (EC == std::errc::no_such_file_or_directory)
+      return Error::success();
+    return createFileError(P, EC);
+  }
+  if (fs::is_directory(S)) {
+    Expected<std::vector<std::string>> Names = listDirectory(P);
+    if (!Names)
+      return Names.takeError();
+    for (const std::string &Name : *Names) {
+      SmallString<256> Child(P);
+      sys::path::append(Child, Name);
+      if (Error E = removeTree(Child))
+        return E;
+    }
+  }
+  if (std::error_code EC = fs::remove(P, /*IgnoreNonExisting=*/true))
+    return createFileError(P, EC);
+  return Error::success();
+}
+
+Error clearCoverageDirectory(StringRef Dir) {
+  Expected<std::vector<std::string>> Names = listDirectory(Dir);
+  if (!Names)
+    return Names.takeError();
+  for (const std::string &Name : *Names) {
+    if (Name == ControlDirName)
+      continue;
+    SmallString<256> Path(Dir);
+    sys::path::append(Path, Name);
+    if (Error E = removeTree(Path))
+      return E;
+  }
+  return Error::success();
+}
+
+} // namespace covlock

@@ -1,0 +1,172 @@
+//===- Records.cpp - Records of the coverage directory protocol -----------===//
+
+#include "covlock/Protocol/Records.h"
+#include "covlock/Protocol/Protocol.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include <ctime>
+
+using namespace llvm;
+
+namespace covlock {
+
+// Every record carries the protocol version; one we do not know could mean
+// anything, so it makes the record unreadable rather than misread.
+static bool checkVersion(int Version, json::Path P) {
+  if (Version == ProtocolVersion)
+    return true;
+  P.field("version").report("unsupported protocol version");
+  return false;
+}
+
+json::Value toJSON(const OwnerRecord &R) {
+  json::Array Command;
+  for (const std::string &Arg : R.Command)
+    Command.push_back(Arg);
+  return json::Object{{"version", R.Version}, {"run", R.Run},
+                      {"pid", R.Pid},         {"host", R.Host},
+                      {"start", R.Start},     {"command", std::move(Command)},
+                      {"label", R.Label},     {"dir", R.Dir}};
+}
+
+bool fromJSON(const json::Value &V, OwnerRecord &R, json::Path P) {
+  json::ObjectMapper O(V, P);
+  return O && O.map("version", R.Version) && checkVersion(R.Version, P) &&
+         O.map("run", R.Run) && O.map("pid", R.Pid) && O.map("host", R.Host) &&
+         O.map("start", R.Start) && O.map("command", R.Command) &&
+         O.mapOptional("label", R.Label) && O.mapOptional("dir", R.Dir);
+}
+
+json::Value toJSON(const BootMarker &M) {
+  return json::Object{
+      {"version", M.Version}, {"run", M.Run},   {"label", M.Label},
+      {"test", M.Test},       {"host", M.Host}, {"pid", M.Pid},
+      {"ppid", M.PPid},       {"exe", M.Exe},   {"start", M.Start}};
+}
+
+bool fromJSON(const json::Value &V, BootMarker &M, json::Path P) {
+  json::ObjectMapper O(V, P);
+  return O && O.map("version", M.Version) && checkVersion(M.Version, P) &&
+         O.map("host", M.Host) && O.map("pid", M.Pid) &&
+         O.map("start", M.Start) && O.mapOptional("run", M.Run) &&
+         O.mapOptional("label", M.Label) && O.mapOptional("test", M.Test) &&
+         O.mapOptional("ppid", M.PPid) && O.mapOptional("exe", M.Exe);
+}
+
+json::Value toJSON(const FlushRecord &R) {
+  json::Object O{
+      {"version", R.Version}, {"run", R.Run},         {"label", R.Label},
+      {"test", R.Test},       {"host", R.Host},       {"pid", R.Pid},
+      {"ppid", R.PPid},       {"exe", R.Exe},         {"start", R.Start},
+      {"end", R.End},         {"seq", R.Seq},         {"reason", R.Reason},
+      {"final", R.Final},     {"profile", R.Profile}, {"size", R.Size}};
+  // Optional keys are absent rather than null, as the writer does.
+  if (R.TestHex)
+    O["test_hex"] = *R.TestHex;
+  if (R.BinaryId)
+    O["binary_id"] = *R.BinaryId;
+  if (R.Signal)
+    O["signal"] = *R.Signal;
+  if (R.Status)
+    O["status"] = *R.Status;
+  if (R.Outcome)
+    O["outcome"] = *R.Outcome;
+  if (R.Error)
+    O["error"] = *R.Error;
+  return O;
+}
+
+bool fromJSON(const json::Value &V, FlushRecord &R, json::Path P) {
+  json::ObjectMapper O(V, P);
+  return O && O.map("version", R.Version) && checkVersion(R.Version, P) &&
+         O.map("host", R.Host) && O.map("pid", R.Pid) &&
+         O.map("start", R.Start) && O.mapOptional("run", R.Run) &&
+         O.mapOptional("label", R.Label) && O.mapOptional("test", R.Test) &&
+         O.mapOptional("test_hex", R.TestHex) &&
+         O.mapOptional("ppid", R.PPid) && O.mapOptional("exe", R.Exe) &&
+         O.mapOptional("binary_id", R.BinaryId) &&
+         O.mapOptional("end", R.End) && O.mapOptional("seq", R.Seq) &&
+         O.mapOptional("reason", R.Reason) &&
+         O.mapOptional("signal", R.Signal) &&
+         O.mapOptional("status", R.Status) &&
+         O.mapOptional("outcome", R.Outcome) &&
+         O.mapOptional("final", R.Final) &&
+         O.mapOptional("profile", R.Profile) && O.mapOptional("size", R.Size) &&
+         O.mapOptional("error", R.Error);
+}
+
+template <typename T> Expected<T> parseRecord(StringRef Text) {
+  if (Text.trim().empty())
+    return createStringError(inconvertibleErrorCode(), "empty record");
+  Expected<json::Value> V = json::parse(Text);
+  if (!V)
+    return createStringError(inconvertibleErrorCode(),
+                             "invalid JSON: " + toString(V.takeError()));
+  T R;
+  json::Path::Root Root("record");
+  if (!fromJSON(*V, R, Root))
+    return createStringError(inconvertibleErrorCode(),
+                             "invalid record: " + toString(Root.getError()));
+  return R;
+}
+
+template Expected<OwnerRecord> parseRecord(StringRef);
+template Expected<BootMarker> parseRecord(StringRef);
+template Expected<FlushRecord> parseRecord(StringRef);
+
+template <typename T> Expected<T> readRecordFile(StringRef Path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> Buf =
+      MemoryBuffer::getFile(Path, /*IsText=*/false,
+                            /*RequiresNullTerminator=*/false);
+  if (!Buf)
+    return createFileError(Path, Buf.getError());
+  Expected<T> R = parseRecord<T>((*Buf)->getBuffer());
+  if (!R)
+    return createFileError(Path, R.takeError());
+  return R;
+}
+
+template Expected<OwnerRecord> readRecordFile(StringRef);
+template Expected<BootMarker> readRecordFile(StringRef);
+template Expected<FlushRecord> readRecordFile(StringRef);
+
+static bool needsQuoting(StringRef Word) {
+  if (Word.empty())
+    return true;
+  return !all_of(Word, [](char C) {
+    return isAlnum(C) || StringRef("_-./=:,+@%^").contains(C);
+  });
+}
+
+std::string formatCommand(ArrayRef<std::string> Argv) {
+  std::string Out;
+  for (const std::string &Word : Argv) {
+    if (!Out.empty())
+      Out += ' ';
+    if (!needsQuoting(Word)) {
+      Out += Word;
+      continue;
+    }
+    Out += '\'';
+    for (char C : Word) {
+      if (C == '\'')
+        Out += "'\\''";
+      else
+        Out += C;
+    }
+    Out += '\'';
+  }
+  return Out;
+}
+
+std::string formatTime(int64_t UnixSeconds) {
+  time_t T = static_cast<time_t>(UnixSeconds);
+  struct tm TM;
+  char Buf[64];
+  if (!localtime_r(&T, &TM) ||
+      !strftime(Buf, sizeof(Buf), "%Y-%m-%d %H:%M:%S %z", &TM))
+    return std::to_string(UnixSeconds);
+  return Buf;
+}
+
+} // namespace covlock

@@ -1,0 +1,108 @@
+//===- CleanCommand.cpp - llvm-covlock clean ------------------------------===//
+//
+// Empties a coverage directory (all but .covlock/) unless a live run holds
+// it. Clean is a run owner for its short life, so a run that starts
+// meanwhile is told who is in the way.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovlockTool.h"
+#include "covlock/Locking/RunLock.h"
+#include "covlock/Protocol/Directory.h"
+#include "covlock/Protocol/Protocol.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Option/Option.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+#include <ctime>
+#include <unistd.h>
+
+using namespace llvm;
+using namespace covlock;
+using namespace covlock::tool;
+
+namespace {
+using namespace llvm::opt;
+enum ID {
+  OPT_INVALID = 0,
+#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
+#include "CleanOpts.inc"
+#undef OPTION
+};
+
+#define PREFIX(NAME, VALUE)                                                    \
+  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
+  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
+                                                std::size(NAME##_init) - 1);
+#include "CleanOpts.inc"
+#undef PREFIX
+
+static constexpr opt::OptTable::Info InfoTable[] = {
+#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
+#include "CleanOpts.inc"
+#undef OPTION
+};
+
+class CleanOptTable : public opt::GenericOptTable {
+public:
+  CleanOptTable() : GenericOptTable(InfoTable) {}
+};
+} // namespace
+
+int covlock::tool::cleanMain(const char *, ArrayRef<const char *> Args) {
+  CleanOptTable Table;
+  std::optional<opt::InputArgList> Parsed = parseArgs(Table, Args, "clean");
+  if (!Parsed)
+    return ExitFailure;
+  if (Parsed->hasArg(OPT_help)) {
+    Table.printHelp(outs(), "llvm-covlock clean [options] <dir>",
+                    "llvm-covlock clean: remove the contents of a coverage "
+                    "directory that no run holds");
+    return 0;
+  }
+  std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
+  if (Inputs.size() != 1)
+    return reportError(Twine(Inputs.empty() ? "no directory given"
+                                            : "more than one directory given") +
+                       "; " + helpHint("clean"));
+  StringRef Dir = Inputs.front();
+  if (!sys::fs::exists(Dir))
+    return reportError(createFileError(
+        Dir, std::make_error_code(std::errc::no_such_file_or_directory)));
+  // Only a directory marked by .covlock/ is ever emptied.
+  if (!sys::fs::is_directory(Dir) || !isCovlockDirectory(Dir))
+    return reportError(createFileError(
+        Dir, createStringError(inconvertibleErrorCode(),
+                               "not a covlock directory (no .covlock/)")));
+  SmallString<256> Abs;
+  if (std::error_code EC = sys::fs::real_path(Dir, Abs))
+    return reportError(createFileError(Dir, EC));
+
+  OwnerRecord Owner;
+  Owner.Pid = getpid();
+  Owner.Host = getHostName();
+  Owner.Start = time(nullptr);
+  Owner.Run = makeRunId(Owner.Host, Owner.Pid, Owner.Start);
+  Owner.Command = {ToolName.str(), "clean", Dir.str()};
+  Owner.Dir = std::string(Abs);
+
+  Expected<RunLock> Lock = RunLock::acquire(Abs, Owner);
+  if (!Lock) {
+    int Status = ExitFailure;
+    Error Rest = handleErrors(Lock.takeError(), [&](const RunLockBusyError &B) {
+      Status = ExitBusy;
+      diagnose(Severity::Error, Dir,
+               "a run is in progress (" + B.holder().describe() +
+                   "); wait for it to finish");
+    });
+    if (Rest)
+      return reportError(std::move(Rest));
+    return Status;
+  }
+  Expected<LockFile> Flush = acquireFlushLock(Abs, LockKind::Exclusive);
+  if (!Flush)
+    return reportError(Flush.takeError());
+  if (Error E = clearCoverageDirectory(Abs))
+    return reportError(std::move(E));
+  return 0;
+}

@@ -1,0 +1,188 @@
+//===- StatusCommand.cpp - llvm-covlock status ----------------------------===//
+//
+// Who holds a coverage directory's run lock, and how many processes of each
+// test flushed, failed, were lost or still run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovlockTool.h"
+#include "covlock/Locking/RunLock.h"
+#include "covlock/Protocol/Directory.h"
+#include "covlock/Protocol/Protocol.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Option/Option.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace covlock;
+using namespace covlock::tool;
+
+namespace {
+using namespace llvm::opt;
+enum ID {
+  OPT_INVALID = 0,
+#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
+#include "StatusOpts.inc"
+#undef OPTION
+};
+
+#define PREFIX(NAME, VALUE)                                                    \
+  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
+  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
+                                                std::size(NAME##_init) - 1);
+#include "StatusOpts.inc"
+#undef PREFIX
+
+static constexpr opt::OptTable::Info InfoTable[] = {
+#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
+#include "StatusOpts.inc"
+#undef OPTION
+};
+
+class StatusOptTable : public opt::GenericOptTable {
+public:
+  StatusOptTable() : GenericOptTable(InfoTable) {}
+};
+} // namespace
+
+static json::Object countsToJSON(const ProcessCounts &C) {
+  return json::Object{{"processes", C.Processes}, {"flushed", C.Flushed},
+                      {"lost", C.Lost},           {"failed", C.Failed},
+                      {"running", C.Running},     {"stock", C.Stock},
+                      {"bytes", C.Bytes}};
+}
+
+static json::Value lockToJSON(const std::optional<LockHolder> &Holder) {
+  if (!Holder)
+    return nullptr;
+  if (Holder->Record)
+    return toJSON(*Holder->Record);
+  return json::Object{{"problem", Holder->Problem}};
+}
+
+static void printJSON(StringRef Dir, const std::optional<LockHolder> &Holder,
+                      const DirectorySummary &Sum) {
+  json::Object Top = countsToJSON(Sum.Total);
+  Top["dir"] = Dir;
+  Top["lock"] = lockToJSON(Holder);
+  Top["unreadable"] = Sum.Unreadable;
+  json::Array Tests;
+  for (const TestSummary &T : Sum.Tests) {
+    json::Object O = countsToJSON(T.Counts);
+    O["key"] = T.Key;
+    O["test"] = T.Test ? json::Value(*T.Test) : json::Value(nullptr);
+    if (T.TestHex)
+      O["test_hex"] = *T.TestHex;
+    Tests.push_back(std::move(O));
+  }
+  Top["tests"] = std::move(Tests);
+  // The serializer sorts object keys, so the output is stable.
+  outs() << formatv("{0:2}", json::Value(std::move(Top))) << '\n';
+}
+
+static std::string testName(const TestSummary &T) {
+  if (T.Key == OutsideKey)
+    return "(outside any test)";
+  if (T.Test)
+    return *T.Test;
+  return "(unknown id, key " + T.Key + ")";
+}
+
+static void printText(StringRef Dir, const std::optional<LockHolder> &Holder,
+                      const DirectorySummary &Sum) {
+  raw_ostream &OS = outs();
+  OS << "directory: " << Dir << '\n';
+  if (!Holder)
+    OS << "lock: no run in progress\n";
+  else if (Holder->Record)
+    OS << "lock: run " << Holder->Record->Run
+       << " in progress: " << Holder->describe() << '\n';
+  else
+    OS << "lock: a run is in progress: " << Holder->describe() << '\n';
+
+  static const char *const Headers[] = {
+      "processes", "flushed", "lost", "failed", "running", "stock", "bytes"};
+  auto Values = [](const ProcessCounts &C) {
+    return std::array<uint64_t, 7>{C.Processes, C.Flushed, C.Lost, C.Failed,
+                                   C.Running,   C.Stock,   C.Bytes};
+  };
+  std::array<size_t, 7> Width;
+  for (size_t I = 0; I != Width.size(); ++I)
+    Width[I] = strlen(Headers[I]);
+  auto Widen = [&](const ProcessCounts &C) {
+    std::array<uint64_t, 7> V = Values(C);
+    for (size_t I = 0; I != V.size(); ++I)
+      Width[I] = std::max(Width[I], std::to_string(V[I]).size());
+  };
+  for (const TestSummary &T : Sum.Tests)
+    Widen(T.Counts);
+  Widen(Sum.Total);
+
+  for (size_t I = 0; I != Width.size(); ++I)
+    OS << right_justify(Headers[I], Width[I]) << "  ";
+  OS << "test\n";
+  auto Row = [&](const ProcessCounts &C, StringRef Name) {
+    std::array<uint64_t, 7> V = Values(C);
+    for (size_t I = 0; I != V.size(); ++I)
+      OS << right_justify(std::to_string(V[I]), Width[I]) << "  ";
+    OS << Name << '\n';
+  };
+  for (const TestSummary &T : Sum.Tests)
+    Row(T.Counts, testName(T));
+  Row(Sum.Total, "(total)");
+  if (Sum.Unreadable)
+    OS << "unreadable: " << Sum.Unreadable
+       << " record(s) or marker(s) skipped (see the warnings)\n";
+}
+
+int covlock::tool::statusMain(const char *, ArrayRef<const char *> Args) {
+  StatusOptTable Table;
+  std::optional<opt::InputArgList> Parsed = parseArgs(Table, Args, "status");
+  if (!Parsed)
+    return ExitFailure;
+  if (Parsed->hasArg(OPT_help)) {
+    Table.printHelp(outs(), "llvm-covlock status [options] <dir>",
+                    "llvm-covlock status: the lock holder and process counts "
+                    "of a coverage directory");
+    return 0;
+  }
+  std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
+  if (Inputs.size() != 1)
+    return reportError(Twine(Inputs.empty() ? "no directory given"
+                                            : "more than one directory given") +
+                       "; " + helpHint("status"));
+  StringRef Dir = Inputs.front();
+  if (!sys::fs::is_directory(Dir)) {
+    if (!sys::fs::exists(Dir))
+      return reportError(createFileError(
+          Dir, std::make_error_code(std::errc::no_such_file_or_directory)));
+    return reportError(
+        createFileError(Dir, std::make_error_code(std::errc::not_a_directory)));
+  }
+  if (!isCovlockDirectory(Dir))
+    return reportError(createFileError(
+        Dir, createStringError(inconvertibleErrorCode(),
+                               "not a covlock directory (no .covlock/)")));
+  SmallString<256> Abs;
+  if (std::error_code EC = sys::fs::real_path(Dir, Abs))
+    return reportError(createFileError(Dir, EC));
+
+  Expected<std::optional<LockHolder>> Holder = queryRunLock(Abs);
+  if (!Holder)
+    return reportError(Holder.takeError());
+  // Read through the name the user gave, so warnings name files that way.
+  Expected<DirectoryContents> Contents =
+      readCoverageDirectory(Dir, [](Error E) { reportWarning(std::move(E)); });
+  if (!Contents)
+    return reportError(Contents.takeError());
+  DirectorySummary Sum = summarizeDirectory(*Contents);
+
+  if (Parsed->hasArg(OPT_json))
+    printJSON(Abs, *Holder, Sum);
+  else
+    printText(Abs, *Holder, Sum);
+  return 0;
+}
