@@ -47,10 +47,8 @@ public:
 } // namespace
 
 // The wrapped functions end a process image without exit(): the runtime
-// flushes in its wrappers (docs/protocol.md).
-static constexpr StringLiteral WrapFlags =
-    "-Wl,--wrap=_exit,--wrap=_Exit,--wrap=execv,--wrap=execve,--wrap=execvp,"
-    "--wrap=execvpe,--wrap=execl,--wrap=execle,--wrap=execlp,--wrap=fexecve";
+// flushes in its wrappers. The list comes from runtime/CMakeLists.txt.
+static constexpr StringLiteral WrapFlags = COVLOCK_WRAP_FLAGS;
 
 /// <bindir>/.. of the running executable.
 static std::string getPrefix(const char *Argv0) {

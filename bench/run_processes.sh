@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# run_processes.sh BUILD_DIR
+#
+# Per-process cost of coverage output: runs PROCS (500) short processes of a
+# big generated program (bench/gen_program.py, FUNCS=20000 functions), each
+# its own "test", and compares in ONE hyperfine invocation:
+#   (a) stock-pid   stock runtime, LLVM_PROFILE_FILE=DIR/%p.profraw
+#   (b) stock-pool  stock runtime, LLVM_PROFILE_FILE=DIR/%m.profraw (merge pool)
+#   (c) covlock     the same program linked with `llvm-covlock link-flags`,
+#                   COVLOCK_DIR=DIR, COVLOCK_TEST per process
+# The output directories are emptied by --prepare before every timed run.
+# Prints the per-process wall time and its ratio to (a), and the disk used
+# (du -sb) by each output.
+#
+# Needs BUILD_DIR/bin/llvm-covlock and BUILD_DIR/lib/libcovlock_rt.a, clang-19,
+# hyperfine, python3. Environment (optional):
+#   FUNCS=20000 NGROUPS=100 PROCS=500 RUNS=5 WARMUP=1
+#   CC=clang-19  BENCH_CFLAGS="-O0 -g0"
+#   WORK=BUILD_DIR/bench-processes   where the program and outputs go
+#   CHECK=1      also check that (a) and (c) merge to the same counts
+#                (llvm-profdata show --all-functions --counts)
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 BUILD_DIR" >&2
+  exit 2
+fi
+build=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+covlock=$build/bin/llvm-covlock
+funcs=${FUNCS:-20000}
+groups=${NGROUPS:-100}
+procs=${PROCS:-500}
+runs=${RUNS:-5}
+warmup=${WARMUP:-1}
+cc=${CC:-clang-19}
+cflags=${BENCH_CFLAGS:--O0 -g0}
+work=${WORK:-$build/bench-processes}
+check=${CHECK:-1}
+profdata=${LLVM_PROFDATA:-$(command -v llvm-profdata-19 || echo /usr/lib/llvm-19/bin/llvm-profdata)}
+
+for f in "$covlock" "$build/lib/libcovlock_rt.a"; do
+  [ -e "$f" ] || { echo "run_processes.sh: $f is missing: build covlock first" >&2; exit 1; }
+done
+command -v hyperfine >/dev/null || { echo "run_processes.sh: hyperfine not found" >&2; exit 1; }
+
+mkdir -p "$work"
+prog_c=$work/prog-$funcs.c
+if [ ! -f "$prog_c" ]; then
+  python3 "$here/gen_program.py" -n "$funcs" -g "$groups" -o "$prog_c.tmp"
+  mv "$prog_c.tmp" "$prog_c"
+fi
+
+# One compile, two links: the programs differ only in their runtime.
+# shellcheck disable=SC2086 # flag lists
+if [ ! -f "$work/prog.o" ] || [ "$prog_c" -nt "$work/prog.o" ]; then
+  echo "compiling $funcs functions ($cc $cflags)..." >&2
+  $cc $cflags -fprofile-instr-generate -fcoverage-mapping -c "$prog_c" -o "$work/prog.o"
+fi
+linkflags=$("$covlock" link-flags)
+# shellcheck disable=SC2086
+$cc -fprofile-instr-generate "$work/prog.o" -o "$work/prog-stock"
+# shellcheck disable=SC2086
+$cc -fprofile-instr-generate "$work/prog.o" $linkflags -o "$work/prog-covlock"
+
+out=$work/out
+mkdir -p "$out"
+seq 0 $((procs - 1)) > "$work/args"
+# Every process gets its own test id; `env` is the same cheap exec in all three.
+drive() { # PROGRAM -> the driver command line
+  printf 'xargs -P1 -I{} env COVLOCK_TEST=t{} %q {} < %q' "$1" "$work/args"
+}
+stock_pid="env LLVM_PROFILE_FILE=$out/a/%p.profraw $(drive "$work/prog-stock")"
+stock_pool="env LLVM_PROFILE_FILE=$out/b/%m.profraw $(drive "$work/prog-stock")"
+covlock_run="env -u LLVM_PROFILE_FILE COVLOCK_DIR=$out/c $(drive "$work/prog-covlock")"
+
+# A dry run outside the timing: the covlock program must write its profile.
+rm -rf "${out:?}/c"; mkdir -p "$out/c"
+COVLOCK_DIR=$out/c COVLOCK_TEST=t1 "$work/prog-covlock" 1 >/dev/null
+[ -n "$(ls -A "$out/c")" ] || { echo "run_processes.sh: the covlock program wrote nothing to $out/c" >&2; exit 1; }
+
+hyperfine --warmup "$warmup" --runs "$runs" --export-json "$work/hyperfine.json" \
+  -n "(a) stock %p" --prepare "rm -rf $out/a && mkdir -p $out/a" "$stock_pid" \
+  -n "(b) stock %m" --prepare "rm -rf $out/b && mkdir -p $out/b" "$stock_pool" \
+  -n "(c) covlock" --prepare "rm -rf $out/c && mkdir -p $out/c" "$covlock_run"
+
+# The last timed run of each command left its output in place.
+for d in a b c; do
+  printf '%s %s %s\n' "$d" "$(du -sb "$out/$d" | cut -f1)" "$(find "$out/$d" -name '*.profraw' | wc -l)"
+done > "$work/disk.txt"
+
+python3 - "$work/hyperfine.json" "$work/disk.txt" "$procs" "$funcs" <<'EOF'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+disk = {l.split()[0]: (int(l.split()[1]), int(l.split()[2])) for l in open(sys.argv[2])}
+procs, funcs = int(sys.argv[3]), int(sys.argv[4])
+base = results[0]["mean"]
+print()
+print("%d processes of a %d-function program, per process:" % (procs, funcs))
+print("%-14s %12s %9s %14s %12s %8s" % ("", "wall ms", "vs (a)", "disk bytes", "bytes/proc", "profraw"))
+for r, d in zip(results, "abc"):
+    size, files = disk[d]
+    print("%-14s %12.3f %8.2fx %14d %12d %8d" % (
+        r["command"], r["mean"] / procs * 1e3, r["mean"] / base, size, size // procs, files))
+EOF
+
+if [ "$check" = 1 ]; then
+  echo >&2
+  echo "checking that (a) and (c) merge to the same counts..." >&2
+  find "$out/a" -name '*.profraw' > "$work/a.list"
+  find "$out/c" -name '*.profraw' > "$work/c.list"
+  "$profdata" merge -f "$work/a.list" -o "$work/a.profdata"
+  "$profdata" merge -f "$work/c.list" -o "$work/c.profdata"
+  if cmp -s <("$profdata" show --all-functions --counts "$work/a.profdata") \
+            <("$profdata" show --all-functions --counts "$work/c.profdata"); then
+    echo "counts: (a) == (c)"
+  else
+    echo "counts: (a) != (c)  (see llvm-profdata overlap $work/a.profdata $work/c.profdata)"
+    exit 1
+  fi
+fi

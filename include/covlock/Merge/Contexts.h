@@ -1,0 +1,84 @@
+//===- covlock/Merge/Contexts.h - What a merge hands to attribution -*- C++ -*-//
+//
+// The interface between collection (lib/Merge: reading coverage directories,
+// .profraw and .profdata files and summing their counters) and attribution
+// (lib/Attribution + lib/CovDB: lines and regions per context, the .covdb).
+//
+// Profiles written by one binary share a layout: the same data and names
+// sections, only the counters (and MC/DC bitmap bytes) differ. A layout is
+// read once, from the first raw profile of a binary or from the binary's own
+// __llvm_prf_data section; every context's counts for that binary are then a
+// dense vector in that layout's order.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COVLOCK_MERGE_CONTEXTS_H
+#define COVLOCK_MERGE_CONTEXTS_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace covlock {
+
+/// How far a context's coverage can be trusted (docs/covdb.md).
+enum class Confidence {
+  Exact,   ///< one process per test: everything it ran is the test's
+  Normal,  ///< in-process test boundaries: shared state may leak
+  Dubious, ///< a process of the test was lost, or its profile unreadable
+  Outside, ///< run outside any test
+};
+
+/// One function of a binary's profile layout, in data-section order.
+struct LayoutFunction {
+  std::string Name;      ///< PGO function name (may carry a "file;" prefix)
+  uint64_t NameRef = 0;  ///< MD5 of Name, as in the data section
+  uint64_t Hash = 0;     ///< structural hash
+  uint64_t FirstCounter = 0; ///< index into a context's Counters
+  uint32_t NumCounters = 0;
+  uint64_t FirstBitmapByte = 0;
+  uint32_t NumBitmapBytes = 0;
+};
+
+/// An instrumented binary and its layout.
+struct BinaryLayout {
+  std::string Path;     ///< the executable (verified against BinaryId)
+  std::string BinaryId; ///< GNU build id in hex; empty if none
+  std::vector<LayoutFunction> Functions;
+  uint64_t NumCounters = 0;
+  uint64_t NumBitmapBytes = 0;
+};
+
+/// A context's summed counts for one binary.
+struct ContextProfile {
+  unsigned Binary = 0;             ///< index into MergeResult::Binaries
+  std::vector<uint64_t> Counters;  ///< BinaryLayout::NumCounters entries
+  std::vector<uint8_t> Bitmap;     ///< BinaryLayout::NumBitmapBytes entries
+};
+
+/// Something that was not merged, kept against its context.
+struct MergeProblem {
+  std::string Kind;    ///< "lost", "failed", "unreadable", "mismatch"
+  std::string Path;    ///< the file concerned
+  std::string Message;
+};
+
+/// label x test.
+struct Context {
+  std::string Label;
+  std::optional<std::string> Test; ///< none: outside any test
+  Confidence Conf = Confidence::Exact;
+  unsigned Processes = 0, Lost = 0, Failed = 0, Unreadable = 0;
+  std::vector<ContextProfile> Profiles; ///< sorted by Binary
+  std::vector<MergeProblem> Problems;
+};
+
+struct MergeResult {
+  std::vector<BinaryLayout> Binaries;
+  std::vector<Context> Contexts; ///< sorted by (Label, Test), outside first
+};
+
+} // namespace covlock
+
+#endif // COVLOCK_MERGE_CONTEXTS_H
