@@ -34,16 +34,9 @@ static const char *reasonName(CovlockReason R) {
 /* DIR/KEY/[.]HOST.PID.SEQ<Suffix> */
 static int formatFilePath(char *Out, unsigned Seq, const char *Suffix,
                           int Hidden) {
-  CovlockState *S = &covlockState;
   CovlockBuf B;
   covlockBufInit(&B, Out, PATH_MAX);
-  covlockPutStr(&B, S->Dir);
-  covlockPutStr(&B, "/");
-  covlockPutStr(&B, S->Key);
-  covlockPutStr(&B, Hidden ? "/." : "/");
-  covlockPutStr(&B, S->Host);
-  covlockPutStr(&B, ".");
-  covlockPutU64(&B, (uint64_t)S->Pid);
+  covlockPutProcessPrefix(&B, Hidden);
   covlockPutStr(&B, ".");
   covlockPutU64(&B, Seq);
   covlockPutStr(&B, Suffix);

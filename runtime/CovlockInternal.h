@@ -118,6 +118,10 @@ enum {
   COVLOCK_REPORT_LOCK = 4,
   COVLOCK_REPORT_MARKER = 8,
 };
+/* Appends DIR/KEY, and with Name also "/[.]HOST.PID": the prefix of every
+ * file this process image writes. */
+COVLOCK_HIDDEN void covlockPutKeyDir(CovlockBuf *B);
+COVLOCK_HIDDEN void covlockPutProcessPrefix(CovlockBuf *B, int Hidden);
 /* Makes the current key's directory and places this image's boot marker. */
 COVLOCK_HIDDEN int covlockPlaceBootMarker(void);
 COVLOCK_HIDDEN void covlockSetTest(const char *Id, size_t N, int HasId);

@@ -92,17 +92,24 @@ void covlockSetTest(const char *Id, size_t N, int HasId) {
 /* DIR/KEY/HOST.PID[.bN].boot: the suffix only appears if a marker of an
  * earlier image with this pid (pid reuse under --append) is still there;
  * that one is evidence of a lost process and must not be replaced. */
+void covlockPutKeyDir(CovlockBuf *B) {
+  covlockPutStr(B, covlockState.Dir);
+  covlockPutStr(B, "/");
+  covlockPutStr(B, covlockState.Key);
+}
+
+void covlockPutProcessPrefix(CovlockBuf *B, int Hidden) {
+  covlockPutKeyDir(B);
+  covlockPutStr(B, Hidden ? "/." : "/");
+  covlockPutStr(B, covlockState.Host);
+  covlockPutStr(B, ".");
+  covlockPutU64(B, (uint64_t)covlockState.Pid);
+}
+
 static void formatBootPath(char *Out, unsigned Attempt) {
-  CovlockState *S = &covlockState;
   CovlockBuf B;
   covlockBufInit(&B, Out, PATH_MAX);
-  covlockPutStr(&B, S->Dir);
-  covlockPutStr(&B, "/");
-  covlockPutStr(&B, S->Key);
-  covlockPutStr(&B, "/");
-  covlockPutStr(&B, S->Host);
-  covlockPutStr(&B, ".");
-  covlockPutU64(&B, (uint64_t)S->Pid);
+  covlockPutProcessPrefix(&B, 0);
   if (Attempt) {
     covlockPutStr(&B, ".b");
     covlockPutU64(&B, Attempt);
@@ -164,9 +171,7 @@ int covlockPlaceBootMarker(void) {
   char KeyDir[PATH_MAX];
   CovlockBuf B;
   covlockBufInit(&B, KeyDir, sizeof(KeyDir));
-  covlockPutStr(&B, S->Dir);
-  covlockPutStr(&B, "/");
-  covlockPutStr(&B, S->Key);
+  covlockPutKeyDir(&B);
   if (covlockBufFinish(&B) || makeDir(KeyDir) != 0) {
     covlockReport(COVLOCK_REPORT_MARKER, "cannot create test directory",
                   KeyDir, B.Overflow ? ENAMETOOLONG : errno);
