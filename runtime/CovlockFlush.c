@@ -9,6 +9,7 @@
 #include "CovlockInternal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <time.h>
@@ -153,13 +154,10 @@ static int publishProfile(const char *Tmp, unsigned *Seq) {
     formatFilePath(Record, *Seq, ".json", 0);
     if (access(Record, F_OK) == 0)
       continue;
-    if (link(Tmp, Final) == 0) {
-      unlink(Tmp);
-      return 0;
-    }
-    if (errno != EEXIST) {
-      int Err = errno;
-      unlink(Tmp);
+    int Err = covlockRenameNoReplace(Tmp, Final);
+    if (Err != EEXIST) {
+      if (Err)
+        unlink(Tmp);
       return Err;
     }
   }
@@ -256,6 +254,38 @@ static int writeProfile(unsigned *Seq, size_t *Size) {
   return Err ? Err : publishProfile(Tmp, Seq);
 }
 
+/* The final record is appended to the boot marker, which is then renamed
+ * into the record: the marker disappears as the record appears, and a
+ * process image costs one file besides its profile. */
+static int publishRecordFromMarker(const char *Record, size_t Len,
+                                   const char *Final) {
+  CovlockState *S = &covlockState;
+  if (S->BootFd < 0)
+    return -1;
+  int Err = 0;
+  for (size_t Done = 0; Done < Len && !Err;) {
+    ssize_t W = pwrite(S->BootFd, Record + Done, Len - Done,
+                       (off_t)(S->BootLen + Done));
+    if (W < 0 && errno == EINTR)
+      continue;
+    if (W <= 0)
+      Err = W < 0 ? errno : ENOSPC;
+    else
+      Done += (size_t)W;
+  }
+  if (!Err)
+    Err = covlockRenameNoReplace(S->BootPath, Final);
+  if (Err) {
+    /* The marker stays a plain marker; on failure readers still find its
+     * first line intact. */
+    int Ignored = ftruncate(S->BootFd, (off_t)S->BootLen);
+    (void)Ignored;
+    return Err;
+  }
+  covlockDropBootMarker();
+  return 0;
+}
+
 /* The record goes to the profile's seq; without a profile, to the first
  * seq with neither file. */
 static void writeRecord(const CovlockFlushRequest *Req, unsigned *Seq,
@@ -275,11 +305,14 @@ static void writeRecord(const CovlockFlushRequest *Req, unsigned *Seq,
     formatRecord(&B, Req, *Seq, Size, Error);
     if (covlockBufFinish(&B) || formatFilePath(Tmp, *Seq, ".json.tmp", 1))
       return;
+    if (Req->Final && publishRecordFromMarker(Record, B.Len, Final) == 0)
+      return;
     Err = writeFile(Tmp, Record, B.Len);
     if (Err)
       break;
-    Err = link(Tmp, Final) == 0 ? 0 : errno;
-    unlink(Tmp);
+    Err = covlockRenameNoReplace(Tmp, Final);
+    if (Err)
+      unlink(Tmp);
     if (Err == EEXIST)
       ++*Seq;
   }
@@ -322,8 +355,9 @@ void covlockFlush(const CovlockFlushRequest *Req) {
   writeRecord(Req, &Seq, Size, Err);
   S->Seq = Seq + 1;
   if (Req->Final && S->BootPath[0]) {
+    /* The record could not take the marker's place. */
     unlink(S->BootPath);
-    S->BootPath[0] = '\0';
+    covlockDropBootMarker();
   }
   if (LockFd >= 0)
     close(LockFd);

@@ -97,6 +97,8 @@ typedef struct {
   int HasTest;
   char Key[COVLOCK_KEY_MAX + 1];
   char BootPath[PATH_MAX];      /* empty when this image has no marker */
+  int BootFd;                   /* open marker: the final record goes here */
+  size_t BootLen;               /* bytes of the marker's boot line */
   char Exe[PATH_MAX];
   char BinaryId[2 * 64 + 1];
   pid_t Pid, Ppid;
@@ -124,6 +126,10 @@ COVLOCK_HIDDEN void covlockPutKeyDir(CovlockBuf *B);
 COVLOCK_HIDDEN void covlockPutProcessPrefix(CovlockBuf *B, int Hidden);
 /* Makes the current key's directory and places this image's boot marker. */
 COVLOCK_HIDDEN int covlockPlaceBootMarker(void);
+/* Forgets the marker (closing it) without touching the file. */
+COVLOCK_HIDDEN void covlockDropBootMarker(void);
+/* Renames From to To unless To exists (0 or an errno value). */
+COVLOCK_HIDDEN int covlockRenameNoReplace(const char *From, const char *To);
 COVLOCK_HIDDEN void covlockSetTest(const char *Id, size_t N, int HasId);
 COVLOCK_HIDDEN void covlockChangeTest(const char *Id, size_t N, int HasId);
 

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -198,11 +199,34 @@ int covlockPlaceBootMarker(void) {
       S->BootPath[0] = '\0';
       return -1;
     }
-    close(Fd);
+    /* Kept open: the final flush appends its record and renames the marker
+     * into the record, one file for both (docs/protocol.md). */
+    S->BootFd = Fd;
+    S->BootLen = Len;
     return 0;
   }
   S->BootPath[0] = '\0';
   return -1;
+}
+
+void covlockDropBootMarker(void) {
+  CovlockState *S = &covlockState;
+  if (S->BootFd >= 0)
+    close(S->BootFd);
+  S->BootFd = -1;
+  S->BootPath[0] = '\0';
+}
+
+int covlockRenameNoReplace(const char *From, const char *To) {
+  if (renameat2(AT_FDCWD, From, AT_FDCWD, To, RENAME_NOREPLACE) == 0)
+    return 0;
+  if (errno != EINVAL && errno != ENOSYS)
+    return errno;
+  /* Filesystems without RENAME_NOREPLACE: link never replaces either. */
+  if (link(From, To) != 0)
+    return errno;
+  unlink(From);
+  return 0;
 }
 
 /* Moves the boot marker with the process when its test changes, so that a
@@ -215,8 +239,12 @@ void covlockChangeTest(const char *Id, size_t N, int HasId) {
   covlockSetTest(Id, N, HasId);
   if (OldBoot[0] && strcmp(OldKey, S->Key) == 0)
     return;
+  int OldFd = S->BootFd;
+  S->BootFd = -1;
   if (covlockPlaceBootMarker() == 0 && OldBoot[0])
     unlink(OldBoot);
+  if (OldFd >= 0)
+    close(OldFd);
 }
 
 /* The GNU build id of the main executable, as llvm-covmerge verifies it. */
@@ -300,6 +328,7 @@ static void onForkChild(void) {
   S->StartNs = covlockNowNs();
   S->Seq = 0;
   S->Flushing = 0;
+  covlockDropBootMarker(); /* the parent's */
   covlockPlaceBootMarker();
 }
 
@@ -315,6 +344,7 @@ __attribute__((constructor(101))) static void covlockInitialize(void) {
 
 static void enableCovlock(const char *Dir) {
   CovlockState *S = &covlockState;
+  S->BootFd = -1;
   size_t DirLen = strlen(Dir);
   if (DirLen + COVLOCK_KEY_MAX * 2 + 64 >= sizeof(S->Dir) / 2) {
     covlockReport(COVLOCK_REPORT_SETUP, "coverage directory path too long",

@@ -114,13 +114,28 @@ template Expected<OwnerRecord> parseRecord(StringRef);
 template Expected<BootMarker> parseRecord(StringRef);
 template Expected<FlushRecord> parseRecord(StringRef);
 
+// A record file may hold the boot line of its process image before the
+// record (the runtime turns the marker into the record), and a marker may
+// already have the record appended: read the line the type is about.
+template <typename T> static StringRef selectLine(StringRef Text) {
+  return Text;
+}
+template <> StringRef selectLine<BootMarker>(StringRef Text) {
+  return Text.split('\n').first;
+}
+template <> StringRef selectLine<FlushRecord>(StringRef Text) {
+  StringRef Body = Text.rtrim("\n");
+  size_t Last = Body.rfind('\n');
+  return Last == StringRef::npos ? Body : Body.drop_front(Last + 1);
+}
+
 template <typename T> Expected<T> readRecordFile(StringRef Path) {
   ErrorOr<std::unique_ptr<MemoryBuffer>> Buf =
       MemoryBuffer::getFile(Path, /*IsText=*/false,
                             /*RequiresNullTerminator=*/false);
   if (!Buf)
     return createFileError(Path, Buf.getError());
-  Expected<T> R = parseRecord<T>((*Buf)->getBuffer());
+  Expected<T> R = parseRecord<T>(selectLine<T>((*Buf)->getBuffer()));
   if (!R)
     return createFileError(Path, R.takeError());
   return R;
