@@ -19,6 +19,8 @@
 #   FUNCS=20000 NGROUPS=100 PROCS=500 RUNS=5 WARMUP=1
 #   CC=clang-19  BENCH_CFLAGS="-O0 -g0"
 #   WORK=BUILD_DIR/bench-processes   where the program and outputs go
+#   OUT=WORK/out   where the profiles go (a tmpfs such as /dev/shm/x takes
+#                  the filesystem out of the measurement)
 #   CHECK=1      also check that (a) and (c) merge to the same counts
 #                (llvm-profdata show --all-functions --counts)
 set -euo pipefail
@@ -65,7 +67,7 @@ $cc -fprofile-instr-generate "$work/prog.o" -o "$work/prog-stock"
 # shellcheck disable=SC2086
 $cc -fprofile-instr-generate "$work/prog.o" $linkflags -o "$work/prog-covlock"
 
-out=$work/out
+out=${OUT:-$work/out}   # OUT=/dev/shm/... measures the runtime without the disk
 mkdir -p "$out"
 seq 0 $((procs - 1)) > "$work/args"
 # Every process gets its own test id; `env` is the same cheap exec in all three.
