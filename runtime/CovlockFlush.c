@@ -346,8 +346,10 @@ void covlockFlush(const CovlockFlushRequest *Req) {
   int LockFd = acquireFlushLock();
   unsigned Seq = S->Seq;
   size_t Size = 0;
+  unsigned ReportedBefore = S->ReportedErrors;
   int Err = writeProfile(&Seq, &Size);
-  if (Err) {
+  /* A directory that could not be recreated was reported already. */
+  if (Err && !(S->ReportedErrors & ~ReportedBefore & COVLOCK_REPORT_MARKER)) {
     char Path[PATH_MAX];
     formatFilePath(Path, Seq, ".profraw", 0);
     covlockReport(COVLOCK_REPORT_WRITE, "cannot write profile", Path, Err);

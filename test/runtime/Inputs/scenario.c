@@ -52,6 +52,11 @@ int main(int argc, char **argv) {
     printf("still running after SIGINT\n");
     return 0;
   }
+  if (!strcmp(Mode, "remove-dir")) {
+    char Command[4096];
+    snprintf(Command, sizeof(Command), "rm -rf '%s'", getenv("COVLOCK_DIR"));
+    return system(Command) == 0 ? 4 : 1;
+  }
   if (!strcmp(Mode, "sleep")) {
     sleep(60);
     return 0;
