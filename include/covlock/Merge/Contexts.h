@@ -55,6 +55,26 @@ struct ContextProfile {
   unsigned Binary = 0;             ///< index into MergeResult::Binaries
   std::vector<uint64_t> Counters;  ///< BinaryLayout::NumCounters entries
   std::vector<uint8_t> Bitmap;     ///< BinaryLayout::NumBitmapBytes entries
+
+  /// With MergeOptions::SparseContexts the counters are kept sparse, since
+  /// a test usually runs a small part of a big binary (dense, 500 tests of a
+  /// 115,000-counter binary are 460 MB): Counters is then empty, NonZero
+  /// holds the indices of the nonzero counters in ascending order and
+  /// NonZeroCounts their counts.
+  bool Sparse = false;
+  std::vector<uint32_t> NonZero;
+  std::vector<uint64_t> NonZeroCounts;
+
+  /// The dense counters in either form (\p NumCounters entries).
+  void getCounters(std::vector<uint64_t> &Out, uint64_t NumCounters) const {
+    if (!Sparse) {
+      Out = Counters;
+      return;
+    }
+    Out.assign(NumCounters, 0);
+    for (size_t I = 0, E = NonZero.size(); I != E; ++I)
+      Out[NonZero[I]] = NonZeroCounts[I];
+  }
 };
 
 /// Something that was not merged, kept against its context.

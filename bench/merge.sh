@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# merge.sh BUILD_DIR
+#
+# Merge speed against the stock tools on a big program: PROCS (500)
+# processes of the generated FUNCS-function program (bench/gen_program.py),
+# each its own test, written by the covlock runtime into one coverage
+# directory. Then, each step a function below:
+#
+#   aggregate_merge   ONE hyperfine run, side by side:
+#                       llvm-covmerge DIR --profdata OUT
+#                       llvm-profdata merge -j 2 -o OUT DIR/*/*.profraw
+#   aggregate_check   the two outputs are the same: byte for byte (cmp), and
+#                     llvm-profdata show --all-functions --counts
+#   aggregate_memory  peak resident memory of both (/usr/bin/time -f %M)
+#
+# Needs BUILD_DIR/bin/llvm-covmerge, BUILD_DIR/bin/llvm-covlock and
+# BUILD_DIR/lib/libcovlock_rt.a, clang-19, hyperfine, python3.
+# Environment (optional):
+#   FUNCS=20000 NGROUPS=100 PROCS=500 RUNS=5 WARMUP=1
+#   CC=clang-19  BENCH_CFLAGS="-O0 -g0"
+#   WORK=BUILD_DIR/bench-merge   where the program, profiles and outputs go
+#   STEPS="aggregate_merge aggregate_check aggregate_memory"
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 BUILD_DIR" >&2
+  exit 2
+fi
+build=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+covlock=$build/bin/llvm-covlock
+covmerge=$build/bin/llvm-covmerge
+funcs=${FUNCS:-20000}
+groups=${NGROUPS:-100}
+procs=${PROCS:-500}
+runs=${RUNS:-5}
+warmup=${WARMUP:-1}
+cc=${CC:-clang-19}
+cflags=${BENCH_CFLAGS:--O0 -g0}
+work=${WORK:-$build/bench-merge}
+steps=${STEPS:-aggregate_merge aggregate_check aggregate_memory}
+profdata=${LLVM_PROFDATA:-$(command -v llvm-profdata-19 || echo /usr/lib/llvm-19/bin/llvm-profdata)}
+
+for f in "$covlock" "$covmerge" "$build/lib/libcovlock_rt.a"; do
+  [ -e "$f" ] || { echo "merge.sh: $f is missing: build covlock first" >&2; exit 1; }
+done
+command -v hyperfine >/dev/null || { echo "merge.sh: hyperfine not found" >&2; exit 1; }
+
+cov=$work/cov   # the coverage directory
+out=$work/out   # what the measured commands write
+
+# The program: generated once, compiled once, linked with the runtime.
+setup_program() {
+  mkdir -p "$work"
+  prog_c=$work/prog-$funcs.c
+  if [ ! -f "$prog_c" ]; then
+    python3 "$here/gen_program.py" -n "$funcs" -g "$groups" -o "$prog_c.tmp"
+    mv "$prog_c.tmp" "$prog_c"
+  fi
+  # shellcheck disable=SC2086 # flag lists
+  if [ ! -f "$work/prog.o" ] || [ "$prog_c" -nt "$work/prog.o" ]; then
+    echo "compiling $funcs functions ($cc $cflags)..." >&2
+    $cc $cflags -fprofile-instr-generate -fcoverage-mapping -c "$prog_c" -o "$work/prog.o"
+  fi
+  # shellcheck disable=SC2046
+  $cc -fprofile-instr-generate "$work/prog.o" $("$covlock" link-flags) -o "$work/prog"
+}
+
+# PROCS processes, each its own test, one profile each (not timed).
+make_profiles() {
+  if [ -f "$cov/.complete-$procs" ] && [ "$cov/.complete-$procs" -nt "$work/prog" ]; then
+    return
+  fi
+  echo "running $procs processes into $cov..." >&2
+  rm -rf "$cov"
+  mkdir -p "$cov"
+  seq 0 $((procs - 1)) | xargs -P2 -I{} env COVLOCK_DIR="$cov" COVLOCK_TEST=t{} "$work/prog" {}
+  touch "$cov/.complete-$procs"
+  printf '%s profiles, %s bytes\n' "$(find "$cov" -name '*.profraw' | wc -l)" \
+    "$(du -sb "$cov" | cut -f1)" >&2
+}
+
+aggregate_merge() {
+  mkdir -p "$out"
+  hyperfine --warmup "$warmup" --runs "$runs" --export-json "$work/aggregate.json" \
+    -n "llvm-covmerge" "$covmerge $cov --profdata $out/covmerge.profdata" \
+    -n "llvm-profdata -j 2" "$profdata merge -j 2 -o $out/profdata.profdata $cov/*/*.profraw"
+  python3 - "$work/aggregate.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+a, b = r["llvm-covmerge"], r["llvm-profdata -j 2"]
+print("aggregate merge: llvm-covmerge %.3f s, llvm-profdata -j 2 %.3f s: %.1fx faster"
+      % (a["mean"], b["mean"], b["mean"] / a["mean"]))
+PY
+}
+
+aggregate_check() {
+  "$covmerge" "$cov" --profdata "$out/covmerge.profdata"
+  "$profdata" merge -j 2 -o "$out/profdata.profdata" "$cov"/*/*.profraw
+  if cmp -s "$out/covmerge.profdata" "$out/profdata.profdata"; then
+    echo "aggregate output: byte-identical"
+  elif cmp -s <("$profdata" show --all-functions --counts "$out/covmerge.profdata") \
+              <("$profdata" show --all-functions --counts "$out/profdata.profdata"); then
+    echo "aggregate output: same counts (llvm-profdata show), different bytes"
+  else
+    echo "aggregate output: DIFFERENT counts"
+    exit 1
+  fi
+}
+
+# Peak resident set size in KB, best of three runs.
+peak_kb() {
+  local best=
+  for _ in 1 2 3; do
+    local kb
+    kb=$( /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1 )
+    if [ -z "$best" ] || [ "$kb" -lt "$best" ]; then best=$kb; fi
+  done
+  echo "$best"
+}
+
+aggregate_memory() {
+  local a b
+  a=$(peak_kb "$covmerge" "$cov" --profdata "$out/covmerge.profdata")
+  b=$(peak_kb "$profdata" merge -j 2 -o "$out/profdata.profdata" "$cov"/*/*.profraw)
+  echo "aggregate peak memory: llvm-covmerge $a KB, llvm-profdata -j 2 $b KB"
+}
+
+# --- Per-test attribution and queries (lib/Attribution, lib/CovDB) -------
+#
+#   attribution_merge   ONE hyperfine run, side by side: the aggregate merge
+#                       alone (--profdata) and the coverage database with
+#                       every test attributed (-o); target: at most 2x
+#   attribution_memory  peak resident memory of the -o merge
+#   per_test_stock      the stock way to per-test coverage, llvm-profdata
+#                       merge + llvm-cov export for one test, timed on SAMPLE
+#                       (5) tests and multiplied out to PROCS
+#   queries             `who` and `report --by-test` on that database as
+#                       whole processes (hyperfine -N); target: < 50 ms
+# Add them to STEPS, e.g. STEPS="attribution_merge per_test_stock queries".
+
+attribution_merge() {
+  mkdir -p "$out"
+  hyperfine --warmup "$warmup" --runs "$runs" --export-json "$work/attribution.json" \
+    -n "aggregate" "$covmerge $cov --profdata $out/covmerge.profdata" \
+    -n "covdb" "$covmerge $cov -o $out/all.covdb"
+  python3 - "$work/attribution.json" "$procs" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+a, c = r["aggregate"], r["covdb"]
+print("attribution: covdb (%s tests) %.3f s, aggregate merge alone %.3f s: %.2fx"
+      % (sys.argv[2], c["mean"], a["mean"], c["mean"] / a["mean"]))
+PY
+  ls -l "$out/all.covdb" | awk '{print "covdb size: " $5 " bytes"}'
+}
+
+attribution_memory() {
+  local a
+  a=$(peak_kb "$covmerge" "$cov" -o "$out/all.covdb")
+  echo "covdb merge peak memory: llvm-covmerge -o $a KB"
+}
+
+per_test_stock() {
+  local sample=${SAMPLE:-5} llvmcov tests=() i
+  llvmcov=${LLVM_COV:-$(command -v llvm-cov-19 || echo /usr/lib/llvm-19/bin/llvm-cov)}
+  mkdir -p "$out"
+  for i in $(seq 0 $((sample - 1))); do
+    tests+=("t$((i * procs / sample))")
+  done
+  hyperfine --runs 3 --export-json "$work/per-test.json" \
+    -L test "$(IFS=,; echo "${tests[*]}")" \
+    "$profdata merge -o $out/{test}.profdata $cov/{test}/*.profraw && $llvmcov export -format=lcov $work/prog -instr-profile=$out/{test}.profdata > $out/{test}.info"
+  python3 - "$work/per-test.json" "$procs" "$work/attribution.json" <<'PY'
+import json, os, sys
+res = json.load(open(sys.argv[1]))["results"]
+mean = sum(x["mean"] for x in res) / len(res)
+n = int(sys.argv[2])
+line = "per-test stock (llvm-profdata merge + llvm-cov export): %.3f s a test, %.0f s for %d tests" % (mean, mean * n, n)
+if os.path.exists(sys.argv[3]):
+    r = {x["command"]: x for x in json.load(open(sys.argv[3]))["results"]}
+    line += "; covdb: %.3f s for all (%.0fx less)" % (r["covdb"]["mean"], mean * n / r["covdb"]["mean"])
+print(line)
+PY
+}
+
+queries() {
+  [ -f "$out/all.covdb" ] || "$covmerge" "$cov" -o "$out/all.covdb"
+  # A line every test runs (main's first statement) and one a few run.
+  local main_line f_line
+  main_line=$(($(grep -n '^int main' "$prog_c" | cut -d: -f1) + 1))
+  f_line=$(($(grep -n '^static int f1000(int x, int depth) {' "$prog_c" | cut -d: -f1) + 1))
+  hyperfine -N --warmup 3 --runs 50 --export-json "$work/queries.json" \
+    -n "who (all tests)" "$covmerge who $out/all.covdb $(basename "$prog_c"):$main_line" \
+    -n "who (a few)" "$covmerge who $out/all.covdb $(basename "$prog_c"):$f_line" \
+    -n "report --by-test" "$covmerge report $out/all.covdb --by-test" \
+    -n "report" "$covmerge report $out/all.covdb"
+  python3 - "$work/queries.json" <<'PY'
+import json, sys
+for x in json.load(open(sys.argv[1]))["results"]:
+    print("query %-18s %6.1f ms (max %.1f ms)" % (x["command"], x["mean"] * 1e3, x["max"] * 1e3))
+PY
+}
+
+
+setup_program
+make_profiles
+for step in $steps; do
+  "$step"
+done

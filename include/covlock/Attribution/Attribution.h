@@ -1,0 +1,138 @@
+//===- covlock/Attribution/Attribution.h - Lines and regions per context -*- C++ -*-===//
+//
+// Turns a context's counters for one binary into the lines and regions it
+// covered, with LLVM's own line semantics (the ones llvm-cov report, show and
+// export use), so that a label's aggregate gives exactly llvm-cov's line sets.
+//
+// A binary's coverage mapping is decoded once (BinaryCoverage::load); each
+// context is then replayed through llvm::coverage::CoverageMapping, restricted
+// to the functions that can matter to it: those with non-zero counters and
+// those whose source lines overlap them (nested lambdas, macros, template
+// instantiations), since a function that runs nothing can still decide the
+// coverage of a line inside one that did.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COVLOCK_ATTRIBUTION_ATTRIBUTION_H
+#define COVLOCK_ATTRIBUTION_ATTRIBUTION_H
+
+#include "covlock/Merge/Contexts.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include <cstdint>
+#include <tuple>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace covlock {
+
+/// A source region: 1-based lines and columns, end inclusive as in LLVM.
+struct RegionSpan {
+  uint32_t LineStart = 0, ColumnStart = 0, LineEnd = 0, ColumnEnd = 0;
+  friend bool operator<(const RegionSpan &A, const RegionSpan &B) {
+    return std::tie(A.LineStart, A.ColumnStart, A.LineEnd, A.ColumnEnd) <
+           std::tie(B.LineStart, B.ColumnStart, B.LineEnd, B.ColumnEnd);
+  }
+  friend bool operator==(const RegionSpan &A, const RegionSpan &B) {
+    return !(A < B) && !(B < A);
+  }
+};
+
+/// What one counter vector covers in one source file of a binary.
+struct FileAttribution {
+  unsigned File = 0; ///< index into BinaryCoverage::files()
+  /// Lines llvm-cov shows as executable ("mapped"), sorted. Only filled when
+  /// asked for (AttributeOptions::Executable).
+  std::vector<uint32_t> Executable;
+  /// Lines with a non-zero execution count, sorted.
+  std::vector<uint32_t> Covered;
+  /// Indices into BinaryCoverage::regions(File) with a non-zero count, sorted.
+  std::vector<uint32_t> CoveredRegions;
+};
+
+/// What one counter vector covers in a binary: only files with something
+/// to say (covered lines; or executable ones when asked), sorted by File.
+struct Attribution {
+  std::vector<FileAttribution> Files;
+};
+
+/// A counter vector in the layout's order, dense or sparse.
+struct CounterView {
+  bool Sparse = false;
+  llvm::ArrayRef<uint64_t> Dense;   ///< !Sparse: every counter
+  llvm::ArrayRef<uint32_t> Indices; ///< Sparse: non-zero counters, ascending
+  llvm::ArrayRef<uint64_t> Counts;  ///< Sparse: their counts
+
+  CounterView() = default;
+  CounterView(llvm::ArrayRef<uint64_t> Dense) : Dense(Dense) {}
+  CounterView(const std::vector<uint64_t> &Dense) : Dense(Dense) {}
+  static CounterView of(const ContextProfile &P) {
+    CounterView V;
+    V.Sparse = P.Sparse;
+    V.Dense = P.Counters;
+    V.Indices = P.NonZero;
+    V.Counts = P.NonZeroCounts;
+    return V;
+  }
+  /// Whether it fits a layout of \p NumCounters counters.
+  bool fits(uint64_t NumCounters) const;
+  /// Counters [First, First + N) into \p Out.
+  void slice(uint64_t First, uint32_t N, std::vector<uint64_t> &Out) const;
+  /// Calls \p F(index, count) for the non-zero counters, ascending.
+  template <typename Fn> void forEachNonZero(Fn F) const {
+    if (Sparse) {
+      for (size_t I = 0, E = Indices.size(); I != E; ++I)
+        if (Counts[I])
+          F(uint64_t(Indices[I]), Counts[I]);
+      return;
+    }
+    for (size_t I = 0, E = Dense.size(); I != E; ++I)
+      if (Dense[I])
+        F(uint64_t(I), Dense[I]);
+  }
+};
+
+struct AttributeOptions {
+  /// Replay every function and report executable lines too (for a label's
+  /// aggregate); otherwise only the functions that can matter.
+  bool Executable = false;
+};
+
+/// The decoded coverage mapping of one instrumented binary, joined to its
+/// profile layout. Immutable after load(): attribute() may run concurrently.
+class BinaryCoverage {
+public:
+  ~BinaryCoverage();
+
+  /// Reads the coverage mapping of \p Layout.Path and joins its function
+  /// records to \p Layout's functions by (name MD5, structural hash).
+  /// \p Layout must outlive the result.
+  static llvm::Expected<std::unique_ptr<BinaryCoverage>>
+  load(const BinaryLayout &Layout);
+
+  /// Source files named by the mapping, sorted.
+  llvm::ArrayRef<std::string> files() const;
+
+  /// The distinct code-region spans of \p File over all functions, sorted:
+  /// the executable regions (identical spans, e.g. of template
+  /// instantiations, count once, covered when any of them ran).
+  llvm::ArrayRef<RegionSpan> regions(unsigned File) const;
+
+  /// Lines and regions covered by \p Counters / \p Bitmap, in the layout's
+  /// order (BinaryLayout::NumCounters / NumBitmapBytes entries).
+  llvm::Expected<Attribution> attribute(const CounterView &Counters,
+                                        llvm::ArrayRef<uint8_t> Bitmap,
+                                        const AttributeOptions &Options) const;
+
+  class Impl;
+
+private:
+  explicit BinaryCoverage(std::unique_ptr<Impl> I);
+  std::unique_ptr<Impl> I;
+};
+
+} // namespace covlock
+
+#endif // COVLOCK_ATTRIBUTION_ATTRIBUTION_H

@@ -1,0 +1,66 @@
+//===- covlock/CovDB/CovDB.h - The coverage database ---------------*- C++ -*-===//
+//
+// A .covdb is a SQLite database whose schema is specified and versioned in
+// docs/covdb.md. Writing is atomic: a new database is built beside the
+// target and renamed over it, so an interrupted merge leaves the previous
+// file intact.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COVLOCK_COVDB_COVDB_H
+#define COVLOCK_COVDB_COVDB_H
+
+#include "covlock/Merge/Contexts.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace covlock {
+
+struct CovDBWriteOptions {
+  unsigned Threads = 0; ///< 0: the machine's
+  /// Called with (done, total) while contexts are attributed; may be empty.
+  std::function<void(size_t, size_t)> Progress;
+};
+
+/// Builds a database context by context, so that a merge can hand each
+/// context over as soon as its counters are summed: attribution runs on a
+/// thread pool meanwhile, and addContext() waits while more than two
+/// contexts per thread are queued, so few contexts' counters are alive at
+/// once. Results do not depend on the order of addContext() calls.
+class CovDBBuilder {
+public:
+  explicit CovDBBuilder(const CovDBWriteOptions &Options);
+  ~CovDBBuilder();
+
+  /// Decodes \p Layout's coverage mapping (from Layout.Path); the index to
+  /// use as ContextProfile::Binary.
+  llvm::Expected<unsigned> addBinary(const BinaryLayout &Layout);
+  /// Queues \p C for attribution (its Profiles name added binaries).
+  void addContext(Context C);
+  /// Waits for the contexts, adds those of \p InputDatabases and writes
+  /// \p OutPath atomically, as writeCovDB().
+  llvm::Error finish(llvm::ArrayRef<std::string> InputDatabases,
+                     llvm::StringRef OutPath);
+
+  class Impl;
+
+private:
+  std::unique_ptr<Impl> I;
+};
+
+/// Attributes every context of \p Merged to lines and regions (the coverage
+/// mapping of each binary is decoded once), adds the contexts of the
+/// databases \p InputDatabases (a union: a context present in both is an
+/// error naming it), and writes the result to \p OutPath atomically.
+llvm::Error writeCovDB(const MergeResult &Merged,
+                       llvm::ArrayRef<std::string> InputDatabases,
+                       llvm::StringRef OutPath,
+                       const CovDBWriteOptions &Options);
+
+} // namespace covlock
+
+#endif // COVLOCK_COVDB_COVDB_H

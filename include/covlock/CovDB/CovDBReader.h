@@ -1,0 +1,112 @@
+//===- covlock/CovDB/CovDBReader.h - Queries on a covdb ------------*- C++ -*-===//
+//
+// Read-only access to a .covdb for reports, `who` and exports. Opening checks
+// the schema version; a file that is not a covdb, or is damaged, is an
+// llvm::FileError naming it, never a crash.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COVLOCK_COVDB_COVDBREADER_H
+#define COVLOCK_COVDB_COVDBREADER_H
+
+#include "covlock/Merge/Contexts.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace covlock {
+
+/// The schema version this build reads and writes (PRAGMA user_version).
+constexpr int CovDBSchemaVersion = 1;
+
+const char *confidenceName(Confidence C);
+std::optional<Confidence> parseConfidence(llvm::StringRef Name);
+
+class CovDB {
+public:
+  ~CovDB();
+  CovDB(const CovDB &) = delete;
+  CovDB &operator=(const CovDB &) = delete;
+
+  static llvm::Expected<std::unique_ptr<CovDB>> open(llvm::StringRef Path);
+
+  llvm::StringRef path() const { return Path; }
+  sqlite3 *handle() const { return DB; }
+
+  struct Label {
+    int64_t Id;
+    std::string Name;
+  };
+  llvm::Expected<std::vector<Label>> labels() const;
+  /// The label named \p Name; an error listing the labels if there is none.
+  llvm::Expected<Label> findLabel(llvm::StringRef Name) const;
+
+  struct FileSummary {
+    std::string Path;
+    uint32_t Lines = 0, CoveredLines = 0, Regions = 0, CoveredRegions = 0;
+  };
+  /// Per source file, sorted by path: one label, or the union of all.
+  llvm::Expected<std::vector<FileSummary>>
+  fileSummaries(std::optional<int64_t> LabelId) const;
+
+  struct ContextInfo {
+    int64_t Id = 0;
+    int64_t LabelId = 0;
+    std::string Label;
+    std::optional<std::string> Test;
+    Confidence Conf = Confidence::Exact;
+    unsigned Processes = 0, Lost = 0, Failed = 0, Unreadable = 0;
+    uint32_t LinesCovered = 0, RegionsCovered = 0;
+  };
+  /// Contexts sorted by (label, test), outside first; optionally one label
+  /// and/or one test.
+  llvm::Expected<std::vector<ContextInfo>>
+  contexts(std::optional<int64_t> LabelId,
+           std::optional<llvm::StringRef> Test) const;
+
+  /// The file named \p Query exactly, or else the only file whose path ends
+  /// with "/" + \p Query; an error listing the candidates when several do.
+  llvm::Expected<std::pair<int64_t, std::string>>
+  resolveFile(llvm::StringRef Query) const;
+
+  /// Contexts that cover \p Line of file \p FileId, sorted.
+  llvm::Expected<std::vector<ContextInfo>> whoCovers(int64_t FileId,
+                                                    uint32_t Line) const;
+  /// Whether \p Line of \p FileId is executable in some label.
+  llvm::Expected<bool> isExecutable(int64_t FileId, uint32_t Line) const;
+
+  struct FileLines {
+    int64_t FileId;
+    std::string Path;
+    std::vector<uint32_t> Lines;
+  };
+  /// Covered lines of a context per file, sorted by path.
+  llvm::Expected<std::vector<FileLines>> coveredLines(int64_t ContextId) const;
+  /// Executable lines of a label per file, sorted by path.
+  llvm::Expected<std::vector<FileLines>> executableLines(int64_t LabelId) const;
+
+  /// An indexed profile (.profdata bytes) of one context, rebuilt from its
+  /// sparse counters and its binaries' function tables.
+  llvm::Expected<std::string> contextProfile(int64_t ContextId) const;
+  /// The aggregate indexed profile of a label.
+  llvm::Expected<std::string> labelProfile(int64_t LabelId) const;
+
+  /// An error about this database: "<path>: <message>".
+  llvm::Error error(const llvm::Twine &Message) const;
+
+private:
+  CovDB(std::string Path, sqlite3 *DB) : Path(std::move(Path)), DB(DB) {}
+  std::string Path;
+  sqlite3 *DB;
+};
+
+} // namespace covlock
+
+#endif // COVLOCK_COVDB_COVDBREADER_H

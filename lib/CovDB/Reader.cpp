@@ -1,0 +1,500 @@
+//===- Reader.cpp - Queries on a covdb ------------------------------------===//
+
+#include "SQLite.h"
+#include "covlock/CovDB/CovDBReader.h"
+#include "covlock/CovDB/Encoding.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ProfileData/InstrProfWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include <algorithm>
+#include <iterator>
+#include <map>
+
+using namespace llvm;
+
+namespace covlock {
+
+const char *const CovDBSchemaSQL = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE label (
+  id      INTEGER PRIMARY KEY,
+  name    TEXT NOT NULL UNIQUE,
+  profile BLOB NOT NULL
+);
+CREATE TABLE binary (
+  id               INTEGER PRIMARY KEY,
+  path             TEXT NOT NULL,
+  build_id         TEXT NOT NULL,
+  num_functions    INTEGER NOT NULL,
+  num_counters     INTEGER NOT NULL,
+  num_bitmap_bytes INTEGER NOT NULL,
+  functions        BLOB NOT NULL
+);
+CREATE TABLE file (
+  id   INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE
+);
+CREATE TABLE label_file (
+  label_id        INTEGER NOT NULL REFERENCES label(id),
+  file_id         INTEGER NOT NULL REFERENCES file(id),
+  lines           INTEGER NOT NULL,
+  lines_covered   INTEGER NOT NULL,
+  regions         INTEGER NOT NULL,
+  regions_covered INTEGER NOT NULL,
+  executable      BLOB NOT NULL,
+  covered         BLOB NOT NULL,
+  region_spans    BLOB NOT NULL,
+  covered_regions BLOB NOT NULL,
+  PRIMARY KEY (label_id, file_id)
+) WITHOUT ROWID;
+CREATE TABLE context (
+  id              INTEGER PRIMARY KEY,
+  label_id        INTEGER NOT NULL REFERENCES label(id),
+  test            TEXT,
+  confidence      TEXT NOT NULL
+                  CHECK (confidence IN ('exact', 'normal', 'dubious', 'outside')),
+  processes       INTEGER NOT NULL,
+  lost            INTEGER NOT NULL,
+  failed          INTEGER NOT NULL,
+  unreadable      INTEGER NOT NULL,
+  lines_covered   INTEGER NOT NULL,
+  regions_covered INTEGER NOT NULL
+);
+CREATE TABLE problem (
+  context_id INTEGER NOT NULL REFERENCES context(id),
+  seq        INTEGER NOT NULL,
+  kind       TEXT NOT NULL,
+  path       TEXT NOT NULL,
+  message    TEXT NOT NULL,
+  PRIMARY KEY (context_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE coverage (
+  file_id         INTEGER NOT NULL REFERENCES file(id),
+  context_id      INTEGER NOT NULL REFERENCES context(id),
+  lines_covered   INTEGER NOT NULL,
+  regions_covered INTEGER NOT NULL,
+  lines           BLOB NOT NULL,
+  regions         BLOB NOT NULL,
+  PRIMARY KEY (file_id, context_id)
+) WITHOUT ROWID;
+CREATE TABLE profile (
+  context_id INTEGER NOT NULL REFERENCES context(id),
+  binary_id  INTEGER NOT NULL REFERENCES binary(id),
+  counters   BLOB NOT NULL,
+  PRIMARY KEY (context_id, binary_id)
+) WITHOUT ROWID;
+)sql";
+
+const char *const CovDBIndexSQL = R"sql(
+CREATE UNIQUE INDEX context_label_test ON context (label_id, test);
+CREATE INDEX coverage_context ON coverage (context_id);
+)sql";
+
+const char *confidenceName(Confidence C) {
+  switch (C) {
+  case Confidence::Exact:
+    return "exact";
+  case Confidence::Normal:
+    return "normal";
+  case Confidence::Dubious:
+    return "dubious";
+  case Confidence::Outside:
+    return "outside";
+  }
+  return "dubious";
+}
+
+std::optional<Confidence> parseConfidence(StringRef Name) {
+  for (Confidence C : {Confidence::Exact, Confidence::Normal,
+                       Confidence::Dubious, Confidence::Outside})
+    if (Name == confidenceName(C))
+      return C;
+  return std::nullopt;
+}
+
+CovDB::~CovDB() { sqlite3_close(DB); }
+
+Error CovDB::error(const Twine &Message) const {
+  return createFileError(Path, createStringError(inconvertibleErrorCode(),
+                                                 Message));
+}
+
+Expected<std::unique_ptr<CovDB>> CovDB::open(StringRef Path) {
+  // sqlite3 would create a missing file even read-only in some modes, and its
+  // message for a directory is obscure: check first.
+  sys::fs::file_status Status;
+  if (std::error_code EC = sys::fs::status(Path, Status))
+    return createFileError(Path, errorCodeToError(EC));
+  if (!sys::fs::is_regular_file(Status))
+    return createFileError(
+        Path, createStringError(inconvertibleErrorCode(), "not a file"));
+  sqlite3 *DB = nullptr;
+  int RC = sqlite3_open_v2(Path.str().c_str(), &DB, SQLITE_OPEN_READONLY,
+                           nullptr);
+  std::unique_ptr<CovDB> Result(new CovDB(Path.str(), DB));
+  if (RC != SQLITE_OK)
+    return sql::error(DB, Path, "cannot open the database");
+  sqlite3_extended_result_codes(DB, 1);
+
+  sql::Statement S(DB, Result->Path);
+  if (Error E = S.prepare("PRAGMA user_version"))
+    return Result->error("not a coverage database (" +
+                         toString(std::move(E)) + ")");
+  auto Row = S.step();
+  if (!Row) {
+    consumeError(Row.takeError());
+    return Result->error(Twine("not a coverage database (") +
+                         sqlite3_errmsg(DB) + ")");
+  }
+  int64_t Version = *Row ? S.integer(0) : 0;
+  if (Version == 0)
+    return Result->error("not a coverage database (no covdb schema)");
+  if (Version != CovDBSchemaVersion)
+    return Result->error("covdb schema version " + Twine(Version) +
+                         "; this llvm-covmerge reads version " +
+                         Twine(CovDBSchemaVersion));
+  sql::Statement M(DB, Result->Path);
+  if (Error E = M.prepare("SELECT value FROM meta WHERE key = 'format'")) {
+    consumeError(std::move(E));
+    return Result->error("damaged coverage database (no meta table)");
+  }
+  auto MRow = M.step();
+  if (!MRow)
+    return MRow.takeError();
+  if (!*MRow || M.text(0) != "covlock-covdb")
+    return Result->error("not a coverage database (meta format is not "
+                         "'covlock-covdb')");
+  return std::move(Result);
+}
+
+Expected<std::vector<CovDB::Label>> CovDB::labels() const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare("SELECT id, name FROM label ORDER BY name"))
+    return std::move(E);
+  std::vector<Label> V;
+  while (true) {
+    auto Row = S.step();
+    if (!Row)
+      return Row.takeError();
+    if (!*Row)
+      break;
+    V.push_back({S.integer(0), S.text(1).str()});
+  }
+  return V;
+}
+
+Expected<CovDB::Label> CovDB::findLabel(StringRef Name) const {
+  auto Labels = labels();
+  if (!Labels)
+    return Labels.takeError();
+  for (Label &L : *Labels)
+    if (L.Name == Name)
+      return L;
+  std::string Names;
+  for (Label &L : *Labels)
+    Names += (Names.empty() ? "" : ", ") + ("'" + L.Name + "'");
+  return error("no label '" + Name + "' (labels: " +
+               (Names.empty() ? "none" : Names) + ")");
+}
+
+/// Union of a bitmap blob into a set.
+static void orInto(std::vector<uint32_t> &Acc, StringRef B) {
+  std::vector<uint32_t> More = covdb::decodeBitmap(B), Out;
+  std::set_union(Acc.begin(), Acc.end(), More.begin(), More.end(),
+                 std::back_inserter(Out));
+  Acc = std::move(Out);
+}
+
+Expected<std::vector<CovDB::FileSummary>>
+CovDB::fileSummaries(std::optional<int64_t> LabelId) const {
+  sql::Statement S(DB, Path);
+  if (LabelId) {
+    if (Error E = S.prepare(
+            "SELECT f.path, lf.lines, lf.lines_covered, lf.regions, "
+            "lf.regions_covered FROM label_file lf JOIN file f ON "
+            "f.id = lf.file_id WHERE lf.label_id = ?1 ORDER BY f.path"))
+      return std::move(E);
+    S.bind(1, *LabelId);
+    std::vector<FileSummary> V;
+    while (true) {
+      auto Row = S.step();
+      if (!Row)
+        return Row.takeError();
+      if (!*Row)
+        break;
+      V.push_back({S.text(0).str(), uint32_t(S.integer(1)),
+                   uint32_t(S.integer(2)), uint32_t(S.integer(3)),
+                   uint32_t(S.integer(4))});
+    }
+    return V;
+  }
+  // All labels: the union of their line sets. Regions are per label (their
+  // spans may differ), so their counts add up.
+  if (Error E = S.prepare(
+          "SELECT f.path, lf.executable, lf.covered, lf.regions, "
+          "lf.regions_covered FROM label_file lf JOIN file f ON "
+          "f.id = lf.file_id ORDER BY f.path, lf.label_id"))
+    return std::move(E);
+  std::vector<FileSummary> V;
+  std::vector<uint32_t> Exec, Cov;
+  auto Flush = [&] {
+    if (V.empty())
+      return;
+    V.back().Lines = Exec.size();
+    V.back().CoveredLines = Cov.size();
+    Exec.clear();
+    Cov.clear();
+  };
+  while (true) {
+    auto Row = S.step();
+    if (!Row)
+      return Row.takeError();
+    if (!*Row)
+      break;
+    if (V.empty() || V.back().Path != S.text(0)) {
+      Flush();
+      V.push_back({S.text(0).str(), 0, 0, 0, 0});
+    }
+    orInto(Exec, S.blob(1));
+    orInto(Cov, S.blob(2));
+    V.back().Regions += S.integer(3);
+    V.back().CoveredRegions += S.integer(4);
+  }
+  Flush();
+  return V;
+}
+
+static const char *ContextColumns =
+    "c.id, c.label_id, l.name, c.test, c.confidence, c.processes, c.lost, "
+    "c.failed, c.unreadable, c.lines_covered, c.regions_covered";
+
+static CovDB::ContextInfo readContext(const sql::Statement &S) {
+  CovDB::ContextInfo C;
+  C.Id = S.integer(0);
+  C.LabelId = S.integer(1);
+  C.Label = S.text(2).str();
+  if (!S.isNull(3))
+    C.Test = S.text(3).str();
+  C.Conf = parseConfidence(S.text(4)).value_or(Confidence::Dubious);
+  C.Processes = S.integer(5);
+  C.Lost = S.integer(6);
+  C.Failed = S.integer(7);
+  C.Unreadable = S.integer(8);
+  C.LinesCovered = S.integer(9);
+  C.RegionsCovered = S.integer(10);
+  return C;
+}
+
+/// Sorted by (label, test), outside (no test) first: byte order, as
+/// LC_ALL=C sort.
+static void sortContexts(std::vector<CovDB::ContextInfo> &V) {
+  llvm::sort(V, [](const CovDB::ContextInfo &A, const CovDB::ContextInfo &B) {
+    return std::make_tuple(StringRef(A.Label), A.Test.has_value(),
+                           StringRef(A.Test.value_or(""))) <
+           std::make_tuple(StringRef(B.Label), B.Test.has_value(),
+                           StringRef(B.Test.value_or("")));
+  });
+}
+
+Expected<std::vector<CovDB::ContextInfo>>
+CovDB::contexts(std::optional<int64_t> LabelId,
+                std::optional<StringRef> Test) const {
+  std::string SQL = std::string("SELECT ") + ContextColumns +
+                    " FROM context c JOIN label l ON l.id = c.label_id"
+                    " WHERE (?1 IS NULL OR c.label_id = ?1)"
+                    " AND (?2 IS NULL OR c.test = ?2)";
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare(SQL))
+    return std::move(E);
+  if (LabelId)
+    S.bind(1, *LabelId);
+  if (Test)
+    S.bind(2, *Test);
+  std::vector<ContextInfo> V;
+  while (true) {
+    auto Row = S.step();
+    if (!Row)
+      return Row.takeError();
+    if (!*Row)
+      break;
+    V.push_back(readContext(S));
+  }
+  sortContexts(V);
+  return V;
+}
+
+Expected<std::pair<int64_t, std::string>>
+CovDB::resolveFile(StringRef Query) const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare("SELECT id, path FROM file ORDER BY path"))
+    return std::move(E);
+  std::vector<std::pair<int64_t, std::string>> Suffix;
+  std::string Tail = ("/" + Query.ltrim('/')).str();
+  while (true) {
+    auto Row = S.step();
+    if (!Row)
+      return Row.takeError();
+    if (!*Row)
+      break;
+    StringRef P = S.text(1);
+    if (P == Query)
+      return std::make_pair(S.integer(0), P.str());
+    if (P.ends_with(Tail))
+      Suffix.push_back({S.integer(0), P.str()});
+  }
+  if (Suffix.size() == 1)
+    return Suffix.front();
+  if (Suffix.empty())
+    return error("no source file '" + Query + "' in the database");
+  std::string Names;
+  for (auto &F : Suffix)
+    Names += "\n  " + F.second;
+  return error("'" + Query + "' is ambiguous; it could be:" + Names);
+}
+
+Expected<std::vector<CovDB::ContextInfo>>
+CovDB::whoCovers(int64_t FileId, uint32_t Line) const {
+  std::string SQL = std::string("SELECT ") + ContextColumns +
+                    ", cv.lines FROM coverage cv"
+                    " JOIN context c ON c.id = cv.context_id"
+                    " JOIN label l ON l.id = c.label_id"
+                    " WHERE cv.file_id = ?1";
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare(SQL))
+    return std::move(E);
+  S.bind(1, FileId);
+  std::vector<ContextInfo> V;
+  while (true) {
+    auto Row = S.step();
+    if (!Row)
+      return Row.takeError();
+    if (!*Row)
+      break;
+    if (covdb::testBit(S.blob(11), Line))
+      V.push_back(readContext(S));
+  }
+  sortContexts(V);
+  return V;
+}
+
+Expected<bool> CovDB::isExecutable(int64_t FileId, uint32_t Line) const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare(
+          "SELECT executable FROM label_file WHERE file_id = ?1"))
+    return std::move(E);
+  S.bind(1, FileId);
+  while (true) {
+    auto Row = S.step();
+    if (!Row)
+      return Row.takeError();
+    if (!*Row)
+      return false;
+    if (covdb::testBit(S.blob(0), Line))
+      return true;
+  }
+}
+
+static Expected<std::vector<CovDB::FileLines>>
+readFileLines(sql::Statement &S) {
+  std::vector<CovDB::FileLines> V;
+  while (true) {
+    auto Row = S.step();
+    if (!Row)
+      return Row.takeError();
+    if (!*Row)
+      break;
+    V.push_back({S.integer(0), S.text(1).str(), covdb::decodeBitmap(S.blob(2))});
+  }
+  return V;
+}
+
+Expected<std::vector<CovDB::FileLines>>
+CovDB::coveredLines(int64_t ContextId) const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare("SELECT f.id, f.path, cv.lines FROM coverage cv "
+                          "JOIN file f ON f.id = cv.file_id "
+                          "WHERE cv.context_id = ?1 ORDER BY f.path"))
+    return std::move(E);
+  S.bind(1, ContextId);
+  return readFileLines(S);
+}
+
+Expected<std::vector<CovDB::FileLines>>
+CovDB::executableLines(int64_t LabelId) const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare("SELECT f.id, f.path, lf.executable FROM "
+                          "label_file lf JOIN file f ON f.id = lf.file_id "
+                          "WHERE lf.label_id = ?1 ORDER BY f.path"))
+    return std::move(E);
+  S.bind(1, LabelId);
+  return readFileLines(S);
+}
+
+Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare(
+          "SELECT b.path, b.functions, p.counters FROM profile p JOIN binary b "
+          "ON b.id = p.binary_id WHERE p.context_id = ?1 ORDER BY b.id"))
+    return std::move(E);
+  S.bind(1, ContextId);
+  InstrProfWriter Writer;
+  if (Error E = Writer.mergeProfileKind(InstrProfKind::FrontendInstrumentation))
+    return std::move(E);
+  Error WriteErr = Error::success();
+  while (true) {
+    auto Row = S.step();
+    if (!Row) {
+      consumeError(std::move(WriteErr));
+      return Row.takeError();
+    }
+    if (!*Row)
+      break;
+    BinaryLayout Layout;
+    std::vector<uint64_t> Counters;
+    std::vector<uint8_t> Bitmap;
+    Error E = covdb::decodeFunctions(S.blob(1), Layout);
+    if (!E)
+      E = covdb::decodeSparse(S.blob(2), Layout, Counters, Bitmap);
+    if (E) {
+      consumeError(std::move(WriteErr));
+      return error("binary " + S.text(0) + ": " + toString(std::move(E)));
+    }
+    for (const LayoutFunction &F : Layout.Functions) {
+      std::vector<uint64_t> Counts(Counters.begin() + F.FirstCounter,
+                                   Counters.begin() + F.FirstCounter +
+                                       F.NumCounters);
+      std::vector<uint8_t> Bytes(Bitmap.begin() + F.FirstBitmapByte,
+                                 Bitmap.begin() + F.FirstBitmapByte +
+                                     F.NumBitmapBytes);
+      Writer.addRecord(
+          NamedInstrProfRecord(F.Name, F.Hash, std::move(Counts),
+                               std::move(Bytes)),
+          1, [&](Error E) {
+            WriteErr = joinErrors(std::move(WriteErr), std::move(E));
+          });
+    }
+  }
+  if (WriteErr)
+    return std::move(WriteErr);
+  std::unique_ptr<MemoryBuffer> Buf = Writer.writeBuffer();
+  return Buf->getBuffer().str();
+}
+
+Expected<std::string> CovDB::labelProfile(int64_t LabelId) const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare("SELECT profile FROM label WHERE id = ?1"))
+    return std::move(E);
+  S.bind(1, LabelId);
+  auto Row = S.step();
+  if (!Row)
+    return Row.takeError();
+  if (!*Row)
+    return error("no label with id " + Twine(LabelId));
+  return S.blob(0).str();
+}
+
+} // namespace covlock

@@ -1,0 +1,41 @@
+//===- Binaries.cpp - Instrumented binaries -------------------------------===//
+
+#include "covlock/Merge/Binaries.h"
+#include "covlock/Merge/RawProfile.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Object/BuildID.h"
+#include "llvm/Object/ObjectFile.h"
+
+using namespace llvm;
+
+namespace covlock {
+
+Expected<BinaryInfo> readBinaryInfo(StringRef Path) {
+  Expected<object::OwningBinary<object::ObjectFile>> Obj =
+      object::ObjectFile::createObjectFile(Path);
+  if (!Obj)
+    return createFileError(Path, Obj.takeError());
+  const object::ObjectFile &O = *Obj->getBinary();
+  BinaryInfo Info;
+  Info.Path = Path.str();
+  Info.BuildId = toHex(object::getBuildID(&O), /*LowerCase=*/true);
+  for (const object::SectionRef &S : O.sections()) {
+    Expected<StringRef> Name = S.getName();
+    if (!Name) {
+      consumeError(Name.takeError());
+      continue;
+    }
+    // ELF and Mach-O spell the sections differently; both end the same way.
+    if (Name->ends_with("llvm_prf_names")) {
+      Expected<StringRef> Contents = S.getContents();
+      if (!Contents)
+        return createFileError(Path, Contents.takeError());
+      Info.Names = Contents->str();
+    } else if (Name->ends_with("llvm_prf_data")) {
+      Info.NumData = S.getSize() / RawDataRecordSize;
+    }
+  }
+  return Info;
+}
+
+} // namespace covlock

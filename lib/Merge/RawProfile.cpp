@@ -1,0 +1,235 @@
+//===- RawProfile.cpp - Raw profiles read in bulk -------------------------===//
+//
+// The offsets follow the raw format as compiler-rt 19 writes it and
+// RawInstrProfReader reads it (llvm/ProfileData/InstrProfData.inc):
+//
+//   header (16 x uint64) | binary ids | data | pad | counters | pad |
+//   bitmap bytes | pad | names | pad-to-8 | vtables | vnames | pad | values
+//
+//===----------------------------------------------------------------------===//
+
+#include "covlock/Merge/RawProfile.h"
+#include "llvm/ADT/Hashing.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/xxhash.h"
+#include <cstring>
+
+using namespace llvm;
+
+namespace covlock {
+
+namespace {
+// Header field indices of raw version 10.
+enum HeaderField {
+  HMagic,
+  HVersion,
+  HBinaryIdsSize,
+  HNumData,
+  HPaddingBytesBeforeCounters,
+  HNumCounters,
+  HPaddingBytesAfterCounters,
+  HNumBitmapBytes,
+  HPaddingBytesAfterBitmapBytes,
+  HNamesSize,
+  HCountersDelta,
+  HBitmapDelta,
+  HNamesDelta,
+  HNumVTables,
+  HVNamesSize,
+  HValueKindLast,
+  NumHeaderFields
+};
+constexpr size_t HeaderSize = NumHeaderFields * sizeof(uint64_t);
+
+// (255 << 56 | 'l' << 48 | 'p' << 40 | 'r' << 32 | 'o' << 24 | 'f' << 16 |
+//  'r' << 8 | 129), the 64-bit raw magic, and its 32-bit sibling ('R').
+constexpr uint64_t Magic64 = 0xff6c70726f667281ULL;
+constexpr uint64_t Magic32 = 0xff6c70726f665281ULL;
+
+// Variant flags in the version's high byte that leave the counters plain
+// 8-byte counts and the sections where the bulk path expects them.
+constexpr uint64_t VariantMask = 0xffULL << 56;
+constexpr uint64_t IRProf = 1ULL << 56, CSIRProf = 1ULL << 57,
+                   InstrEntry = 1ULL << 58, FunctionEntryOnly = 1ULL << 61;
+constexpr uint64_t BulkVariants =
+    IRProf | CSIRProf | InstrEntry | FunctionEntryOnly;
+
+// Byte ranges of a data record that do not depend on where the process was
+// loaded: all but FunctionPointer and Values ([32, 48)).
+constexpr size_t StableHead = 32, StableTailBegin = 48;
+
+uint64_t field(StringRef Buffer, HeaderField F) {
+  return support::endian::read64le(Buffer.data() + F * sizeof(uint64_t));
+}
+
+size_t padTo8(uint64_t N) { return (8 - N % 8) % 8; }
+
+/// A + B * C within Limit, or false.
+bool addSize(uint64_t &Acc, uint64_t N, uint64_t Limit) {
+  if (N > Limit || Acc > Limit - N)
+    return false;
+  Acc += N;
+  return true;
+}
+} // namespace
+
+bool looksLikeRawProfile(StringRef Buffer) {
+  if (Buffer.size() < sizeof(uint64_t))
+    return false;
+  uint64_t M = support::endian::read64le(Buffer.data());
+  return M == Magic64 || M == Magic32 || byteswap(M) == Magic64 ||
+         byteswap(M) == Magic32;
+}
+
+std::optional<RawProfileView> viewRawProfile(StringRef Buffer) {
+  if (Buffer.size() < HeaderSize || field(Buffer, HMagic) != Magic64)
+    return std::nullopt;
+  RawProfileView V;
+  V.Buffer = Buffer;
+  V.Version = field(Buffer, HVersion);
+  if ((V.Version & ~VariantMask) != RawProfileVersion ||
+      (V.Version & VariantMask & ~BulkVariants))
+    return std::nullopt;
+  if (field(Buffer, HNumVTables) || field(Buffer, HVNamesSize))
+    return std::nullopt;
+  uint64_t Size = Buffer.size();
+  uint64_t BinaryIdsSize = field(Buffer, HBinaryIdsSize);
+  V.NumData = field(Buffer, HNumData);
+  V.NumCounters = field(Buffer, HNumCounters);
+  V.NumBitmapBytes = field(Buffer, HNumBitmapBytes);
+  uint64_t NamesSize = field(Buffer, HNamesSize);
+  V.CountersDelta = field(Buffer, HCountersDelta);
+  V.BitmapDelta = field(Buffer, HBitmapDelta);
+  if (BinaryIdsSize % 8 || V.NumData > Size / RawDataRecordSize ||
+      V.NumCounters > Size / 8)
+    return std::nullopt;
+
+  // Every section must end inside the file, and the profile must end
+  // exactly at its end: anything after it is value data or another profile.
+  uint64_t Off = HeaderSize;
+  uint64_t BinaryIdsOffset = Off, DataOffset, NamesOffset;
+  if (!addSize(Off, BinaryIdsSize, Size))
+    return std::nullopt;
+  DataOffset = Off;
+  if (!addSize(Off, V.NumData * RawDataRecordSize, Size) ||
+      !addSize(Off, field(Buffer, HPaddingBytesBeforeCounters), Size))
+    return std::nullopt;
+  V.CountersOffset = Off;
+  if (!addSize(Off, V.NumCounters * 8, Size) ||
+      !addSize(Off, field(Buffer, HPaddingBytesAfterCounters), Size))
+    return std::nullopt;
+  V.BitmapOffset = Off;
+  if (!addSize(Off, V.NumBitmapBytes, Size) ||
+      !addSize(Off, field(Buffer, HPaddingBytesAfterBitmapBytes), Size))
+    return std::nullopt;
+  NamesOffset = Off;
+  if (!addSize(Off, NamesSize, Size) || !addSize(Off, padTo8(NamesSize), Size))
+    return std::nullopt;
+  if (Off != Size || V.CountersOffset % 8)
+    return std::nullopt;
+  V.BinaryIds = Buffer.substr(BinaryIdsOffset, BinaryIdsSize);
+  V.Data = Buffer.substr(DataOffset, V.NumData * RawDataRecordSize);
+  V.Names = Buffer.substr(NamesOffset, NamesSize);
+  // Value profile data follows records with value sites; the bulk path has
+  // no place for it. (Coverage builds have none.)
+  for (uint64_t I = 0; I < V.NumData; ++I) {
+    const char *R = V.Data.data() + I * RawDataRecordSize;
+    if (support::endian::read16le(R + 52) | support::endian::read16le(R + 54) |
+        support::endian::read16le(R + 56))
+      return std::nullopt;
+  }
+  return V;
+}
+
+std::string RawProfileView::firstBinaryId() const {
+  if (BinaryIds.size() < 8)
+    return "";
+  uint64_t Len = support::endian::read64le(BinaryIds.data());
+  if (Len > BinaryIds.size() - 8)
+    return "";
+  return toHex(BinaryIds.substr(8, Len), /*LowerCase=*/true);
+}
+
+bool haveSameLayout(const RawProfileView &A, const RawProfileView &B) {
+  // Header: every field but the absolute addresses. BitmapDelta is relative
+  // when there is a bitmap, and a process address when there is none.
+  for (HeaderField F :
+       {HMagic, HVersion, HBinaryIdsSize, HNumData, HPaddingBytesBeforeCounters,
+        HNumCounters, HPaddingBytesAfterCounters, HNumBitmapBytes,
+        HPaddingBytesAfterBitmapBytes, HNamesSize, HCountersDelta, HNumVTables,
+        HVNamesSize, HValueKindLast})
+    if (field(A.Buffer, F) != field(B.Buffer, F))
+      return false;
+  if (A.NumBitmapBytes && A.BitmapDelta != B.BitmapDelta)
+    return false;
+  if (A.BinaryIds != B.BinaryIds || A.Names != B.Names ||
+      A.Data.size() != B.Data.size())
+    return false;
+  const char *PA = A.Data.data(), *PB = B.Data.data();
+  for (uint64_t I = 0; I < A.NumData;
+       ++I, PA += RawDataRecordSize, PB += RawDataRecordSize)
+    if (std::memcmp(PA, PB, StableHead) ||
+        std::memcmp(PA + StableTailBegin, PB + StableTailBegin,
+                    RawDataRecordSize - StableTailBegin))
+      return false;
+  return true;
+}
+
+uint64_t layoutKey(const RawProfileView &V) {
+  uint64_t Key =
+      hash_combine(V.Version, V.NumData, V.NumCounters, V.NumBitmapBytes,
+                   V.CountersDelta, V.Names.size());
+  // The binary ids and a short stretch of the names tell binaries apart
+  // cheaply; haveSameLayout() decides.
+  Key =
+      hash_combine(Key, xxh3_64bits(arrayRefFromStringRef(V.BinaryIds)),
+                   xxh3_64bits(arrayRefFromStringRef(V.Names.take_front(64))));
+  return Key;
+}
+
+std::optional<RawDataRecord> decodeDataRecord(const RawProfileView &V,
+                                              uint64_t I) {
+  const char *R = V.Data.data() + I * RawDataRecordSize;
+  RawDataRecord D;
+  D.NameRef = support::endian::read64le(R);
+  D.FuncHash = support::endian::read64le(R + 8);
+  uint64_t CounterPtr = support::endian::read64le(R + 16);
+  uint64_t BitmapPtr = support::endian::read64le(R + 24);
+  D.NumCounters = support::endian::read32le(R + 48);
+  D.NumBitmapBytes = support::endian::read32le(R + 60);
+  // Pointers are relative to the record itself: the header's deltas shrink
+  // by one record per record, as RawInstrProfReader computes them.
+  uint64_t Shift = I * RawDataRecordSize;
+  int64_t CounterOffset = int64_t(CounterPtr - (V.CountersDelta - Shift));
+  if (CounterOffset < 0 || CounterOffset % 8 ||
+      uint64_t(CounterOffset) / 8 + D.NumCounters > V.NumCounters)
+    return std::nullopt;
+  D.FirstCounter = uint64_t(CounterOffset) / 8;
+  if (D.NumBitmapBytes) {
+    int64_t BitmapOffset = int64_t(BitmapPtr - (V.BitmapDelta - Shift));
+    if (BitmapOffset < 0 ||
+        uint64_t(BitmapOffset) + D.NumBitmapBytes > V.NumBitmapBytes)
+      return std::nullopt;
+    D.FirstBitmapByte = uint64_t(BitmapOffset);
+  }
+  return D;
+}
+
+bool addCounters(uint64_t *Dst, const uint64_t *Src, size_t N) {
+  uint64_t Saturated = 0;
+  for (size_t I = 0; I < N; ++I) {
+    uint64_t S = Dst[I] + Src[I];
+    uint64_t Over = -uint64_t(S < Dst[I]);
+    Saturated |= Over;
+    Dst[I] = S | Over;
+  }
+  return Saturated != 0;
+}
+
+void orBitmap(uint8_t *Dst, const uint8_t *Src, size_t N) {
+  for (size_t I = 0; I < N; ++I)
+    Dst[I] |= Src[I];
+}
+
+} // namespace covlock

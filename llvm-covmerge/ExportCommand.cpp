@@ -1,0 +1,239 @@
+//===- ExportCommand.cpp - llvm-covmerge export ---------------------------===//
+//
+// A .covdb out to the stock tools, without the raw profiles:
+//  - lcov: a tracefile with one TN: block per test (genhtml --show-details
+//    shows which tests ran each line);
+//  - profdata: the indexed profile of one test (or of a label's aggregate)
+//    for llvm-cov show / report.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovmergeTool.h"
+#include "covlock/CovDB/CovDBReader.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Option/Option.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+#include <map>
+#include <set>
+
+using namespace llvm;
+using namespace covlock;
+using namespace covlock::covmerge;
+
+namespace {
+using namespace llvm::opt;
+enum ID {
+  OPT_INVALID = 0,
+#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
+#include "ExportOpts.inc"
+#undef OPTION
+};
+
+#define PREFIX(NAME, VALUE)                                                    \
+  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
+  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
+                                                std::size(NAME##_init) - 1);
+#include "ExportOpts.inc"
+#undef PREFIX
+
+static constexpr opt::OptTable::Info InfoTable[] = {
+#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
+#include "ExportOpts.inc"
+#undef OPTION
+};
+
+class ExportOptTable : public opt::GenericOptTable {
+public:
+  ExportOptTable() : GenericOptTable(InfoTable) {}
+};
+} // namespace
+
+/// lcov test names are letters, digits and '_' (geninfo's rule; genhtml
+/// warns about others): everything else becomes '_'. The label goes first
+/// when several are exported; a clash gets a numeric suffix.
+static std::string lcovTestName(const CovDB::ContextInfo &C, bool WithLabel,
+                                StringSet<> &Used) {
+  std::string Raw = C.Test ? *C.Test : "outside_tests";
+  if (WithLabel)
+    Raw = C.Label + "__" + Raw;
+  std::string Name;
+  for (char Ch : Raw)
+    Name += isAlnum(Ch) || Ch == '_' ? Ch : '_';
+  std::string Unique = Name;
+  for (unsigned N = 2; !Used.insert(Unique).second; ++N)
+    Unique = Name + "_" + std::to_string(N);
+  return Unique;
+}
+
+static Error exportLcov(const CovDB &DB, ArrayRef<CovDB::ContextInfo> Contexts,
+                        bool WithLabel, raw_ostream &OS) {
+  // Executable lines per label and file, read once.
+  std::map<int64_t, std::map<int64_t, CovDB::FileLines>> Exec;
+  for (const CovDB::ContextInfo &C : Contexts)
+    if (!Exec.count(C.LabelId)) {
+      auto Lines = DB.executableLines(C.LabelId);
+      if (!Lines)
+        return Lines.takeError();
+      auto &M = Exec[C.LabelId];
+      for (CovDB::FileLines &F : *Lines)
+        M.emplace(F.FileId, std::move(F));
+    }
+  // A file that no exported test covers still belongs in the report: it
+  // goes, uncovered, into the first block of its label.
+  std::map<int64_t, std::set<int64_t>> Touched;
+  std::vector<std::vector<CovDB::FileLines>> Covered;
+  for (const CovDB::ContextInfo &C : Contexts) {
+    auto Lines = DB.coveredLines(C.Id);
+    if (!Lines)
+      return Lines.takeError();
+    for (const CovDB::FileLines &F : *Lines)
+      Touched[C.LabelId].insert(F.FileId);
+    Covered.push_back(std::move(*Lines));
+  }
+
+  StringSet<> Used;
+  std::set<int64_t> LabelDone;
+  for (size_t I = 0; I != Contexts.size(); ++I) {
+    const CovDB::ContextInfo &C = Contexts[I];
+    auto &LabelExec = Exec[C.LabelId];
+    std::map<std::string, std::pair<const CovDB::FileLines *,
+                                    const CovDB::FileLines *>>
+        Files; // path -> (executable, covered)
+    for (const CovDB::FileLines &F : Covered[I]) {
+      auto It = LabelExec.find(F.FileId);
+      Files[F.Path] = {It == LabelExec.end() ? nullptr : &It->second, &F};
+    }
+    if (LabelDone.insert(C.LabelId).second)
+      for (auto &[Id, F] : LabelExec)
+        if (!Touched[C.LabelId].count(Id))
+          Files[F.Path] = {&F, nullptr};
+
+    // A test that covered nothing has no block: lcov has nothing to say.
+    if (Files.empty())
+      continue;
+    OS << "TN:" << lcovTestName(C, WithLabel, Used) << '\n';
+    for (auto &[Path, EC] : Files) {
+      OS << "SF:" << Path << '\n';
+      std::vector<uint32_t> None;
+      const std::vector<uint32_t> &E = EC.first ? EC.first->Lines : None;
+      const std::vector<uint32_t> &Cv = EC.second ? EC.second->Lines : None;
+      // Every executable line, hit 1 or 0 (the covdb keeps covered or not,
+      // not counts); a covered line is always executable.
+      std::set<uint32_t> All(E.begin(), E.end());
+      All.insert(Cv.begin(), Cv.end());
+      std::set<uint32_t> Hit(Cv.begin(), Cv.end());
+      for (uint32_t L : All)
+        OS << "DA:" << L << ',' << (Hit.count(L) ? 1 : 0) << '\n';
+      OS << "LF:" << All.size() << '\n'
+         << "LH:" << Hit.size() << '\n'
+         << "end_of_record\n";
+    }
+  }
+  return Error::success();
+}
+
+int exportMain(int Argc, const char **Argv) {
+  ExportOptTable Table;
+  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "export");
+  if (!Parsed)
+    return ExitFailure;
+  if (Parsed->hasArg(OPT_help)) {
+    Table.printHelp(outs(),
+                    "llvm-covmerge export [options] <file.covdb> "
+                    "--format=<lcov|profdata>",
+                    "Coverage from a coverage database, for the stock tools");
+    return 0;
+  }
+  std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
+  if (Inputs.size() != 1)
+    return reportError("expected one coverage database; " +
+                       helpHint("export"));
+  StringRef Format = Parsed->getLastArgValue(OPT_format);
+  if (Format != "lcov" && Format != "profdata")
+    return reportError(
+        (Format.empty() ? Twine("--format is required")
+                        : "unknown format '" + Format + "'") +
+        " (lcov or profdata); " + helpHint("export"));
+  std::string Out = Parsed->getLastArgValue(OPT_output, "-").str();
+  if (Format == "profdata" && Out == "-")
+    return reportError("--format=profdata needs -o <file>; " +
+                       helpHint("export"));
+
+  auto DB = CovDB::open(Inputs[0]);
+  if (!DB)
+    return reportError(DB.takeError());
+  std::optional<int64_t> Label;
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_label)) {
+    auto L = (*DB)->findLabel(A->getValue());
+    if (!L)
+      return reportError(L.takeError());
+    Label = L->Id;
+  }
+  std::optional<StringRef> Test;
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_test))
+    Test = A->getValue();
+  auto Contexts = (*DB)->contexts(Label, Test);
+  if (!Contexts)
+    return reportError(Contexts.takeError());
+  if (Test && Contexts->empty())
+    return reportError(createFileError(
+        Inputs[0], createStringError(inconvertibleErrorCode(),
+                                     "no test '" + *Test + "'" +
+                                         (Label ? " with that label" : ""))));
+
+  std::string Bytes;
+  if (Format == "profdata") {
+    Expected<std::string> P = std::string();
+    if (Test) {
+      if (Contexts->size() > 1) {
+        std::string Labels;
+        for (const CovDB::ContextInfo &C : *Contexts)
+          Labels += " '" + C.Label + "'";
+        return reportError(createFileError(
+            Inputs[0],
+            createStringError(inconvertibleErrorCode(),
+                              "test '" + *Test + "' is in several labels (" +
+                                  StringRef(Labels).ltrim() +
+                                  "); choose one with --label")));
+      }
+      P = (*DB)->contextProfile(Contexts->front().Id);
+    } else {
+      // No test: the label's aggregate.
+      auto Labels = (*DB)->labels();
+      if (!Labels)
+        return reportError(Labels.takeError());
+      if (!Label && Labels->size() != 1)
+        return reportError(createFileError(
+            Inputs[0], createStringError(inconvertibleErrorCode(),
+                                         "choose a --label or a --test")));
+      P = (*DB)->labelProfile(Label ? *Label : Labels->front().Id);
+    }
+    if (!P)
+      return reportError(P.takeError());
+    Bytes = std::move(*P);
+  }
+
+  std::error_code EC;
+  ToolOutputFile OF(Out, EC,
+                    Format == "lcov" ? sys::fs::OF_TextWithCRLF
+                                     : sys::fs::OF_None);
+  if (EC)
+    return reportError(createFileError(Out, errorCodeToError(EC)));
+  if (Format == "lcov") {
+    bool WithLabel = false;
+    for (const CovDB::ContextInfo &C : *Contexts)
+      WithLabel |= C.LabelId != Contexts->front().LabelId;
+    if (Error E = exportLcov(**DB, *Contexts, WithLabel, OF.os()))
+      return reportError(std::move(E));
+  } else {
+    OF.os() << Bytes;
+  }
+  OF.os().flush();
+  if (OF.os().has_error())
+    return reportError(createFileError(Out, errorCodeToError(OF.os().error())));
+  OF.keep();
+  return 0;
+}

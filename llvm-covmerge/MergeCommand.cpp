@@ -1,0 +1,238 @@
+//===- MergeCommand.cpp - llvm-covmerge INPUTS... -------------------------===//
+//
+// The merge: coverage directories, .profraw, .profdata and .covdb files in;
+// an aggregate .profdata (--profdata) and/or a coverage database (-o) out.
+// The work is lib/Merge (reading and summing) and lib/CovDB (attribution
+// and the database); this file is options, messages and progress.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovmergeTool.h"
+#include "covlock/CovDB/CovDB.h"
+#include "covlock/Merge/Merge.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Option/Option.h"
+#include "llvm/ProfileData/InstrProfWriter.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+#include <mutex>
+
+using namespace llvm;
+using namespace covlock;
+using namespace covlock::covmerge;
+
+namespace {
+using namespace llvm::opt;
+enum ID {
+  OPT_INVALID = 0,
+#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
+#include "MergeOpts.inc"
+#undef OPTION
+};
+
+#define PREFIX(NAME, VALUE)                                                    \
+  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
+  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
+                                                std::size(NAME##_init) - 1);
+#include "MergeOpts.inc"
+#undef PREFIX
+
+static constexpr opt::OptTable::Info InfoTable[] = {
+#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
+#include "MergeOpts.inc"
+#undef OPTION
+};
+
+class MergeOptTable : public opt::GenericOptTable {
+public:
+  MergeOptTable() : GenericOptTable(InfoTable) {}
+};
+
+/// One line on a terminal, rewritten in place; nothing otherwise.
+class ProgressLine {
+public:
+  explicit ProgressLine(bool Enabled) : Enabled(Enabled) {}
+  ~ProgressLine() { clear(); }
+
+  void update(StringRef Step, uint64_t Done, uint64_t Total) {
+    if (!Enabled)
+      return;
+    std::lock_guard<std::mutex> G(Lock);
+    std::string Line;
+    raw_string_ostream(Line)
+        << ToolName << ": " << Step << " " << Done << "/" << Total;
+    errs() << '\r' << Line;
+    if (Line.size() < Width)
+      errs().indent(Width - Line.size());
+    Width = Line.size();
+    errs().flush();
+  }
+
+  void clear() {
+    if (!Enabled || !Width)
+      return;
+    std::lock_guard<std::mutex> G(Lock);
+    errs() << '\r';
+    errs().indent(Width) << '\r';
+    errs().flush();
+    Width = 0;
+  }
+
+private:
+  bool Enabled;
+  size_t Width = 0;
+  std::mutex Lock;
+};
+static StringRef confidenceName(Confidence C) {
+  switch (C) {
+  case Confidence::Exact:
+    return "exact";
+  case Confidence::Normal:
+    return "normal";
+  case Confidence::Dubious:
+    return "dubious";
+  case Confidence::Outside:
+    return "outside";
+  }
+  return "?";
+}
+
+/// --dump-contexts: what the merge hands to the covdb writer, one line per
+/// binary and context, problems indented below their context.
+static void dumpContexts(const MergeResult &R, raw_ostream &OS) {
+  for (size_t I = 0; I < R.Binaries.size(); ++I) {
+    const BinaryLayout &B = R.Binaries[I];
+    OS << "binary " << I << " " << B.Path
+       << " id=" << (B.BinaryId.empty() ? "none" : B.BinaryId)
+       << " functions=" << B.Functions.size() << " counters=" << B.NumCounters
+       << " bitmap=" << B.NumBitmapBytes << "\n";
+  }
+  for (const Context &C : R.Contexts) {
+    uint64_t Sum = 0;
+    std::string Binaries;
+    for (const ContextProfile &P : C.Profiles) {
+      for (uint64_t V : P.Sparse ? P.NonZeroCounts : P.Counters)
+        Sum += V;
+      Binaries += (Binaries.empty() ? "" : ",") + std::to_string(P.Binary);
+    }
+    OS << "context label=" << C.Label << " test=" << (C.Test ? *C.Test : "-")
+       << " " << confidenceName(C.Conf) << " processes=" << C.Processes
+       << " lost=" << C.Lost << " failed=" << C.Failed
+       << " unreadable=" << C.Unreadable << " binaries=[" << Binaries
+       << "] sum=" << Sum << "\n";
+    for (const MergeProblem &P : C.Problems)
+      OS << "  problem " << P.Kind << " " << P.Path << ": " << P.Message
+         << "\n";
+  }
+}
+} // namespace
+
+int mergeMain(int Argc, const char **Argv) {
+  MergeOptTable Table;
+  std::optional<opt::InputArgList> Parsed =
+      parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "");
+  if (!Parsed)
+    return ExitFailure;
+  if (Parsed->hasArg(OPT_help)) {
+    Table.printHelp(
+        outs(),
+        "llvm-covmerge [options] <input>...\n"
+        "       llvm-covmerge report|who|export <file.covdb> [options]",
+        "llvm-covmerge: merge coverage directories, .profraw, .profdata and "
+        ".covdb files\ninto an aggregate profile and a per-test coverage "
+        "database");
+    return 0;
+  }
+
+  MergeOptions Opts;
+  Opts.Inputs = Parsed->getAllArgValues(OPT_INPUT);
+  Opts.Objects = Parsed->getAllArgValues(OPT_object);
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_label))
+    Opts.Label = A->getValue();
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_j)) {
+    if (StringRef(A->getValue()).getAsInteger(10, Opts.Threads) ||
+        Opts.Threads == 0)
+      return reportError(Twine("invalid thread count '") + A->getValue() +
+                         "'; " + helpHint(""));
+  }
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_failure_mode)) {
+    StringRef M = A->getValue();
+    if (M == "warn")
+      Opts.Failure = FailureMode::Warn;
+    else if (M == "any")
+      Opts.Failure = FailureMode::Any;
+    else if (M == "all")
+      Opts.Failure = FailureMode::All;
+    else
+      return reportError("invalid failure mode '" + M +
+                         "' (warn, any or all); " + helpHint(""));
+  }
+  Opts.WaitForRun = Parsed->hasArg(OPT_wait);
+  std::string Out = Parsed->getLastArgValue(OPT_o).str();
+  std::string Profdata = Parsed->getLastArgValue(OPT_profdata).str();
+  bool Dump = Parsed->hasArg(OPT_dump_contexts);
+  // Per-test counts stay sparse: dense ones for 500 tests of a big binary
+  // would cost more memory than llvm-profdata's whole merge.
+  Opts.SparseContexts = true;
+  Opts.WantContexts = !Out.empty() || Dump;
+  Opts.WantProfile = !Profdata.empty();
+  if (Opts.Inputs.empty())
+    return reportError("no inputs given; " + helpHint(""));
+  if (Out.empty() && Profdata.empty() && !Dump)
+    return reportError("no output given: -o <file.covdb> and/or --profdata "
+                       "<file.profdata>; " +
+                       helpHint(""));
+  if (!Out.empty() && Out == Profdata)
+    return reportError("-o and --profdata name the same file '" + Out + "'");
+
+  bool Quiet = Parsed->hasArg(OPT_quiet);
+  ProgressLine Progress(!Quiet && sys::Process::StandardErrIsDisplayed());
+  Opts.Warn = [&](Error E) {
+    if (Quiet) {
+      consumeError(std::move(E));
+      return;
+    }
+    Progress.clear();
+    reportWarning(std::move(E));
+  };
+  // With --failure-mode=any a bad input is an error: the merge fails.
+  Opts.BadInput = [&](Error E) {
+    Progress.clear();
+    if (Opts.Failure == FailureMode::Any) {
+      reportError(std::move(E));
+      return;
+    }
+    if (Quiet)
+      consumeError(std::move(E));
+    else
+      reportWarning(std::move(E));
+  };
+  Opts.Progress = [&](uint64_t Done, uint64_t Total) {
+    Progress.update("reading profiles", Done, Total);
+  };
+
+  Expected<MergeOutput> Merged = mergeInputs(Opts);
+  Progress.clear();
+  if (!Merged)
+    return reportError(Merged.takeError());
+
+  if (Dump)
+    dumpContexts(Merged->Result, outs());
+
+  if (!Profdata.empty())
+    if (Error E = writeIndexedProfile(*Merged->Profile, Profdata))
+      return reportError(std::move(E));
+
+  if (!Out.empty()) {
+    CovDBWriteOptions W;
+    W.Threads = Opts.Threads;
+    W.Progress = [&](size_t Done, size_t Total) {
+      Progress.update("attributing contexts", Done, Total);
+    };
+    Error E = writeCovDB(Merged->Result, Merged->Databases, Out, W);
+    Progress.clear();
+    if (E)
+      return reportError(std::move(E));
+  }
+  return 0;
+}

@@ -1,0 +1,176 @@
+//===- ReportCommand.cpp - llvm-covmerge report ---------------------------===//
+//
+// Tables from a .covdb: per source file (lines and regions executable,
+// covered, percent) with totals, or per test (--by-test). Sorted, so the
+// same database always prints the same table.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovmergeTool.h"
+#include "covlock/CovDB/CovDBReader.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Option/Option.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace covlock;
+using namespace covlock::covmerge;
+
+namespace {
+using namespace llvm::opt;
+enum ID {
+  OPT_INVALID = 0,
+#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
+#include "ReportOpts.inc"
+#undef OPTION
+};
+
+#define PREFIX(NAME, VALUE)                                                    \
+  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
+  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
+                                                std::size(NAME##_init) - 1);
+#include "ReportOpts.inc"
+#undef PREFIX
+
+static constexpr opt::OptTable::Info InfoTable[] = {
+#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
+#include "ReportOpts.inc"
+#undef OPTION
+};
+
+class ReportOptTable : public opt::GenericOptTable {
+public:
+  ReportOptTable() : GenericOptTable(InfoTable) {}
+};
+} // namespace
+
+static std::string percent(uint64_t Part, uint64_t Whole) {
+  if (!Whole)
+    return "-";
+  std::string S;
+  raw_string_ostream(S) << format("%.2f%%", 100.0 * Part / Whole);
+  return S;
+}
+
+/// Paths shown relative to their longest common directory, as llvm-cov
+/// report does.
+static std::vector<std::string> shortPaths(ArrayRef<std::string> Paths) {
+  if (Paths.empty())
+    return {};
+  StringRef Common = Paths.front();
+  Common = Common.substr(0, Common.rfind('/') + 1);
+  for (StringRef P : Paths)
+    while (!Common.empty() && !P.starts_with(Common)) {
+      Common = Common.drop_back();
+      Common = Common.substr(0, Common.rfind('/') + 1);
+    }
+  std::vector<std::string> Out;
+  for (StringRef P : Paths)
+    Out.push_back(P.drop_front(Common.size()).str());
+  return Out;
+}
+
+static void printTable(raw_ostream &OS, ArrayRef<std::vector<std::string>> Rows,
+                       ArrayRef<bool> RightAligned, size_t RuleBefore) {
+  std::vector<size_t> Width(RightAligned.size(), 0);
+  for (const auto &R : Rows)
+    for (size_t C = 0; C != R.size(); ++C)
+      Width[C] = std::max(Width[C], R[C].size());
+  size_t Total = 0;
+  for (size_t W : Width)
+    Total += W + 2;
+  std::string Rule(Total - 2, '-');
+  for (size_t I = 0; I != Rows.size(); ++I) {
+    if (I == 1 || (RuleBefore && I == RuleBefore))
+      OS << Rule << '\n';
+    std::string Line;
+    for (size_t C = 0; C != Rows[I].size(); ++C) {
+      const std::string &Cell = Rows[I][C];
+      if (C)
+        Line += "  ";
+      std::string Pad(Width[C] - Cell.size(), ' ');
+      Line += RightAligned[C] ? Pad + Cell : Cell + Pad;
+    }
+    OS << StringRef(Line).rtrim() << '\n';
+  }
+}
+
+static int reportFiles(const CovDB &DB, std::optional<int64_t> Label) {
+  auto Files = DB.fileSummaries(Label);
+  if (!Files)
+    return reportError(Files.takeError());
+  std::vector<std::string> Paths;
+  for (const CovDB::FileSummary &F : *Files)
+    Paths.push_back(F.Path);
+  std::vector<std::string> Short = shortPaths(Paths);
+  std::vector<std::vector<std::string>> Rows = {
+      {"Filename", "Lines", "Covered", "Cover", "Regions", "Covered", "Cover"}};
+  uint64_t L = 0, LC = 0, R = 0, RC = 0;
+  for (size_t I = 0; I != Files->size(); ++I) {
+    const CovDB::FileSummary &F = (*Files)[I];
+    Rows.push_back({Short[I], std::to_string(F.Lines),
+                    std::to_string(F.CoveredLines),
+                    percent(F.CoveredLines, F.Lines), std::to_string(F.Regions),
+                    std::to_string(F.CoveredRegions),
+                    percent(F.CoveredRegions, F.Regions)});
+    L += F.Lines;
+    LC += F.CoveredLines;
+    R += F.Regions;
+    RC += F.CoveredRegions;
+  }
+  size_t Totals = Rows.size();
+  Rows.push_back({"TOTAL", std::to_string(L), std::to_string(LC),
+                  percent(LC, L), std::to_string(R), std::to_string(RC),
+                  percent(RC, R)});
+  printTable(outs(), Rows, {false, true, true, true, true, true, true}, Totals);
+  return 0;
+}
+
+static int reportTests(const CovDB &DB, std::optional<int64_t> Label) {
+  auto Contexts = DB.contexts(Label, std::nullopt);
+  if (!Contexts)
+    return reportError(Contexts.takeError());
+  std::vector<std::vector<std::string>> Rows = {
+      {"Label", "Test", "Lines", "Regions", "Confidence", "Processes", "Lost",
+       "Unreadable"}};
+  for (const CovDB::ContextInfo &C : *Contexts)
+    Rows.push_back({C.Label, C.Test ? *C.Test : "(outside tests)",
+                    std::to_string(C.LinesCovered),
+                    std::to_string(C.RegionsCovered), confidenceName(C.Conf),
+                    std::to_string(C.Processes), std::to_string(C.Lost),
+                    std::to_string(C.Unreadable)});
+  printTable(outs(), Rows, {false, false, true, true, false, true, true, true},
+             0);
+  return 0;
+}
+
+int reportMain(int Argc, const char **Argv) {
+  ReportOptTable Table;
+  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "report");
+  if (!Parsed)
+    return ExitFailure;
+  if (Parsed->hasArg(OPT_help)) {
+    Table.printHelp(outs(), "llvm-covmerge report [options] <file.covdb>",
+                    "Coverage per source file, or per test, from a coverage "
+                    "database");
+    return 0;
+  }
+  std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
+  if (Inputs.size() != 1)
+    return reportError("expected one coverage database; " +
+                       helpHint("report"));
+  auto DB = CovDB::open(Inputs[0]);
+  if (!DB)
+    return reportError(DB.takeError());
+  std::optional<int64_t> Label;
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_label)) {
+    auto L = (*DB)->findLabel(A->getValue());
+    if (!L)
+      return reportError(L.takeError());
+    Label = L->Id;
+  }
+  return Parsed->hasArg(OPT_by_test) ? reportTests(**DB, Label)
+                                     : reportFiles(**DB, Label);
+}

@@ -1,0 +1,14 @@
+// Options of `llvm-covmerge report`.
+include "llvm/Option/OptParser.td"
+
+class F<string name, string help> : Flag<["--"], name>, HelpText<help>;
+multiclass Eq<string name, string help> {
+  def NAME : Separate<["--"], name>, HelpText<help>;
+  def NAME # _eq : Joined<["--"], name # "=">, Alias<!cast<Separate>(NAME)>;
+}
+
+def help : F<"help", "Display this help">;
+def : Flag<["-"], "h">, Alias<help>, HelpText<"Alias for --help">;
+defm label : Eq<"label", "Only this label (environment); default: all, as a union">,
+             MetaVarName<"<label>">;
+def by_test : F<"by-test", "One row per test: lines and regions covered, confidence, processes">;

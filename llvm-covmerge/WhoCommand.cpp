@@ -1,0 +1,110 @@
+//===- WhoCommand.cpp - llvm-covmerge who ---------------------------------===//
+//
+// Which tests cover FILE:LINE: one row per context (label, test,
+// confidence), sorted. FILE is a path in the database, or a unique suffix
+// of one ("parse.c", "src/parse.c").
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovmergeTool.h"
+#include "covlock/CovDB/CovDBReader.h"
+#include "llvm/Option/Option.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace covlock;
+using namespace covlock::covmerge;
+
+namespace {
+using namespace llvm::opt;
+enum ID {
+  OPT_INVALID = 0,
+#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
+#include "WhoOpts.inc"
+#undef OPTION
+};
+
+#define PREFIX(NAME, VALUE)                                                    \
+  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
+  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
+                                                std::size(NAME##_init) - 1);
+#include "WhoOpts.inc"
+#undef PREFIX
+
+static constexpr opt::OptTable::Info InfoTable[] = {
+#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
+#include "WhoOpts.inc"
+#undef OPTION
+};
+
+class WhoOptTable : public opt::GenericOptTable {
+public:
+  WhoOptTable() : GenericOptTable(InfoTable) {}
+};
+} // namespace
+
+int whoMain(int Argc, const char **Argv) {
+  WhoOptTable Table;
+  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "who");
+  if (!Parsed)
+    return ExitFailure;
+  if (Parsed->hasArg(OPT_help)) {
+    Table.printHelp(outs(), "llvm-covmerge who [options] <file.covdb> "
+                            "<source-file>:<line>",
+                    "The tests that cover a line, from a coverage database");
+    return 0;
+  }
+  std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
+  if (Inputs.size() != 2)
+    return reportError("expected a coverage database and <file>:<line>; " +
+                       helpHint("who"));
+  auto [File, LineStr] = StringRef(Inputs[1]).rsplit(':');
+  unsigned Line = 0;
+  if (File.empty() || LineStr.getAsInteger(10, Line) || Line == 0)
+    return reportError("'" + Inputs[1] +
+                       "' is not <file>:<line> (a line number from 1); " +
+                       helpHint("who"));
+
+  auto DB = CovDB::open(Inputs[0]);
+  if (!DB)
+    return reportError(DB.takeError());
+  std::optional<int64_t> Label;
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_label)) {
+    auto L = (*DB)->findLabel(A->getValue());
+    if (!L)
+      return reportError(L.takeError());
+    Label = L->Id;
+  }
+  auto Resolved = (*DB)->resolveFile(File);
+  if (!Resolved)
+    return reportError(Resolved.takeError());
+  auto Who = (*DB)->whoCovers(Resolved->first, Line);
+  if (!Who)
+    return reportError(Who.takeError());
+
+  std::vector<const CovDB::ContextInfo *> Rows;
+  size_t LabelWidth = 0, TestWidth = 0;
+  for (const CovDB::ContextInfo &C : *Who) {
+    if (Label && C.LabelId != *Label)
+      continue;
+    Rows.push_back(&C);
+    LabelWidth = std::max(LabelWidth, C.Label.size());
+    TestWidth = std::max(TestWidth, C.Test ? C.Test->size() : 15);
+  }
+  for (const CovDB::ContextInfo *C : Rows) {
+    std::string Test = C->Test ? *C->Test : "(outside tests)";
+    outs() << left_justify(C->Label, LabelWidth) << "  "
+           << left_justify(Test, TestWidth) << "  " << confidenceName(C->Conf)
+           << '\n';
+  }
+  if (Rows.empty()) {
+    // Say why, on stderr: stdout stays a (here empty) list.
+    auto Exec = (*DB)->isExecutable(Resolved->first, Line);
+    if (!Exec)
+      return reportError(Exec.takeError());
+    errs() << ToolName << ": " << Resolved->second << ":" << Line
+           << (*Exec ? ": no test covers this line\n"
+                     : ": not an executable line\n");
+  }
+  return 0;
+}
