@@ -2,7 +2,10 @@
 # run-example.sh BUILD_DIR
 #
 # Runs the bundled example (examples/calc) end to end: its lit suite under
-# `llvm-covlock run` into BUILD_DIR/example-cov, then `llvm-covlock status`.
+# `llvm-covlock run` into BUILD_DIR/example-cov, then `llvm-covlock status`;
+# then merges it (llvm-covmerge: BUILD_DIR/example.covdb and .profdata),
+# shows the stock llvm-cov report of the merged profile and the per-test
+# report.
 # The build target `covlock-example` calls this after building the programs.
 #
 # Environment (all optional):
@@ -38,4 +41,16 @@ status=0
   --param "calc_bin_dir=$build/examples/calc" \
   --param "llvm_tools_dir=$tools" || status=$?
 "$covlock" status "$cov" || { [ $status -ne 0 ] || status=$?; }
+
+# Merge: the aggregate profile (what llvm-cov reads) and the coverage
+# database, then which test covered what.
+covmerge=$build/bin/llvm-covmerge
+db=$build/example.covdb
+echo
+"$covmerge" "$cov" -o "$db" --profdata "$build/example.profdata" || { [ $status -ne 0 ] || status=$?; }
+echo "== llvm-cov report (stock tool, merged profile)"
+"$tools/llvm-cov" report "$build/examples/calc/calc" -object "$build/examples/calc/calc-helper" \
+  -instr-profile="$build/example.profdata" || { [ $status -ne 0 ] || status=$?; }
+echo "== llvm-covmerge report --by-test"
+"$covmerge" report "$db" --by-test || { [ $status -ne 0 ] || status=$?; }
 exit $status
