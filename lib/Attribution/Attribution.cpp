@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <numeric>
 
 using namespace llvm;
 using namespace llvm::coverage;
@@ -68,6 +69,10 @@ public:
   std::vector<uint32_t> FuncRecordsBegin, FuncRecords;
   /// Records whose lines overlap each record's, in any file (CSR).
   std::vector<uint32_t> NeighboursBegin, Neighbours;
+  /// Groups of records connected by overlapping lines, numbered in record
+  /// order: what a partial full replay must keep together.
+  std::vector<uint32_t> GroupOf;
+  uint32_t NumGroups = 0;
   /// (FirstCounter, function) of the layout functions with counters, sorted.
   std::vector<std::pair<uint64_t, uint32_t>> CounterStarts;
 
@@ -253,6 +258,27 @@ void BinaryCoverage::Impl::index() {
   Neighbours.reserve(Pairs.size());
   for (const auto &P : Pairs)
     Neighbours.push_back(P.second);
+
+  // Connected groups (union-find over the overlaps), numbered by their first
+  // record.
+  std::vector<uint32_t> Parent(Records.size());
+  std::iota(Parent.begin(), Parent.end(), 0u);
+  auto Find = [&](uint32_t X) {
+    while (Parent[X] != X)
+      X = Parent[X] = Parent[Parent[X]];
+    return X;
+  };
+  for (const auto &P : Pairs)
+    Parent[std::max(Find(P.first), Find(P.second))] =
+        std::min(Find(P.first), Find(P.second));
+  GroupOf.assign(Records.size(), 0);
+  std::vector<uint32_t> Number(Records.size(), UINT32_MAX);
+  for (uint32_t I = 0, E = Records.size(); I != E; ++I) {
+    uint32_t Root = Find(I);
+    if (Number[Root] == UINT32_MAX)
+      Number[Root] = NumGroups++;
+    GroupOf[I] = Number[Root];
+  }
 }
 
 bool CounterView::fits(uint64_t NumCounters) const {
@@ -293,8 +319,10 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
   // stays out; one it shows with zero counts only matters near one that ran.
   std::vector<uint8_t> Take(Records.size(), 0);
   if (Options.Executable) {
+    unsigned Parts = std::max(1u, Options.NumParts);
     for (size_t I = 0, E = Records.size(); I != E; ++I)
-      Take[I] = Records[I].Join != JoinKind::Mismatch;
+      Take[I] = Records[I].Join != JoinKind::Mismatch &&
+                uint64_t(GroupOf[I]) * Parts / NumGroups == Options.Part;
   } else {
     // Non-zero counters are rare in a test's vector: find them, then their
     // functions by the layout's counter offsets.

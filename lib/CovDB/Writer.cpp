@@ -183,6 +183,10 @@ private:
   bool Presummed = false, AggregatesStarted = false;
   std::vector<std::pair<const std::pair<std::string, unsigned>, Aggregate> *>
       AggList;
+  /// Each aggregate's full replay runs in AggParts parts (see
+  /// AttributeOptions::NumParts): results [I * AggParts, (I + 1) * AggParts)
+  /// are aggregate I's.
+  static constexpr unsigned AggParts = 8;
   std::vector<std::optional<Attribution>> AggResults;
   std::vector<Error> AggErrors;
 };
@@ -327,32 +331,36 @@ Error CovDBBuilder::Impl::presumAggregates(const MergeResult &Merged) {
 }
 
 /// The labels' executable lines: a full replay of each aggregate, the
-/// longest jobs of all.
+/// longest jobs of all, each in parts that bound its memory and spread it
+/// over the threads.
 void CovDBBuilder::Impl::startAggregates() {
   if (AggregatesStarted)
     return;
   AggregatesStarted = true;
   for (auto &KV : Aggregates)
     AggList.push_back(&KV);
-  AggResults.resize(AggList.size());
-  for (size_t I = 0; I != AggList.size(); ++I)
+  size_t Jobs = AggList.size() * AggParts;
+  AggResults.resize(Jobs);
+  for (size_t J = 0; J != Jobs; ++J)
     AggErrors.push_back(Error::success());
-  auto RunAggregate = [this](size_t I) {
+  auto RunPart = [this](size_t J) {
     AttributeOptions AO;
     AO.Executable = true;
-    const Aggregate &A = AggList[I]->second;
-    auto R = Coverage[AggList[I]->first.second]->attribute(A.Counters,
-                                                         A.Bitmap, AO);
+    AO.Part = J % AggParts;
+    AO.NumParts = AggParts;
+    const auto &Agg = *AggList[J / AggParts];
+    auto R = Coverage[Agg.first.second]->attribute(Agg.second.Counters,
+                                                   Agg.second.Bitmap, AO);
     if (R)
-      AggResults[I] = std::move(*R);
+      AggResults[J] = std::move(*R);
     else
-      AggErrors[I] = R.takeError();
+      AggErrors[J] = R.takeError();
   };
-  for (size_t I = 0; I != AggList.size(); ++I) {
+  for (size_t J = 0; J != Jobs; ++J) {
     if (Pool)
-      Pool->async([RunAggregate, I] { RunAggregate(I); });
+      Pool->async([RunPart, J] { RunPart(J); });
     else
-      RunAggregate(I);
+      RunPart(J);
   }
 }
 
@@ -379,15 +387,17 @@ Error CovDBBuilder::Impl::finish(ArrayRef<std::string> InputDatabases,
     const Aggregate &A = AggList[AI]->second;
     const BinaryCoverage &BC = *Coverage[Binary];
     LabelModel &L = M.Labels[Label];
-    for (const FileAttribution &F : AggResults[AI]->Files) {
-      LabelFile &LF = L.Files[BC.files()[F.File]];
-      unionInto<uint32_t>(LF.Executable, F.Executable);
-      unionInto<uint32_t>(LF.Covered, F.Covered);
-      unionInto<RegionSpan>(LF.Regions, BC.regions(F.File));
-      Spans Covered;
-      for (uint32_t R : F.CoveredRegions)
-        Covered.push_back(BC.regions(F.File)[R]);
-      unionInto<RegionSpan>(LF.CoveredRegions, Covered);
+    for (unsigned Part = 0; Part != AggParts; ++Part) {
+      for (const FileAttribution &F : AggResults[AI * AggParts + Part]->Files) {
+        LabelFile &LF = L.Files[BC.files()[F.File]];
+        unionInto<uint32_t>(LF.Executable, F.Executable);
+        unionInto<uint32_t>(LF.Covered, F.Covered);
+        unionInto<RegionSpan>(LF.Regions, BC.regions(F.File));
+        Spans Covered;
+        for (uint32_t R : F.CoveredRegions)
+          Covered.push_back(BC.regions(F.File)[R]);
+        unionInto<RegionSpan>(LF.CoveredRegions, Covered);
+      }
     }
     InstrProfWriter Writer;
     if (Error E =

@@ -98,6 +98,11 @@ struct AttributeOptions {
   /// Replay every function and report executable lines too (for a label's
   /// aggregate); otherwise only the functions that can matter.
   bool Executable = false;
+  /// With Executable: replay only part \p Part of \p NumParts. Functions
+  /// whose lines overlap are never split between parts, so the union of the
+  /// parts' results is exactly the whole; parts bound the memory of a big
+  /// binary's full replay and let it run on several threads.
+  unsigned Part = 0, NumParts = 1;
 };
 
 /// The decoded coverage mapping of one instrumented binary, joined to its
