@@ -22,31 +22,9 @@ using namespace covlock;
 using namespace covlock::tool;
 
 namespace {
-using namespace llvm::opt;
-enum ID {
-  OPT_INVALID = 0,
-#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
-#include "CleanOpts.inc"
-#undef OPTION
-};
-
-#define PREFIX(NAME, VALUE)                                                    \
-  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
-  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
-                                                std::size(NAME##_init) - 1);
-#include "CleanOpts.inc"
-#undef PREFIX
-
-static constexpr opt::OptTable::Info InfoTable[] = {
-#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
-#include "CleanOpts.inc"
-#undef OPTION
-};
-
-class CleanOptTable : public opt::GenericOptTable {
-public:
-  CleanOptTable() : GenericOptTable(InfoTable) {}
-};
+#define COVLOCK_OPTS_INC "CleanOpts.inc"
+#define COVLOCK_OPT_TABLE CleanOptTable
+#include "covlock/Tool/OptTable.inc"
 } // namespace
 
 int covlock::tool::cleanMain(const char *, ArrayRef<const char *> Args) {

@@ -19,31 +19,9 @@ using namespace covlock;
 using namespace covlock::tool;
 
 namespace {
-using namespace llvm::opt;
-enum ID {
-  OPT_INVALID = 0,
-#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
-#include "LinkFlagsOpts.inc"
-#undef OPTION
-};
-
-#define PREFIX(NAME, VALUE)                                                    \
-  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
-  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
-                                                std::size(NAME##_init) - 1);
-#include "LinkFlagsOpts.inc"
-#undef PREFIX
-
-static constexpr opt::OptTable::Info InfoTable[] = {
-#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
-#include "LinkFlagsOpts.inc"
-#undef OPTION
-};
-
-class LinkFlagsOptTable : public opt::GenericOptTable {
-public:
-  LinkFlagsOptTable() : GenericOptTable(InfoTable) {}
-};
+#define COVLOCK_OPTS_INC "LinkFlagsOpts.inc"
+#define COVLOCK_OPT_TABLE LinkFlagsOptTable
+#include "covlock/Tool/OptTable.inc"
 } // namespace
 
 // The wrapped functions end a process image without exit(): the runtime

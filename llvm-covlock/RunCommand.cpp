@@ -32,31 +32,9 @@ using namespace covlock;
 using namespace covlock::tool;
 
 namespace {
-using namespace llvm::opt;
-enum ID {
-  OPT_INVALID = 0,
-#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
-#include "RunOpts.inc"
-#undef OPTION
-};
-
-#define PREFIX(NAME, VALUE)                                                    \
-  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
-  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
-                                                std::size(NAME##_init) - 1);
-#include "RunOpts.inc"
-#undef PREFIX
-
-static constexpr opt::OptTable::Info InfoTable[] = {
-#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
-#include "RunOpts.inc"
-#undef OPTION
-};
-
-class RunOptTable : public opt::GenericOptTable {
-public:
-  RunOptTable() : GenericOptTable(InfoTable) {}
-};
+#define COVLOCK_OPTS_INC "RunOpts.inc"
+#define COVLOCK_OPT_TABLE RunOptTable
+#include "covlock/Tool/OptTable.inc"
 
 /// Where our options end and the command begins in the arguments.
 struct CommandSplit {

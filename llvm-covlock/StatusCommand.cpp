@@ -21,31 +21,9 @@ using namespace covlock;
 using namespace covlock::tool;
 
 namespace {
-using namespace llvm::opt;
-enum ID {
-  OPT_INVALID = 0,
-#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
-#include "StatusOpts.inc"
-#undef OPTION
-};
-
-#define PREFIX(NAME, VALUE)                                                    \
-  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
-  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
-                                                std::size(NAME##_init) - 1);
-#include "StatusOpts.inc"
-#undef PREFIX
-
-static constexpr opt::OptTable::Info InfoTable[] = {
-#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
-#include "StatusOpts.inc"
-#undef OPTION
-};
-
-class StatusOptTable : public opt::GenericOptTable {
-public:
-  StatusOptTable() : GenericOptTable(InfoTable) {}
-};
+#define COVLOCK_OPTS_INC "StatusOpts.inc"
+#define COVLOCK_OPT_TABLE StatusOptTable
+#include "covlock/Tool/OptTable.inc"
 } // namespace
 
 static json::Object countsToJSON(const ProcessCounts &C) {

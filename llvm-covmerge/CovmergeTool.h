@@ -1,60 +1,18 @@
-//===- CovmergeTool.h - Shared parts of llvm-covmerge -----------*- C++ -*-===//
+//===- CovmergeTool.h - Subcommands of llvm-covmerge ------------*- C++ -*-===//
 //
-// What the subcommands of llvm-covmerge share: diagnostics, exit statuses
-// and option parsing. `merge` is the default (llvm-covmerge INPUTS...);
-// `report`, `who` and `export` read a .covdb. Each lives in its own file
-// with its own option table; llvm-covmerge.cpp dispatches on argv[1].
+// The subcommands of llvm-covmerge. `merge` is the default
+// (llvm-covmerge INPUTS...); `report`, `who` and `export` read a .covdb.
+// Each lives in its own file with its own option table; llvm-covmerge.cpp
+// dispatches on argv[1]. Diagnostics, exit statuses and option parsing are
+// shared with llvm-covlock (covlock/Tool/Tool.h); a \p Subcommand of "" there
+// means merge.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef COVLOCK_TOOLS_LLVM_COVMERGE_COVMERGETOOL_H
 #define COVLOCK_TOOLS_LLVM_COVMERGE_COVMERGETOOL_H
 
-#include "llvm/ADT/ArrayRef.h"
-#include "llvm/ADT/StringRef.h"
-#include "llvm/ADT/Twine.h"
-#include "llvm/Option/ArgList.h"
-#include "llvm/Option/OptTable.h"
-#include "llvm/Support/Error.h"
-#include <optional>
-#include <string>
-
-namespace covlock {
-namespace covmerge {
-
-constexpr llvm::StringLiteral ToolName = "llvm-covmerge";
-
-enum ExitStatus : int {
-  ExitFailure = 1,
-  /// EX_TEMPFAIL: a live run holds a coverage directory (as llvm-covlock).
-  ExitBusy = 75,
-};
-
-enum class Severity { Error, Warning };
-
-/// The one function through which the tool reports problems:
-/// "llvm-covmerge: error: <file>: <message>" (no "<file>: " when empty).
-void diagnose(Severity Kind, llvm::StringRef File, const llvm::Twine &Message);
-
-/// Report every error in \p E (a FileError as "<file>: <message>") and
-/// return the status to exit with: ExitBusy if a directory was busy, else
-/// \p Status.
-int reportError(llvm::Error E, int Status = ExitFailure);
-int reportError(const llvm::Twine &Message, int Status = ExitFailure);
-void reportWarning(llvm::Error E);
-
-/// Parse \p Args with \p Table. Unknown options and missing values are
-/// reported (with a hint to `llvm-covmerge [<Subcommand>] --help`);
-/// std::nullopt then. \p Subcommand is "" for merge.
-std::optional<llvm::opt::InputArgList>
-parseArgs(const llvm::opt::OptTable &Table, llvm::ArrayRef<const char *> Args,
-          llvm::StringRef Subcommand);
-
-/// The hint that ends usage errors of \p Subcommand ("" for merge).
-std::string helpHint(llvm::StringRef Subcommand);
-
-} // namespace covmerge
-} // namespace covlock
+#include "covlock/Tool/Tool.h"
 
 /// Subcommands, called as llvm-cov calls its own: main() passes
 /// (argc - 1, argv + 1), so Argv[0] is the subcommand's name ("report") and

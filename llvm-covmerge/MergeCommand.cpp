@@ -9,6 +9,7 @@
 
 #include "CovmergeTool.h"
 #include "covlock/CovDB/CovDB.h"
+#include "covlock/CovDB/CovDBReader.h"
 #include "covlock/Merge/Merge.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Option/Option.h"
@@ -19,34 +20,12 @@
 
 using namespace llvm;
 using namespace covlock;
-using namespace covlock::covmerge;
+using namespace covlock::tool;
 
 namespace {
-using namespace llvm::opt;
-enum ID {
-  OPT_INVALID = 0,
-#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
-#include "MergeOpts.inc"
-#undef OPTION
-};
-
-#define PREFIX(NAME, VALUE)                                                    \
-  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
-  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
-                                                std::size(NAME##_init) - 1);
-#include "MergeOpts.inc"
-#undef PREFIX
-
-static constexpr opt::OptTable::Info InfoTable[] = {
-#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
-#include "MergeOpts.inc"
-#undef OPTION
-};
-
-class MergeOptTable : public opt::GenericOptTable {
-public:
-  MergeOptTable() : GenericOptTable(InfoTable) {}
-};
+#define COVLOCK_OPTS_INC "MergeOpts.inc"
+#define COVLOCK_OPT_TABLE MergeOptTable
+#include "covlock/Tool/OptTable.inc"
 
 /// One line on a terminal, rewritten in place; nothing otherwise.
 class ProgressLine {
@@ -83,20 +62,6 @@ private:
   size_t Width = 0;
   std::mutex Lock;
 };
-static StringRef confidenceName(Confidence C) {
-  switch (C) {
-  case Confidence::Exact:
-    return "exact";
-  case Confidence::Normal:
-    return "normal";
-  case Confidence::Dubious:
-    return "dubious";
-  case Confidence::Outside:
-    return "outside";
-  }
-  return "?";
-}
-
 /// --dump-contexts: what the merge hands to the covdb writer, one line per
 /// binary and context, problems indented below their context.
 static void dumpContexts(const MergeResult &R, raw_ostream &OS) {

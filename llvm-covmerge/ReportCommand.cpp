@@ -16,34 +16,12 @@
 
 using namespace llvm;
 using namespace covlock;
-using namespace covlock::covmerge;
+using namespace covlock::tool;
 
 namespace {
-using namespace llvm::opt;
-enum ID {
-  OPT_INVALID = 0,
-#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
-#include "ReportOpts.inc"
-#undef OPTION
-};
-
-#define PREFIX(NAME, VALUE)                                                    \
-  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
-  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
-                                                std::size(NAME##_init) - 1);
-#include "ReportOpts.inc"
-#undef PREFIX
-
-static constexpr opt::OptTable::Info InfoTable[] = {
-#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
-#include "ReportOpts.inc"
-#undef OPTION
-};
-
-class ReportOptTable : public opt::GenericOptTable {
-public:
-  ReportOptTable() : GenericOptTable(InfoTable) {}
-};
+#define COVLOCK_OPTS_INC "ReportOpts.inc"
+#define COVLOCK_OPT_TABLE ReportOptTable
+#include "covlock/Tool/OptTable.inc"
 } // namespace
 
 static std::string percent(uint64_t Part, uint64_t Whole) {

@@ -13,34 +13,12 @@
 
 using namespace llvm;
 using namespace covlock;
-using namespace covlock::covmerge;
+using namespace covlock::tool;
 
 namespace {
-using namespace llvm::opt;
-enum ID {
-  OPT_INVALID = 0,
-#define OPTION(...) LLVM_MAKE_OPT_ID(__VA_ARGS__),
-#include "WhoOpts.inc"
-#undef OPTION
-};
-
-#define PREFIX(NAME, VALUE)                                                    \
-  static constexpr StringLiteral NAME##_init[] = VALUE;                        \
-  static constexpr ArrayRef<StringLiteral> NAME(NAME##_init,                   \
-                                                std::size(NAME##_init) - 1);
-#include "WhoOpts.inc"
-#undef PREFIX
-
-static constexpr opt::OptTable::Info InfoTable[] = {
-#define OPTION(...) LLVM_CONSTRUCT_OPT_INFO(__VA_ARGS__),
-#include "WhoOpts.inc"
-#undef OPTION
-};
-
-class WhoOptTable : public opt::GenericOptTable {
-public:
-  WhoOptTable() : GenericOptTable(InfoTable) {}
-};
+#define COVLOCK_OPTS_INC "WhoOpts.inc"
+#define COVLOCK_OPT_TABLE WhoOptTable
+#include "covlock/Tool/OptTable.inc"
 } // namespace
 
 int whoMain(int Argc, const char **Argv) {

@@ -8,100 +8,18 @@
 //===----------------------------------------------------------------------===//
 
 #include "CovmergeTool.h"
-#include "llvm/ADT/STLExtras.h"
-#include "llvm/Config/llvm-config.h"
-#include "llvm/Option/Arg.h"
-#include "llvm/Option/Option.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace llvm;
+using namespace covlock::tool;
 
-namespace covlock {
-namespace covmerge {
-
-void diagnose(Severity Kind, StringRef File, const Twine &Message) {
-  // WithColor prints "llvm-covmerge: error: " and colours only on a terminal.
-  raw_ostream &OS = Kind == Severity::Error
-                        ? WithColor::error(errs(), ToolName)
-                        : WithColor::warning(errs(), ToolName);
-  if (!File.empty())
-    OS << File << ": ";
-  OS << Message << '\n';
-}
-
-/// Report every error in \p E; returns whether one of them was "busy".
-static bool diagnoseAll(Severity Kind, Error E) {
-  bool Busy = false;
-  auto IsBusy = [](const ErrorInfoBase &EI) {
-    return EI.convertToErrorCode() == std::errc::resource_unavailable_try_again;
-  };
-  handleAllErrors(
-      std::move(E),
-      [&](const FileError &FE) {
-        Busy |= IsBusy(FE);
-        diagnose(Kind, FE.getFileName(), FE.messageWithoutFileInfo());
-      },
-      [&](const ErrorInfoBase &EI) {
-        Busy |= IsBusy(EI);
-        diagnose(Kind, "", EI.message());
-      });
-  return Busy;
-}
-
-int reportError(Error E, int Status) {
-  return diagnoseAll(Severity::Error, std::move(E)) ? ExitBusy : Status;
-}
-
-int reportError(const Twine &Message, int Status) {
-  diagnose(Severity::Error, "", Message);
-  return Status;
-}
-
-void reportWarning(Error E) { diagnoseAll(Severity::Warning, std::move(E)); }
-
-std::string helpHint(StringRef Subcommand) {
-  if (Subcommand.empty())
-    return ("see '" + ToolName + " --help'").str();
-  return ("see '" + ToolName + " " + Subcommand + " --help'").str();
-}
-
-std::optional<opt::InputArgList> parseArgs(const opt::OptTable &Table,
-                                           ArrayRef<const char *> Args,
-                                           StringRef Subcommand) {
-  unsigned MissingIndex = 0, MissingCount = 0;
-  opt::InputArgList Parsed = Table.ParseArgs(Args, MissingIndex, MissingCount);
-  if (MissingCount) {
-    reportError(Twine("option '") + Parsed.getArgString(MissingIndex) +
-                "' needs a value; " + helpHint(Subcommand));
-    return std::nullopt;
-  }
-  for (const opt::Arg *A : Parsed) {
-    if (A->getOption().getKind() != opt::Option::UnknownClass)
-      continue;
-    std::string Arg = A->getAsString(Parsed);
-    std::string Nearest;
-    std::string Suggestion;
-    if (Table.findNearest(Arg, Nearest) <= 2)
-      Suggestion = " (did you mean '" + Nearest + "'?)";
-    reportError("unknown option '" + Arg + "'" + Suggestion + "; " +
-                helpHint(Subcommand));
-    return std::nullopt;
-  }
-  return std::move(Parsed);
-}
-
-} // namespace covmerge
-} // namespace covlock
-
-using namespace covlock::covmerge;
+const StringLiteral covlock::tool::ToolName = "llvm-covmerge";
 
 int main(int Argc, const char **Argv) {
   if (Argc >= 2) {
     StringRef Name = Argv[1];
-    if (Name == "--version" || Name == "-version") {
-      outs() << ToolName << " (covlock) protocol v1, LLVM "
-             << LLVM_VERSION_STRING << '\n';
+    if (isVersionOption(Name)) {
+      printVersion(outs());
       return 0;
     }
     static constexpr struct {

@@ -176,14 +176,10 @@ Expected<std::vector<CovDB::Label>> CovDB::labels() const {
   if (Error E = S.prepare("SELECT id, name FROM label ORDER BY name"))
     return std::move(E);
   std::vector<Label> V;
-  while (true) {
-    auto Row = S.step();
-    if (!Row)
-      return Row.takeError();
-    if (!*Row)
-      break;
-    V.push_back({S.integer(0), S.text(1).str()});
-  }
+  if (Error E = S.forEachRow([&] {
+        V.push_back({S.integer(0), S.text(1).str()});
+      }))
+    return std::move(E);
   return V;
 }
 
@@ -220,16 +216,12 @@ CovDB::fileSummaries(std::optional<int64_t> LabelId) const {
       return std::move(E);
     S.bind(1, *LabelId);
     std::vector<FileSummary> V;
-    while (true) {
-      auto Row = S.step();
-      if (!Row)
-        return Row.takeError();
-      if (!*Row)
-        break;
-      V.push_back({S.text(0).str(), uint32_t(S.integer(1)),
-                   uint32_t(S.integer(2)), uint32_t(S.integer(3)),
-                   uint32_t(S.integer(4))});
-    }
+    if (Error E = S.forEachRow([&] {
+          V.push_back({S.text(0).str(), uint32_t(S.integer(1)),
+                       uint32_t(S.integer(2)), uint32_t(S.integer(3)),
+                       uint32_t(S.integer(4))});
+        }))
+      return std::move(E);
     return V;
   }
   // All labels: the union of their line sets. Regions are per label (their
@@ -249,21 +241,17 @@ CovDB::fileSummaries(std::optional<int64_t> LabelId) const {
     Exec.clear();
     Cov.clear();
   };
-  while (true) {
-    auto Row = S.step();
-    if (!Row)
-      return Row.takeError();
-    if (!*Row)
-      break;
-    if (V.empty() || V.back().Path != S.text(0)) {
-      Flush();
-      V.push_back({S.text(0).str(), 0, 0, 0, 0});
-    }
-    orInto(Exec, S.blob(1));
-    orInto(Cov, S.blob(2));
-    V.back().Regions += S.integer(3);
-    V.back().CoveredRegions += S.integer(4);
-  }
+  if (Error E = S.forEachRow([&] {
+        if (V.empty() || V.back().Path != S.text(0)) {
+          Flush();
+          V.push_back({S.text(0).str(), 0, 0, 0, 0});
+        }
+        orInto(Exec, S.blob(1));
+        orInto(Cov, S.blob(2));
+        V.back().Regions += S.integer(3);
+        V.back().CoveredRegions += S.integer(4);
+      }))
+    return std::move(E);
   Flush();
   return V;
 }
@@ -315,14 +303,8 @@ CovDB::contexts(std::optional<int64_t> LabelId,
   if (Test)
     S.bind(2, *Test);
   std::vector<ContextInfo> V;
-  while (true) {
-    auto Row = S.step();
-    if (!Row)
-      return Row.takeError();
-    if (!*Row)
-      break;
-    V.push_back(readContext(S));
-  }
+  if (Error E = S.forEachRow([&] { V.push_back(readContext(S)); }))
+    return std::move(E);
   sortContexts(V);
   return V;
 }
@@ -368,15 +350,11 @@ CovDB::whoCovers(int64_t FileId, uint32_t Line) const {
     return std::move(E);
   S.bind(1, FileId);
   std::vector<ContextInfo> V;
-  while (true) {
-    auto Row = S.step();
-    if (!Row)
-      return Row.takeError();
-    if (!*Row)
-      break;
-    if (covdb::testBit(S.blob(11), Line))
-      V.push_back(readContext(S));
-  }
+  if (Error E = S.forEachRow([&] {
+        if (covdb::testBit(S.blob(11), Line))
+          V.push_back(readContext(S));
+      }))
+    return std::move(E);
   sortContexts(V);
   return V;
 }
@@ -398,40 +376,39 @@ Expected<bool> CovDB::isExecutable(int64_t FileId, uint32_t Line) const {
   }
 }
 
+/// The (file id, path, line bitmap) rows of the query \p SQL, whose one
+/// parameter is \p Id.
 static Expected<std::vector<CovDB::FileLines>>
-readFileLines(sql::Statement &S) {
+queryFileLines(sqlite3 *DB, StringRef Path, StringRef SQL, int64_t Id) {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare(SQL))
+    return std::move(E);
+  S.bind(1, Id);
   std::vector<CovDB::FileLines> V;
-  while (true) {
-    auto Row = S.step();
-    if (!Row)
-      return Row.takeError();
-    if (!*Row)
-      break;
-    V.push_back({S.integer(0), S.text(1).str(), covdb::decodeBitmap(S.blob(2))});
-  }
+  if (Error E = S.forEachRow([&] {
+        V.push_back(
+            {S.integer(0), S.text(1).str(), covdb::decodeBitmap(S.blob(2))});
+      }))
+    return std::move(E);
   return V;
 }
 
 Expected<std::vector<CovDB::FileLines>>
 CovDB::coveredLines(int64_t ContextId) const {
-  sql::Statement S(DB, Path);
-  if (Error E = S.prepare("SELECT f.id, f.path, cv.lines FROM coverage cv "
-                          "JOIN file f ON f.id = cv.file_id "
-                          "WHERE cv.context_id = ?1 ORDER BY f.path"))
-    return std::move(E);
-  S.bind(1, ContextId);
-  return readFileLines(S);
+  return queryFileLines(DB, Path,
+                        "SELECT f.id, f.path, cv.lines FROM coverage cv "
+                        "JOIN file f ON f.id = cv.file_id "
+                        "WHERE cv.context_id = ?1 ORDER BY f.path",
+                        ContextId);
 }
 
 Expected<std::vector<CovDB::FileLines>>
 CovDB::executableLines(int64_t LabelId) const {
-  sql::Statement S(DB, Path);
-  if (Error E = S.prepare("SELECT f.id, f.path, lf.executable FROM "
-                          "label_file lf JOIN file f ON f.id = lf.file_id "
-                          "WHERE lf.label_id = ?1 ORDER BY f.path"))
-    return std::move(E);
-  S.bind(1, LabelId);
-  return readFileLines(S);
+  return queryFileLines(DB, Path,
+                        "SELECT f.id, f.path, lf.executable FROM "
+                        "label_file lf JOIN file f ON f.id = lf.file_id "
+                        "WHERE lf.label_id = ?1 ORDER BY f.path",
+                        LabelId);
 }
 
 Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
@@ -445,24 +422,15 @@ Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
   if (Error E = Writer.mergeProfileKind(InstrProfKind::FrontendInstrumentation))
     return std::move(E);
   Error WriteErr = Error::success();
-  while (true) {
-    auto Row = S.step();
-    if (!Row) {
-      consumeError(std::move(WriteErr));
-      return Row.takeError();
-    }
-    if (!*Row)
-      break;
+  Error RowsErr = S.forEachRow([&]() -> Error {
     BinaryLayout Layout;
     std::vector<uint64_t> Counters;
     std::vector<uint8_t> Bitmap;
     Error E = covdb::decodeFunctions(S.blob(1), Layout);
     if (!E)
       E = covdb::decodeSparse(S.blob(2), Layout, Counters, Bitmap);
-    if (E) {
-      consumeError(std::move(WriteErr));
+    if (E)
       return error("binary " + S.text(0) + ": " + toString(std::move(E)));
-    }
     for (const LayoutFunction &F : Layout.Functions) {
       std::vector<uint64_t> Counts(Counters.begin() + F.FirstCounter,
                                    Counters.begin() + F.FirstCounter +
@@ -477,6 +445,11 @@ Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
             WriteErr = joinErrors(std::move(WriteErr), std::move(E));
           });
     }
+    return Error::success();
+  });
+  if (RowsErr) {
+    consumeError(std::move(WriteErr));
+    return std::move(RowsErr);
   }
   if (WriteErr)
     return std::move(WriteErr);

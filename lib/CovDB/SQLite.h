@@ -10,6 +10,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <sqlite3.h>
+#include <type_traits>
 
 namespace covlock {
 namespace sql {
@@ -63,6 +64,22 @@ public:
     if (RC == SQLITE_DONE)
       return false;
     return error(DB, Path, "cannot read the database");
+  }
+  /// Steps through every row of a query, calling \p Row() on each; the
+  /// columns are read from this statement. \p Row returns void or an Error,
+  /// which stops the loop. The query's own error stops it too.
+  template <typename RowFn> llvm::Error forEachRow(RowFn Row) {
+    while (true) {
+      llvm::Expected<bool> More = step();
+      if (!More)
+        return More.takeError();
+      if (!*More)
+        return llvm::Error::success();
+      if constexpr (std::is_void_v<decltype(Row())>)
+        Row();
+      else if (llvm::Error E = Row())
+        return E;
+    }
   }
   /// Runs an insert or update to completion and resets for the next one.
   llvm::Error exec() {

@@ -130,6 +130,21 @@ namespace {
 struct Aggregate {
   std::vector<uint64_t> Counters;
   std::vector<uint8_t> Bitmap;
+
+  /// Adds a context's profile \p P of the binary \p B: saturating sums as
+  /// llvm-profdata's; MC/DC bitmaps ORed. Both are independent of the order
+  /// of additions.
+  void add(const BinaryLayout &B, const ContextProfile &P) {
+    if (Counters.empty()) {
+      Counters.assign(B.NumCounters, 0);
+      Bitmap.assign(B.NumBitmapBytes, 0);
+    }
+    CounterView::of(P).forEachNonZero([&](uint64_t I, uint64_t V) {
+      Counters[I] = SaturatingAdd(Counters[I], V);
+    });
+    for (size_t I = 0, N = P.Bitmap.size(); I != N; ++I)
+      Bitmap[I] |= P.Bitmap[I];
+  }
 };
 } // namespace
 
@@ -269,21 +284,9 @@ void CovDBBuilder::Impl::addContext(const Context &C,
     Error E = attributeContext(C, *CM);
     std::lock_guard<std::mutex> Lock(Mutex);
     if (!E && !Presummed) {
-      // The label's aggregate: saturating sums as llvm-profdata's; MC/DC
-      // bitmaps ORed. Both are independent of the order contexts finish in.
-      for (const ContextProfile &P : C.Profiles) {
-        const BinaryLayout &B = *Layouts[P.Binary];
-        Aggregate &A = Aggregates[{C.Label, P.Binary}];
-        if (A.Counters.empty()) {
-          A.Counters.assign(B.NumCounters, 0);
-          A.Bitmap.assign(B.NumBitmapBytes, 0);
-        }
-        CounterView::of(P).forEachNonZero([&](uint64_t I, uint64_t V) {
-          A.Counters[I] = SaturatingAdd(A.Counters[I], V);
-        });
-        for (size_t I = 0, N = P.Bitmap.size(); I != N; ++I)
-          A.Bitmap[I] |= P.Bitmap[I];
-      }
+      // The label's aggregate, independent of the order contexts finish in.
+      for (const ContextProfile &P : C.Profiles)
+        Aggregates[{C.Label, P.Binary}].add(*Layouts[P.Binary], P);
     }
     if (!E)
       Results[Slot] = std::move(CM);
@@ -314,16 +317,7 @@ Error CovDBBuilder::Impl::presumAggregates(const MergeResult &Merged) {
                                stringError("a context's counters do not "
                                            "match the binary's profile "
                                            "layout"));
-      Aggregate &A = Aggregates[{C.Label, P.Binary}];
-      if (A.Counters.empty()) {
-        A.Counters.assign(B.NumCounters, 0);
-        A.Bitmap.assign(B.NumBitmapBytes, 0);
-      }
-      CounterView::of(P).forEachNonZero([&](uint64_t I, uint64_t V) {
-        A.Counters[I] = SaturatingAdd(A.Counters[I], V);
-      });
-      for (size_t I = 0, N = P.Bitmap.size(); I != N; ++I)
-        A.Bitmap[I] |= P.Bitmap[I];
+      Aggregates[{C.Label, P.Binary}].add(B, P);
     }
   Presummed = true;
   startAggregates();
@@ -442,14 +436,8 @@ static Error addDatabase(StringRef Path, Model &M) {
     sql::Statement S(H, Path);
     if (Error E = S.prepare("SELECT id, path FROM file"))
       return E;
-    while (true) {
-      auto Row = S.step();
-      if (!Row)
-        return Row.takeError();
-      if (!*Row)
-        break;
-      Files[S.integer(0)] = S.text(1).str();
-    }
+    if (Error E = S.forEachRow([&] { Files[S.integer(0)] = S.text(1).str(); }))
+      return E;
   }
   {
     sql::Statement S(H, Path);
@@ -457,21 +445,17 @@ static Error addDatabase(StringRef Path, Model &M) {
                             "num_functions, num_counters, num_bitmap_bytes "
                             "FROM binary ORDER BY id"))
       return E;
-    while (true) {
-      auto Row = S.step();
-      if (!Row)
-        return Row.takeError();
-      if (!*Row)
-        break;
-      BinaryModel B;
-      B.Path = S.text(1).str();
-      B.BuildId = S.text(2).str();
-      B.Functions = S.blob(3).str();
-      B.NumFunctions = S.integer(4);
-      B.NumCounters = S.integer(5);
-      B.NumBitmapBytes = S.integer(6);
-      Binaries[S.integer(0)] = M.addBinary(std::move(B));
-    }
+    if (Error E = S.forEachRow([&] {
+          BinaryModel B;
+          B.Path = S.text(1).str();
+          B.BuildId = S.text(2).str();
+          B.Functions = S.blob(3).str();
+          B.NumFunctions = S.integer(4);
+          B.NumCounters = S.integer(5);
+          B.NumBitmapBytes = S.integer(6);
+          Binaries[S.integer(0)] = M.addBinary(std::move(B));
+        }))
+      return E;
   }
   // Region indices of this database -> spans, per (label, file).
   std::map<std::pair<int64_t, int64_t>, Spans> RegionLists;
@@ -479,42 +463,36 @@ static Error addDatabase(StringRef Path, Model &M) {
     sql::Statement S(H, Path);
     if (Error E = S.prepare("SELECT id, name, profile FROM label"))
       return E;
-    while (true) {
-      auto Row = S.step();
-      if (!Row)
-        return Row.takeError();
-      if (!*Row)
-        break;
-      LabelNames[S.integer(0)] = S.text(1).str();
-      M.Labels[S.text(1).str()].Profiles.push_back(S.blob(2).str());
-    }
+    if (Error E = S.forEachRow([&] {
+          LabelNames[S.integer(0)] = S.text(1).str();
+          M.Labels[S.text(1).str()].Profiles.push_back(S.blob(2).str());
+        }))
+      return E;
     sql::Statement F(H, Path);
     if (Error E = F.prepare("SELECT label_id, file_id, executable, covered, "
                             "region_spans, covered_regions FROM label_file"))
       return E;
-    while (true) {
-      auto Row = F.step();
-      if (!Row)
-        return Row.takeError();
-      if (!*Row)
-        break;
-      if (!LabelNames.count(F.integer(0)) || !Files.count(F.integer(1)))
-        return Damaged(stringError("label_file names a missing label or file"));
-      auto Regions = covdb::decodeRegions(F.blob(4));
-      if (!Regions)
-        return Damaged(Regions.takeError());
-      LabelFile &LF =
-          M.Labels[LabelNames[F.integer(0)]].Files[Files[F.integer(1)]];
-      unionInto<uint32_t>(LF.Executable, Bits(F.blob(2)));
-      unionInto<uint32_t>(LF.Covered, Bits(F.blob(3)));
-      unionInto<RegionSpan>(LF.Regions, *Regions);
-      Spans Covered;
-      for (uint32_t R : Bits(F.blob(5)))
-        if (R < Regions->size())
-          Covered.push_back((*Regions)[R]);
-      unionInto<RegionSpan>(LF.CoveredRegions, Covered);
-      RegionLists[{F.integer(0), F.integer(1)}] = std::move(*Regions);
-    }
+    if (Error E = F.forEachRow([&]() -> Error {
+          if (!LabelNames.count(F.integer(0)) || !Files.count(F.integer(1)))
+            return Damaged(
+                stringError("label_file names a missing label or file"));
+          auto Regions = covdb::decodeRegions(F.blob(4));
+          if (!Regions)
+            return Damaged(Regions.takeError());
+          LabelFile &LF =
+              M.Labels[LabelNames[F.integer(0)]].Files[Files[F.integer(1)]];
+          unionInto<uint32_t>(LF.Executable, Bits(F.blob(2)));
+          unionInto<uint32_t>(LF.Covered, Bits(F.blob(3)));
+          unionInto<RegionSpan>(LF.Regions, *Regions);
+          Spans Covered;
+          for (uint32_t R : Bits(F.blob(5)))
+            if (R < Regions->size())
+              Covered.push_back((*Regions)[R]);
+          unionInto<RegionSpan>(LF.CoveredRegions, Covered);
+          RegionLists[{F.integer(0), F.integer(1)}] = std::move(*Regions);
+          return Error::success();
+        }))
+      return E;
   }
 
   // Contexts, with their problems, coverage and profiles.
@@ -524,27 +502,24 @@ static Error addDatabase(StringRef Path, Model &M) {
     if (Error E = S.prepare("SELECT id, label_id, test, confidence, processes, "
                             "lost, failed, unreadable FROM context ORDER BY id"))
       return E;
-    while (true) {
-      auto Row = S.step();
-      if (!Row)
-        return Row.takeError();
-      if (!*Row)
-        break;
-      if (!LabelNames.count(S.integer(1)))
-        return Damaged(stringError("a context names a missing label"));
-      ContextModel C;
-      C.Label = LabelNames[S.integer(1)];
-      if (!S.isNull(2))
-        C.Test = S.text(2).str();
-      C.Conf = parseConfidence(S.text(3)).value_or(Confidence::Dubious);
-      C.Processes = S.integer(4);
-      C.Lost = S.integer(5);
-      C.Failed = S.integer(6);
-      C.Unreadable = S.integer(7);
-      C.Source = Path.str();
-      ContextIndex[S.integer(0)] = M.Contexts.size();
-      M.Contexts.push_back(std::move(C));
-    }
+    if (Error E = S.forEachRow([&]() -> Error {
+          if (!LabelNames.count(S.integer(1)))
+            return Damaged(stringError("a context names a missing label"));
+          ContextModel C;
+          C.Label = LabelNames[S.integer(1)];
+          if (!S.isNull(2))
+            C.Test = S.text(2).str();
+          C.Conf = parseConfidence(S.text(3)).value_or(Confidence::Dubious);
+          C.Processes = S.integer(4);
+          C.Lost = S.integer(5);
+          C.Failed = S.integer(6);
+          C.Unreadable = S.integer(7);
+          C.Source = Path.str();
+          ContextIndex[S.integer(0)] = M.Contexts.size();
+          M.Contexts.push_back(std::move(C));
+          return Error::success();
+        }))
+      return E;
   }
   auto ContextOf = [&](int64_t Id) -> ContextModel * {
     auto It = ContextIndex.find(Id);
@@ -555,18 +530,15 @@ static Error addDatabase(StringRef Path, Model &M) {
     if (Error E = S.prepare("SELECT context_id, kind, path, message FROM "
                             "problem ORDER BY context_id, seq"))
       return E;
-    while (true) {
-      auto Row = S.step();
-      if (!Row)
-        return Row.takeError();
-      if (!*Row)
-        break;
-      ContextModel *C = ContextOf(S.integer(0));
-      if (!C)
-        return Damaged(stringError("a problem names a missing context"));
-      C->Problems.push_back(
-          {S.text(1).str(), S.text(2).str(), S.text(3).str()});
-    }
+    if (Error E = S.forEachRow([&]() -> Error {
+          ContextModel *C = ContextOf(S.integer(0));
+          if (!C)
+            return Damaged(stringError("a problem names a missing context"));
+          C->Problems.push_back(
+              {S.text(1).str(), S.text(2).str(), S.text(3).str()});
+          return Error::success();
+        }))
+      return E;
   }
   {
     sql::Statement S(H, Path);
@@ -574,43 +546,38 @@ static Error addDatabase(StringRef Path, Model &M) {
                             "cv.regions FROM coverage cv JOIN context c ON "
                             "c.id = cv.context_id"))
       return E;
-    while (true) {
-      auto Row = S.step();
-      if (!Row)
-        return Row.takeError();
-      if (!*Row)
-        break;
-      ContextModel *C = ContextOf(S.integer(0));
-      if (!C || !Files.count(S.integer(2)))
-        return Damaged(stringError("coverage names a missing context or file"));
-      ContextFile &CF = C->Files[Files[S.integer(2)]];
-      unionInto<uint32_t>(CF.Covered, Bits(S.blob(3)));
-      const Spans &List = RegionLists[{S.integer(1), S.integer(2)}];
-      Spans Covered;
-      for (uint32_t R : Bits(S.blob(4)))
-        if (R < List.size())
-          Covered.push_back(List[R]);
-      unionInto<RegionSpan>(CF.CoveredRegions, Covered);
-    }
+    if (Error E = S.forEachRow([&]() -> Error {
+          ContextModel *C = ContextOf(S.integer(0));
+          if (!C || !Files.count(S.integer(2)))
+            return Damaged(
+                stringError("coverage names a missing context or file"));
+          ContextFile &CF = C->Files[Files[S.integer(2)]];
+          unionInto<uint32_t>(CF.Covered, Bits(S.blob(3)));
+          const Spans &List = RegionLists[{S.integer(1), S.integer(2)}];
+          Spans Covered;
+          for (uint32_t R : Bits(S.blob(4)))
+            if (R < List.size())
+              Covered.push_back(List[R]);
+          unionInto<RegionSpan>(CF.CoveredRegions, Covered);
+          return Error::success();
+        }))
+      return E;
   }
   {
     sql::Statement S(H, Path);
     if (Error E = S.prepare("SELECT context_id, binary_id, counters FROM "
                             "profile ORDER BY context_id, binary_id"))
       return E;
-    while (true) {
-      auto Row = S.step();
-      if (!Row)
-        return Row.takeError();
-      if (!*Row)
-        break;
-      ContextModel *C = ContextOf(S.integer(0));
-      auto B = Binaries.find(S.integer(1));
-      if (!C || B == Binaries.end())
-        return Damaged(stringError("a profile names a missing context or "
-                                   "binary"));
-      C->Profiles.push_back({B->second, S.blob(2).str()});
-    }
+    if (Error E = S.forEachRow([&]() -> Error {
+          ContextModel *C = ContextOf(S.integer(0));
+          auto B = Binaries.find(S.integer(1));
+          if (!C || B == Binaries.end())
+            return Damaged(stringError("a profile names a missing context or "
+                                       "binary"));
+          C->Profiles.push_back({B->second, S.blob(2).str()});
+          return Error::success();
+        }))
+      return E;
   }
   if (BadBitmap)
     return Damaged(stringError("malformed bitmap blob"));

@@ -1,0 +1,73 @@
+//===- Tool.h - What llvm-covlock and llvm-covmerge share -------*- C++ -*-===//
+//
+// Diagnostics, exit statuses, option parsing and the version line of the
+// covlock tools. Both dispatch on argv[1] to subcommands that each have
+// their own file and option table (see OptTable.inc); this is the part that
+// only differs by the tool's name.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COVLOCK_TOOL_TOOL_H
+#define COVLOCK_TOOL_TOOL_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Option/ArgList.h"
+#include "llvm/Option/OptTable.h"
+#include "llvm/Support/Error.h"
+#include <optional>
+#include <string>
+
+namespace llvm {
+class raw_ostream;
+} // namespace llvm
+
+namespace covlock {
+namespace tool {
+
+/// The running tool's name ("llvm-covlock"), which starts every diagnostic.
+/// Each tool defines it once, next to its main().
+extern const llvm::StringLiteral ToolName;
+
+/// Exit statuses of the tools' own failures.
+enum ExitStatus : int {
+  ExitFailure = 1,
+  /// EX_TEMPFAIL: a live run holds the lock of a coverage directory;
+  /// retrying later may work.
+  ExitBusy = 75,
+};
+
+enum class Severity { Error, Warning };
+
+/// The one function through which a tool reports problems:
+/// "<ToolName>: error: <file>: <message>" (no "<file>: " when empty).
+void diagnose(Severity Kind, llvm::StringRef File, const llvm::Twine &Message);
+
+/// Report every error in \p E (a FileError as "<file>: <message>") and
+/// return the status to exit with: ExitBusy if a lock was busy, else
+/// \p Status.
+int reportError(llvm::Error E, int Status = ExitFailure);
+int reportError(const llvm::Twine &Message, int Status = ExitFailure);
+void reportWarning(llvm::Error E);
+
+/// Parse \p Args with \p Table. Unknown options, stray values and missing
+/// values are reported (with helpHint(Subcommand)); std::nullopt then.
+std::optional<llvm::opt::InputArgList>
+parseArgs(const llvm::opt::OptTable &Table, llvm::ArrayRef<const char *> Args,
+          llvm::StringRef Subcommand);
+
+/// The hint that ends usage errors of \p Subcommand:
+/// "see '<ToolName> <Subcommand> --help'", or "see '<ToolName> --help'"
+/// when \p Subcommand is empty (the tool itself, or llvm-covmerge's merge).
+std::string helpHint(llvm::StringRef Subcommand);
+
+/// Whether \p Arg (argv[1]) asks for the version.
+bool isVersionOption(llvm::StringRef Arg);
+/// "<ToolName> (covlock) protocol v1, LLVM <version>\n".
+void printVersion(llvm::raw_ostream &OS);
+
+} // namespace tool
+} // namespace covlock
+
+#endif // COVLOCK_TOOL_TOOL_H

@@ -1,0 +1,73 @@
+//===- BuildResult.cpp - The merge's per-context result -------------------===//
+//
+// The MergeResult that the coverage database is written from: the binaries
+// (layouts not rejected, in the order of their first profile) and every
+// context with its sums per binary, its problems and its confidence.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Merger.h"
+#include "llvm/ADT/STLExtras.h"
+#include <tuple>
+
+using namespace llvm;
+
+namespace covlock {
+namespace merge {
+
+MergeResult Merger::buildResult() {
+  MergeResult R;
+  std::vector<Layout *> Layouts;
+  for (auto &L : Registry.layouts())
+    if (!L->Rejected)
+      Layouts.push_back(L.get());
+  llvm::sort(Layouts, [](Layout *A, Layout *B) {
+    return A->FirstUnit.load() < B->FirstUnit.load();
+  });
+  for (Layout *L : Layouts) {
+    L->Index = R.Binaries.size();
+    BinaryLayout B;
+    B.Path = L->BinaryPath;
+    B.BinaryId = L->View.firstBinaryId();
+    B.Functions = L->Functions;
+    B.NumCounters = L->View.NumCounters;
+    B.NumBitmapBytes = L->View.NumBitmapBytes;
+    R.Binaries.push_back(std::move(B));
+  }
+  for (auto &[Key, Ctx] : Contexts) {
+    Context C = std::move(Ctx.C);
+    for (auto &[L, S] : Ctx.PerLayout) {
+      if (L->Rejected)
+        continue;
+      ContextProfile P;
+      P.Binary = L->Index;
+      P.Counters = std::move(S.Counters);
+      P.Bitmap = std::move(S.Bitmap);
+      P.Sparse = S.Sparse;
+      P.NonZero = std::move(S.NonZero);
+      P.NonZeroCounts = std::move(S.NonZeroCounts);
+      C.Profiles.push_back(std::move(P));
+    }
+    llvm::sort(C.Profiles,
+               [](const ContextProfile &A, const ContextProfile &B) {
+                 return A.Binary < B.Binary;
+               });
+    llvm::sort(C.Problems, [](const MergeProblem &A, const MergeProblem &B) {
+      return std::tie(A.Path, A.Kind, A.Message) <
+             std::tie(B.Path, B.Kind, B.Message);
+    });
+    if (!C.Test)
+      C.Conf = Confidence::Outside;
+    else if (C.Lost || C.Failed || C.Unreadable || !C.Problems.empty())
+      C.Conf = Confidence::Dubious;
+    else if (Ctx.Boundary)
+      C.Conf = Confidence::Normal;
+    else
+      C.Conf = Confidence::Exact;
+    R.Contexts.push_back(std::move(C));
+  }
+  return R;
+}
+
+} // namespace merge
+} // namespace covlock

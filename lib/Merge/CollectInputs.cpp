@@ -1,0 +1,283 @@
+//===- CollectInputs.cpp - Merge step 1: inputs to units ------------------===//
+//
+// Turns the merge's inputs into profile files ("units"), each belonging to
+// one context (label x test). A coverage directory is snapshotted under its
+// flush lock: records, markers, stock and orphan profiles; its processes are
+// classified as docs/protocol.md says, and what is missing (lost processes,
+// failed flushes) is recorded against its context. A profile named on the
+// command line is a test of its own; a .covdb is passed on to the writer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Merger.h"
+#include "covlock/Locking/RunLock.h"
+#include "covlock/Protocol/Directory.h"
+#include "covlock/Protocol/Protocol.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <set>
+#include <thread>
+
+using namespace llvm;
+namespace fs = llvm::sys::fs;
+
+namespace covlock {
+namespace merge {
+
+static std::string joinPath(StringRef A, StringRef B, StringRef C = "") {
+  SmallString<256> P(A);
+  sys::path::append(P, B);
+  if (!C.empty())
+    sys::path::append(P, C);
+  return std::string(P);
+}
+
+Error Merger::collectDirectory(StringRef Dir) {
+  // A live run is still writing: refuse (or wait), unless we are part of
+  // that very run (a merge step at the end of `llvm-covlock run -- ...`).
+  for (bool Waited = false;; Waited = true) {
+    Expected<std::optional<LockHolder>> Holder = queryRunLock(Dir);
+    if (!Holder)
+      return Holder.takeError();
+    if (!*Holder)
+      break;
+    const char *OurRun = std::getenv(EnvRun.data());
+    if (OurRun && (*Holder)->Record && (*Holder)->Record->Run == OurRun)
+      break;
+    if (!Opts.WaitForRun)
+      return createFileError(Dir, make_error<DirectoryBusyError>(
+                                      Dir.str(), (*Holder)->describe()));
+    if (!Waited)
+      warn(fileError(Dir, "waiting for the run in progress (" +
+                              (*Holder)->describe() + ") to finish"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  // Snapshot the file list while no process is publishing.
+  DirectoryContents Contents;
+  std::vector<std::pair<std::string, std::string>> Unreadable; // key, error
+  std::map<std::string, std::vector<std::string>> Profiles;    // key -> names
+  {
+    Expected<LockFile> Flush = acquireFlushLock(Dir, LockKind::Exclusive);
+    if (!Flush)
+      return Flush.takeError();
+    Expected<DirectoryContents> C = readCoverageDirectory(Dir, [&](Error E) {
+      std::string Path;
+      handleAllErrors(
+          std::move(E),
+          [&](const FileError &FE) {
+            Path = FE.getFileName().str();
+            Unreadable.push_back({Path, FE.messageWithoutFileInfo()});
+          },
+          [&](const ErrorInfoBase &EI) {
+            Unreadable.push_back({Dir.str(), EI.message()});
+          });
+    });
+    if (!C)
+      return C.takeError();
+    Contents = std::move(*C);
+    for (const TestDirectory &TD : Contents.Tests) {
+      std::error_code EC;
+      std::string Sub = joinPath(Dir, TD.Key);
+      std::vector<std::string> &Names = Profiles[TD.Key];
+      for (fs::directory_iterator I(Sub, EC, /*follow_symlinks=*/false), E;
+           I != E && !EC; I.increment(EC)) {
+        StringRef Name = sys::path::filename(I->path());
+        if (Name.starts_with(".") || !Name.ends_with(".profraw") ||
+            Name.ends_with(".stock.profraw"))
+          continue;
+        Names.push_back(Name.str());
+      }
+      llvm::sort(Names);
+    }
+  }
+
+  struct ProcessInfo {
+    const FlushRecord *Final = nullptr;
+    const FlushRecord *Last = nullptr;
+    std::string LastPath;
+    ContextState *LastCtx = nullptr;
+    std::string MarkerPath;
+    ContextState *MarkerCtx = nullptr;
+    std::set<ContextState *> Contexts;
+  };
+  std::map<ProcessId, ProcessInfo> Processes;
+
+  for (const TestDirectory &TD : Contents.Tests) {
+    std::string Sub = joinPath(Dir, TD.Key);
+    std::set<std::string> Used;
+    std::optional<std::string> DirLabel;
+    for (const NamedRecord<FlushRecord> &NR : TD.Records)
+      if (NR.Record.Label) {
+        DirLabel = NR.Record.Label;
+        break;
+      }
+    std::optional<std::string> DirTest = TD.testId();
+    if (std::optional<std::string> Hex = TD.testHex()) {
+      std::string Bytes;
+      if (tryGetFromHex(*Hex, Bytes))
+        DirTest = Bytes;
+    }
+
+    for (const NamedRecord<FlushRecord> &NR : TD.Records) {
+      const FlushRecord &R = NR.Record;
+      std::optional<std::string> Test = R.Test;
+      if (R.TestHex) {
+        std::string Bytes;
+        if (tryGetFromHex(*R.TestHex, Bytes))
+          Test = Bytes;
+      }
+      if (Test && Test->empty())
+        Test.reset();
+      ContextState &Ctx = context(labelOf(R.Label), Test);
+      std::string RecordPath = joinPath(Sub, NR.Name);
+      ProcessInfo &P = Processes[R.id()];
+      P.Contexts.insert(&Ctx);
+      if (!P.Last || P.Last->Seq <= R.Seq) {
+        P.Last = &R;
+        P.LastPath = RecordPath;
+        P.LastCtx = &Ctx;
+      }
+      if (R.Final && (!P.Final || P.Final->Seq <= R.Seq))
+        P.Final = &R;
+      if (R.Reason == "test-begin" || R.Reason == "test-end" ||
+          R.Reason == "explicit")
+        Ctx.Boundary = true;
+      if (R.Error || !R.Profile) {
+        ++Ctx.C.Failed;
+        std::string Why = R.Error ? *R.Error : "no profile was written";
+        Ctx.C.Problems.push_back({"failed", RecordPath, Why});
+        warn(fileError(RecordPath,
+                       "the process could not write its profile: " + Why));
+        continue;
+      }
+      Used.insert(*R.Profile);
+      std::string ProfilePath = joinPath(Sub, *R.Profile);
+      if (!std::binary_search(Profiles[TD.Key].begin(), Profiles[TD.Key].end(),
+                              *R.Profile)) {
+        ++Ctx.C.Unreadable;
+        Ctx.C.Problems.push_back({"unreadable", ProfilePath,
+                                  "the profile its record names is missing"});
+        warn(fileError(ProfilePath, "missing (named by " + NR.Name + ")"));
+        continue;
+      }
+      Unit &U = addUnit(ProfilePath, Ctx);
+      U.Volatile = false;
+      U.Exe = R.Exe;
+      U.BinaryId = R.BinaryId.value_or("");
+    }
+    for (const NamedRecord<BootMarker> &NM : TD.Markers) {
+      const BootMarker &M = NM.Record;
+      std::optional<std::string> Test = M.Test;
+      if (Test && Test->empty())
+        Test.reset();
+      ContextState &Ctx = context(labelOf(M.Label), Test ? Test : DirTest);
+      ProcessInfo &P = Processes[M.id()];
+      P.Contexts.insert(&Ctx);
+      P.MarkerPath = joinPath(Sub, NM.Name);
+      P.MarkerCtx = &Ctx;
+    }
+    // A program linked without the runtime: one whole process, if its
+    // profile is readable.
+    for (const StockProfile &S : TD.Stock) {
+      ContextState &Ctx = context(labelOf(DirLabel), DirTest);
+      ++Ctx.C.Processes;
+      addUnit(joinPath(Sub, S.Name), Ctx);
+    }
+    // Profiles without a record: their writer died between publishing the
+    // profile and the record. The counts are real; llvm-profdata of the
+    // directory's *.profraw would count them too.
+    for (const std::string &Name : Profiles[TD.Key])
+      if (!Used.count(Name))
+        addUnit(joinPath(Sub, Name), context(labelOf(DirLabel), DirTest))
+            .Volatile = false;
+  }
+
+  for (auto &[Path, Message] : Unreadable) {
+    // A record or marker that cannot be parsed: its test is its directory.
+    StringRef Key = sys::path::filename(sys::path::parent_path(Path));
+    std::optional<std::string> Test = decodeTestKey(Key);
+    ContextState &Ctx = context(labelOf(std::nullopt), Test);
+    ++Ctx.C.Unreadable;
+    Ctx.C.Problems.push_back({"unreadable", Path, Message});
+    warn(fileError(Path, Message));
+  }
+
+  for (auto &[Id, P] : Processes) {
+    for (ContextState *Ctx : P.Contexts) {
+      ++Ctx->C.Processes;
+      if (P.Contexts.size() > 1)
+        Ctx->Boundary = true; // one process ran several tests
+    }
+    if (P.Final)
+      continue;
+    bool Running = !P.MarkerPath.empty() && isProcessImageRunning(Id);
+    ContextState *Ctx = P.MarkerCtx ? P.MarkerCtx : P.LastCtx;
+    std::string Path = P.MarkerPath.empty() ? P.LastPath : P.MarkerPath;
+    std::string Msg =
+        "process " + std::to_string(Id.Pid) + " on " + Id.Host +
+        (Running ? " is still running: its counts since its last flush are "
+                   "not in any profile"
+                 : " was lost (killed before its final flush): its counts "
+                   "since its last flush are gone");
+    ++Ctx->C.Lost;
+    Ctx->C.Problems.push_back({"lost", Path, Msg});
+    warn(fileError(Path, Msg));
+  }
+  return Error::success();
+}
+
+void Merger::collectFile(StringRef Path) {
+  // lit's --per-test-coverage names each test's profile after the test.
+  ContextState &Ctx =
+      context(labelOf(std::nullopt), sys::path::stem(Path).str());
+  ++Ctx.C.Processes;
+  addUnit(Path.str(), Ctx);
+}
+
+Error Merger::collect() {
+  for (const std::string &Input : Opts.Inputs) {
+    fs::file_status S;
+    if (std::error_code EC = fs::status(Input, S)) {
+      ++BadInputs;
+      badInput(createFileError(Input, EC));
+      continue;
+    }
+    if (fs::is_directory(S)) {
+      if (!isCovlockDirectory(Input)) {
+        Error E = fileError(Input, "not a covlock directory (no .covlock/); "
+                                   "pass its profiles as files instead");
+        ++BadInputs;
+        badInput(std::move(E));
+        continue;
+      }
+      if (Error E = collectDirectory(Input))
+        return E;
+      continue;
+    }
+    if (StringRef(Input).ends_with(".covdb")) {
+      Databases.push_back(Input);
+      continue;
+    }
+    collectFile(Input);
+  }
+  // One order for everything that follows: the files' paths, the order in
+  // which a shell's glob would pass them to llvm-profdata.
+  llvm::sort(Units,
+             [](const std::unique_ptr<Unit> &A,
+                const std::unique_ptr<Unit> &B) { return A->Path < B->Path; });
+  for (size_t I = 0; I < Units.size(); ++I) {
+    Units[I]->Index = I;
+    Units[I]->Ctx->Units.push_back(Units[I].get());
+  }
+  return Error::success();
+}
+
+} // namespace merge
+} // namespace covlock

@@ -1,0 +1,239 @@
+//===- Merger.h - The state of one merge, private to lib/Merge --*- C++ -*-===//
+//
+// What the steps of a merge (Merge.cpp) share: the units (profile files),
+// the contexts they belong to, the raw profile layouts found while summing,
+// and the Merger that runs the steps. Each step lives in its own file:
+// CollectInputs.cpp, SumProfiles.cpp, ResolveBinaries.cpp, WriteProfile.cpp
+// and BuildResult.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COVLOCK_LIB_MERGE_MERGER_H
+#define COVLOCK_LIB_MERGE_MERGER_H
+
+#include "covlock/Merge/Contexts.h"
+#include "covlock/Merge/Merge.h"
+#include "covlock/Merge/RawProfile.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace llvm {
+class InstrProfWriter;
+} // namespace llvm
+
+namespace covlock {
+namespace merge {
+
+using llvm::DenseMap;
+using llvm::Error;
+using llvm::Expected;
+using llvm::InstrProfWriter;
+using llvm::MemoryBuffer;
+using llvm::StringLiteral;
+using llvm::StringRef;
+using llvm::Twine;
+
+constexpr StringLiteral DefaultLabel = "default";
+
+/// Sums of one binary layout: dense while profiles are added, sparse (if
+/// asked for) once a context is complete.
+struct Sums {
+  std::vector<uint64_t> Counters;
+  std::vector<uint8_t> Bitmap;
+  bool Saturated = false;
+  bool Sparse = false;
+  uint64_t NumCounters = 0; ///< of the dense form, while Sparse
+  std::vector<uint32_t> NonZero;
+  std::vector<uint64_t> NonZeroCounts;
+
+  void sparsify() {
+    if (Sparse)
+      return;
+    for (size_t I = 0, E = Counters.size(); I != E; ++I)
+      if (Counters[I]) {
+        NonZero.push_back(uint32_t(I));
+        NonZeroCounts.push_back(Counters[I]);
+      }
+    NumCounters = Counters.size();
+    std::vector<uint64_t>().swap(Counters);
+    Sparse = true;
+  }
+
+  void densify() {
+    if (!Sparse)
+      return;
+    Counters.assign(NumCounters, 0);
+    for (size_t I = 0, E = NonZero.size(); I != E; ++I)
+      Counters[NonZero[I]] = NonZeroCounts[I];
+    std::vector<uint32_t>().swap(NonZero);
+    std::vector<uint64_t>().swap(NonZeroCounts);
+    Sparse = false;
+  }
+};
+
+struct Layout;
+struct ContextState;
+
+/// One profile file.
+struct Unit {
+  std::string Path;
+  ContextState *Ctx = nullptr;
+  std::string Exe, BinaryId; ///< from its flush record, if any
+  /// Read, rather than map: a file that someone may still be writing (a
+  /// stock profile, a file named on the command line) could shrink under a
+  /// mapping, and touching the lost pages would kill the merge. Published
+  /// profiles of a coverage directory are never written again.
+  bool Volatile = true;
+  enum StateKind { Pending, Bulk, Other, Bad } State = Pending;
+  Layout *L = nullptr;
+  size_t Index = 0; ///< position in the sorted list of all units
+};
+
+/// A raw profile layout: a binary, as seen through its profiles.
+struct Layout {
+  std::unique_ptr<MemoryBuffer> Ref; ///< the profile that defined it
+  RawProfileView View;
+  uint64_t Key = 0;
+  std::atomic<size_t> FirstUnit{SIZE_MAX};
+  std::vector<LayoutFunction> Functions;
+  /// (NameRef, FuncHash) -> index into Functions, for profiles read whole.
+  DenseMap<std::pair<uint64_t, uint64_t>, unsigned> ByName;
+  std::string BinaryPath;
+  bool Rejected = false;
+  unsigned Index = 0; ///< in MergeResult::Binaries
+};
+
+struct ContextState {
+  Context C;
+  bool Boundary = false; ///< in-process test boundaries were seen
+  std::vector<Unit *> Units;
+  /// Per layout; filled by the one task that owns this context.
+  std::map<Layout *, Sums> PerLayout;
+};
+
+using ContextKey = std::pair<std::string, std::optional<std::string>>;
+
+/// Layouts found so far, shared by the workers.
+class LayoutRegistry {
+public:
+  /// The layout of \p V (whose buffer \p Buf owns), registering it (and
+  /// reading it once with LLVM's reader) if it is new.
+  Expected<Layout *> get(const RawProfileView &V,
+                         std::unique_ptr<MemoryBuffer> &Buf);
+
+  std::vector<std::unique_ptr<Layout>> &layouts() { return Layouts; }
+
+private:
+  std::mutex Lock;
+  std::vector<std::unique_ptr<Layout>> Layouts;
+};
+
+/// Adds \p Src into \p Dst (saturating; bitmaps ORed).
+void addSums(Sums &Dst, const Sums &Src);
+
+/// An error about \p Path with \p Message.
+Error fileError(StringRef Path, const Twine &Message);
+
+/// The message of \p E without a file name: readers' errors name no file.
+std::string messageOf(Error E);
+
+class Merger {
+public:
+  explicit Merger(const MergeOptions &Opts) : Opts(Opts) {}
+  /// Runs the steps (Merge.cpp).
+  Expected<MergeOutput> run();
+
+private:
+  const MergeOptions &Opts;
+  std::map<ContextKey, ContextState> Contexts;
+  std::vector<std::unique_ptr<Unit>> Units;
+  std::vector<std::string> Databases;
+  uint64_t BadInputs = 0; ///< inputs that yielded no unit at all
+  LayoutRegistry Registry;
+  std::mutex WarnLock;
+  std::atomic<bool> AnySaturated{false};
+
+  void warn(Error E) {
+    std::lock_guard<std::mutex> G(WarnLock);
+    if (Opts.Warn)
+      Opts.Warn(std::move(E));
+    else
+      consumeError(std::move(E));
+  }
+
+  void badInput(Error E) {
+    if (!Opts.BadInput)
+      return warn(std::move(E));
+    std::lock_guard<std::mutex> G(WarnLock);
+    Opts.BadInput(std::move(E));
+  }
+
+  std::string labelOf(const std::optional<std::string> &RecordLabel) const {
+    if (Opts.Label)
+      return *Opts.Label;
+    return RecordLabel ? *RecordLabel : DefaultLabel.str();
+  }
+
+  ContextState &context(std::string Label, std::optional<std::string> Test) {
+    ContextKey Key(std::move(Label), std::move(Test));
+    auto [It, New] = Contexts.try_emplace(Key);
+    if (New) {
+      It->second.C.Label = Key.first;
+      It->second.C.Test = Key.second;
+    }
+    return It->second;
+  }
+
+  Unit &addUnit(std::string Path, ContextState &Ctx) {
+    Units.push_back(std::make_unique<Unit>());
+    Unit &U = *Units.back();
+    U.Path = std::move(Path);
+    U.Ctx = &Ctx;
+    return U;
+  }
+
+  /// A unit that could not be read: warned about and recorded (under the
+  /// warning lock, since workers call it).
+  void markBad(Unit &U, StringRef Kind, const Twine &Message) {
+    U.State = Unit::Bad;
+    std::string Msg = Message.str();
+    {
+      std::lock_guard<std::mutex> G(WarnLock);
+      U.Ctx->C.Problems.push_back({Kind.str(), U.Path, Msg});
+      ++U.Ctx->C.Unreadable;
+    }
+    badInput(fileError(U.Path, Msg));
+  }
+
+  // Step 1: CollectInputs.cpp.
+  Error collectDirectory(StringRef Dir);
+  void collectFile(StringRef Path);
+  Error collect();
+  // Step 2: SumProfiles.cpp, then ResolveBinaries.cpp.
+  void sumContext(ContextState &Ctx, std::map<Layout *, Sums> &Aggregate);
+  void sumAll(std::vector<std::map<Layout *, Sums>> &Aggregates);
+  Error resolveBinaries();
+  // Step 3: WriteProfile.cpp, then BuildResult.cpp.
+  void writeInOrder(InstrProfWriter *W,
+                    const std::vector<std::map<Layout *, Sums>> &Aggregates);
+  Error feedLayout(InstrProfWriter &W, Layout &L, const Sums &S);
+  void readWhole(Unit &U, InstrProfWriter *W);
+  MergeResult buildResult();
+};
+
+} // namespace merge
+} // namespace covlock
+
+#endif // COVLOCK_LIB_MERGE_MERGER_H

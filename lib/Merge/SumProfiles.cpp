@@ -1,0 +1,206 @@
+//===- SumProfiles.cpp - Merge step 2: sum raw profiles by layout ---------===//
+//
+// One task per context, on a thread pool. A raw profile that the bulk view
+// accepts (RawProfile.h) is matched to a layout by comparing its data and
+// names sections with the layout's first profile, and its counter section
+// is added to the context's dense sums as an array. The first profile of a
+// new layout is read once with LLVM's reader, to check it and to learn the
+// function names. Contexts are disjoint, so tasks share nothing but the
+// layout registry; each worker also keeps its own aggregate per layout.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Merger.h"
+#include "llvm/ProfileData/InstrProf.h"
+#include "llvm/ProfileData/InstrProfReader.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
+#include <algorithm>
+#include <chrono>
+
+using namespace llvm;
+
+namespace covlock {
+namespace merge {
+
+Expected<Layout *> LayoutRegistry::get(const RawProfileView &V,
+                                       std::unique_ptr<MemoryBuffer> &Buf) {
+  uint64_t Key = layoutKey(V);
+  // Layouts are never changed once published; compare outside the lock.
+  size_t Seen;
+  {
+    std::lock_guard<std::mutex> G(Lock);
+    Seen = Layouts.size();
+  }
+  auto Find = [&](size_t Begin, size_t End) -> Layout * {
+    for (size_t I = Begin; I < End; ++I) {
+      Layout *L = Layouts[I].get();
+      if (L->Key == Key && haveSameLayout(L->View, V))
+        return L;
+    }
+    return nullptr;
+  };
+  std::vector<Layout *> Snapshot;
+  {
+    std::lock_guard<std::mutex> G(Lock);
+    for (size_t I = 0; I < Seen; ++I)
+      Snapshot.push_back(Layouts[I].get());
+  }
+  for (Layout *L : Snapshot)
+    if (L->Key == Key && haveSameLayout(L->View, V))
+      return L;
+
+  std::lock_guard<std::mutex> G(Lock);
+  if (Layout *L = Find(Seen, Layouts.size()))
+    return L;
+
+  // A new layout: read it once with LLVM's reader, which checks what the
+  // bulk view does not (names, offsets), and learn the functions.
+  auto NewL = std::make_unique<Layout>();
+  auto Reader = InstrProfReader::create(
+      MemoryBuffer::getMemBuffer(V.Buffer, Buf->getBufferIdentifier(),
+                                 /*RequiresNullTerminator=*/false));
+  if (!Reader)
+    return Reader.takeError();
+  uint64_t I = 0;
+  for (NamedInstrProfRecord &R : **Reader) {
+    if (I >= V.NumData)
+      return make_error<InstrProfError>(instrprof_error::malformed,
+                                        "more records than data entries");
+    std::optional<RawDataRecord> D = decodeDataRecord(V, I);
+    if (!D || D->NumCounters != R.Counts.size() || D->FuncHash != R.Hash)
+      return make_error<InstrProfError>(instrprof_error::malformed,
+                                        "data record " + Twine(I) +
+                                            " does not match its counters");
+    LayoutFunction F;
+    F.Name = R.Name.str();
+    F.NameRef = D->NameRef;
+    F.Hash = D->FuncHash;
+    F.FirstCounter = D->FirstCounter;
+    F.NumCounters = D->NumCounters;
+    F.FirstBitmapByte = D->FirstBitmapByte;
+    F.NumBitmapBytes = D->NumBitmapBytes;
+    NewL->ByName.try_emplace({F.NameRef, F.Hash}, unsigned(I));
+    NewL->Functions.push_back(std::move(F));
+    ++I;
+  }
+  if (Error E = (*Reader)->getError())
+    return std::move(E);
+  if (I != V.NumData)
+    return make_error<InstrProfError>(instrprof_error::malformed,
+                                      "fewer records than data entries");
+  NewL->View = V;
+  NewL->Key = Key;
+  NewL->Ref = std::move(Buf);
+  Layouts.push_back(std::move(NewL));
+  return Layouts.back().get();
+}
+
+void addSums(Sums &Dst, const Sums &Src) {
+  if (Dst.Counters.empty() && Dst.Bitmap.empty()) {
+    Dst = Src;
+    return;
+  }
+  Dst.Saturated |= addCounters(Dst.Counters.data(), Src.Counters.data(),
+                               Src.Counters.size());
+  orBitmap(Dst.Bitmap.data(), Src.Bitmap.data(), Src.Bitmap.size());
+  Dst.Saturated |= Src.Saturated;
+}
+
+void Merger::sumContext(ContextState &Ctx,
+                        std::map<Layout *, Sums> &Aggregate) {
+  for (Unit *U : Ctx.Units) {
+    ErrorOr<std::unique_ptr<MemoryBuffer>> Buf = MemoryBuffer::getFile(
+        U->Path, /*IsText=*/false, /*RequiresNullTerminator=*/false,
+        /*IsVolatile=*/U->Volatile);
+    if (!Buf) {
+      markBad(*U, "unreadable", Buf.getError().message());
+      continue;
+    }
+    if ((*Buf)->getBufferSize() == 0) {
+      markBad(*U, "unreadable",
+              "empty profile (its process was killed before it wrote "
+              "anything?)");
+      continue;
+    }
+    std::optional<RawProfileView> V = viewRawProfile((*Buf)->getBuffer());
+    if (!V) {
+      U->State = Unit::Other; // read whole, later
+      continue;
+    }
+    Expected<Layout *> L = Registry.get(*V, *Buf);
+    if (!L) {
+      markBad(*U, "unreadable", messageOf(L.takeError()));
+      continue;
+    }
+    Sums &S = Ctx.PerLayout[*L];
+    if (S.Counters.empty() && S.Bitmap.empty()) {
+      S.Counters.assign(V->counters(), V->counters() + V->NumCounters);
+      S.Bitmap.assign(V->bitmap(), V->bitmap() + V->NumBitmapBytes);
+    } else {
+      S.Saturated |=
+          addCounters(S.Counters.data(), V->counters(), V->NumCounters);
+      orBitmap(S.Bitmap.data(), V->bitmap(), V->NumBitmapBytes);
+    }
+    U->State = Unit::Bulk;
+    U->L = *L;
+    size_t Cur = (*L)->FirstUnit.load();
+    while (U->Index < Cur &&
+           !(*L)->FirstUnit.compare_exchange_weak(Cur, U->Index))
+      ;
+  }
+  if (Opts.WantProfile)
+    for (auto &[L, S] : Ctx.PerLayout)
+      addSums(Aggregate[L], S);
+  if (!Opts.WantContexts)
+    Ctx.PerLayout.clear();
+  else if (Opts.SparseContexts)
+    for (auto &[L, S] : Ctx.PerLayout)
+      S.sparsify();
+}
+
+void Merger::sumAll(std::vector<std::map<Layout *, Sums>> &Aggregates) {
+  std::vector<ContextState *> Tasks;
+  for (auto &[Key, Ctx] : Contexts)
+    if (!Ctx.Units.empty())
+      Tasks.push_back(&Ctx);
+  unsigned N = Opts.Threads ? Opts.Threads
+                            : hardware_concurrency().compute_thread_count();
+  N = std::max(1u, std::min<unsigned>(N, Tasks.size()));
+  Aggregates.resize(N);
+
+  std::atomic<size_t> Next{0};
+  std::atomic<uint64_t> Done{0};
+  std::mutex ProgressLock;
+  auto LastReport = std::chrono::steady_clock::now();
+  uint64_t Total = Units.size();
+  auto Work = [&](unsigned Worker) {
+    for (size_t T; (T = Next.fetch_add(1)) < Tasks.size();) {
+      sumContext(*Tasks[T], Aggregates[Worker]);
+      uint64_t D =
+          Done.fetch_add(Tasks[T]->Units.size()) + Tasks[T]->Units.size();
+      if (Opts.Progress) {
+        std::unique_lock<std::mutex> G(ProgressLock, std::try_to_lock);
+        auto Now = std::chrono::steady_clock::now();
+        if (G.owns_lock() &&
+            Now - LastReport > std::chrono::milliseconds(100)) {
+          LastReport = Now;
+          Opts.Progress(D, Total);
+        }
+      }
+    }
+  };
+  if (N == 1) {
+    Work(0);
+  } else {
+    DefaultThreadPool Pool(hardware_concurrency(N));
+    for (unsigned W = 0; W < N; ++W)
+      Pool.async(Work, W);
+    Pool.wait();
+  }
+  if (Opts.Progress)
+    Opts.Progress(Done.load(), Total);
+}
+
+} // namespace merge
+} // namespace covlock

@@ -1,0 +1,221 @@
+//===- WriteProfile.cpp - Merge step 3: the indexed profile ---------------===//
+//
+// Sequential, in the sorted order of the files. Each layout's first
+// profile, its counters replaced by the layout's sums, goes through
+// RawInstrProfReader into an InstrProfWriter, in the position where
+// `llvm-profdata merge` would meet it first; files the bulk view does not
+// take (.profdata, other variants) are read whole there, and also placed
+// into their context's sums. The order of insertion is the order
+// llvm-profdata would use, so the written file is the same, byte for byte.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Merger.h"
+#include "llvm/ProfileData/InstrProf.h"
+#include "llvm/ProfileData/InstrProfReader.h"
+#include "llvm/ProfileData/InstrProfWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+#include <cstring>
+#include <unistd.h>
+
+using namespace llvm;
+namespace fs = llvm::sys::fs;
+
+namespace covlock {
+namespace merge {
+
+/// Writes, in the files' order, as llvm-profdata would meet them: into \p W
+/// when a profile is wanted (the sums of \p Aggregates in place of each
+/// layout's counters), and the files read whole into their contexts.
+void Merger::writeInOrder(
+    InstrProfWriter *W,
+    const std::vector<std::map<Layout *, Sums>> &Aggregates) {
+  std::map<Layout *, Sums> Total;
+  if (Opts.WantProfile)
+    for (auto &A : Aggregates)
+      for (auto &[L, S] : A)
+        addSums(Total[L], S);
+  for (auto &U : Units) {
+    if (U->State == Unit::Other) {
+      readWhole(*U, W);
+      continue;
+    }
+    if (U->State != Unit::Bulk || !Opts.WantProfile || U->L->Rejected ||
+        U->L->FirstUnit.load() != U->Index)
+      continue;
+    const Sums &S = Total[U->L];
+    if (S.Saturated)
+      warn(fileError(U->Path, "counter overflow: sums saturated"));
+    if (Error E = feedLayout(*W, *U->L, S)) {
+      std::string Msg = messageOf(std::move(E));
+      U->L->Rejected = true;
+      for (auto &V : Units)
+        if (V->State == Unit::Bulk && V->L == U->L)
+          markBad(*V, "unreadable", Msg);
+    }
+  }
+}
+
+Error Merger::feedLayout(InstrProfWriter &W, Layout &L, const Sums &S) {
+  // The layout's first profile with the sums in place of its counters.
+  const RawProfileView &V = L.View;
+  std::unique_ptr<WritableMemoryBuffer> Copy =
+      WritableMemoryBuffer::getNewUninitMemBuffer(V.Buffer.size(),
+                                                  L.Ref->getBufferIdentifier());
+  std::memcpy(Copy->getBufferStart(), V.Buffer.data(), V.Buffer.size());
+  if (!S.Counters.empty())
+    std::memcpy(Copy->getBufferStart() + V.CountersOffset, S.Counters.data(),
+                S.Counters.size() * sizeof(uint64_t));
+  if (!S.Bitmap.empty())
+    std::memcpy(Copy->getBufferStart() + V.BitmapOffset, S.Bitmap.data(),
+                S.Bitmap.size());
+  auto Reader = InstrProfReader::create(std::move(Copy));
+  if (!Reader)
+    return Reader.takeError();
+  if (Error E = W.mergeProfileKind((*Reader)->getProfileKind())) {
+    consumeError(std::move(E));
+    return createStringError(inconvertibleErrorCode(),
+                             "cannot merge IR and front-end profiles");
+  }
+  for (NamedInstrProfRecord &R : **Reader)
+    W.addRecord(std::move(R), 1, [&](Error E) { consumeError(std::move(E)); });
+  if (Error E = (*Reader)->getError())
+    return E;
+  std::vector<object::BuildID> Ids;
+  if (Error E = (*Reader)->readBinaryIds(Ids))
+    return E;
+  W.addBinaryIds(Ids);
+  return Error::success();
+}
+
+void Merger::readWhole(Unit &U, InstrProfWriter *W) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> Buf = MemoryBuffer::getFile(
+      U.Path, /*IsText=*/false, /*RequiresNullTerminator=*/false,
+      /*IsVolatile=*/U.Volatile);
+  if (!Buf) {
+    markBad(U, "unreadable", Buf.getError().message());
+    return;
+  }
+  auto Reader = InstrProfReader::create(std::move(*Buf));
+  if (!Reader) {
+    markBad(U, "unreadable", messageOf(Reader.takeError()));
+    return;
+  }
+  // All of it or nothing: a file that turns out corrupt half-way adds
+  // nothing.
+  std::vector<NamedInstrProfRecord> Records;
+  for (NamedInstrProfRecord &R : **Reader)
+    Records.push_back(std::move(R));
+  if (Error E = (*Reader)->getError()) {
+    markBad(U, "unreadable", messageOf(std::move(E)));
+    return;
+  }
+  std::vector<object::BuildID> Ids;
+  if (Error E = (*Reader)->readBinaryIds(Ids)) {
+    markBad(U, "unreadable", messageOf(std::move(E)));
+    return;
+  }
+
+  if (Opts.WantContexts) {
+    // Into the context's dense sums, by name and hash, in the layout of
+    // the same binary.
+    Layout *Target = nullptr;
+    uint64_t Found = 0;
+    for (auto &L : Registry.layouts()) {
+      if (L->Rejected)
+        continue;
+      uint64_t N = 0;
+      for (NamedInstrProfRecord &R : Records)
+        N += L->ByName.count({IndexedInstrProf::ComputeHash(R.Name), R.Hash});
+      if (N > Found) {
+        Found = N;
+        Target = L.get();
+      }
+    }
+    if (!Target) {
+      markBad(U, "mismatch",
+              "no raw profile of the same binary was merged, so its counts "
+              "cannot be placed; merge its binary's raw profiles too");
+      return;
+    }
+    Sums &S = U.Ctx->PerLayout[Target];
+    S.densify();
+    S.Counters.resize(Target->View.NumCounters);
+    S.Bitmap.resize(Target->View.NumBitmapBytes);
+    uint64_t Unplaced = 0;
+    for (NamedInstrProfRecord &R : Records) {
+      auto It =
+          Target->ByName.find({IndexedInstrProf::ComputeHash(R.Name), R.Hash});
+      if (It == Target->ByName.end()) {
+        ++Unplaced;
+        continue;
+      }
+      const LayoutFunction &F = Target->Functions[It->second];
+      if (F.NumCounters != R.Counts.size()) {
+        ++Unplaced;
+        continue;
+      }
+      S.Saturated |= addCounters(S.Counters.data() + F.FirstCounter,
+                                 R.Counts.data(), F.NumCounters);
+      if (R.BitmapBytes.size() == F.NumBitmapBytes)
+        orBitmap(S.Bitmap.data() + F.FirstBitmapByte, R.BitmapBytes.data(),
+                 F.NumBitmapBytes);
+    }
+    if (Opts.SparseContexts)
+      S.sparsify();
+    if (Unplaced) {
+      U.Ctx->C.Problems.push_back(
+          {"mismatch", U.Path,
+           std::to_string(Unplaced) +
+               " functions are not in the binary's layout and were left out"});
+      warn(fileError(U.Path, Twine(Unplaced) +
+                                 " functions are not in the "
+                                 "layout of " +
+                                 Target->BinaryPath + " and were left out"));
+    }
+  }
+
+  if (W) {
+    if (Error E = W->mergeProfileKind((*Reader)->getProfileKind())) {
+      consumeError(std::move(E));
+      markBad(U, "unreadable", "cannot merge IR and front-end profiles");
+      return;
+    }
+    for (NamedInstrProfRecord &R : Records)
+      W->addRecord(std::move(R), 1,
+                   [&](Error E) { consumeError(std::move(E)); });
+    W->addBinaryIds(Ids);
+  }
+  U.State = Unit::Other;
+}
+
+} // namespace merge
+
+Error writeIndexedProfile(InstrProfWriter &Writer, StringRef Path) {
+  std::string Tmp = (Path + ".tmp." + Twine(::getpid())).str();
+  {
+    std::error_code EC;
+    raw_fd_ostream OS(Tmp, EC, fs::OF_None);
+    if (EC)
+      return createFileError(Path, EC);
+    if (Error E = Writer.write(OS)) {
+      fs::remove(Tmp);
+      return createFileError(Path, std::move(E));
+    }
+    OS.close();
+    if (OS.has_error()) {
+      std::error_code WEC = OS.error();
+      OS.clear_error();
+      fs::remove(Tmp);
+      return createFileError(Path, WEC);
+    }
+  }
+  if (std::error_code EC = fs::rename(Tmp, Path)) {
+    fs::remove(Tmp);
+    return createFileError(Path, EC);
+  }
+  return Error::success();
+}
+
+} // namespace covlock
