@@ -287,9 +287,9 @@ static int publishRecordFromMarker(const char *Record, size_t Len,
 }
 
 /* The record goes to the profile's seq; without a profile, to the first
- * seq with neither file. */
-static void writeRecord(const CovlockFlushRequest *Req, unsigned *Seq,
-                        size_t Size, int Error) {
+ * seq with neither file. Returns 0 once a record is published. */
+static int writeRecord(const CovlockFlushRequest *Req, unsigned *Seq,
+                       size_t Size, int Error) {
   static char Record[COVLOCK_ID_MAX * 3 + PATH_MAX + 2048];
   char Tmp[PATH_MAX], Final[PATH_MAX], Profile[PATH_MAX];
   int Err = EEXIST;
@@ -304,9 +304,9 @@ static void writeRecord(const CovlockFlushRequest *Req, unsigned *Seq,
     covlockBufInit(&B, Record, sizeof(Record));
     formatRecord(&B, Req, *Seq, Size, Error);
     if (covlockBufFinish(&B) || formatFilePath(Tmp, *Seq, ".json.tmp", 1))
-      return;
+      return ENAMETOOLONG;
     if (Req->Final && publishRecordFromMarker(Record, B.Len, Final) == 0)
-      return;
+      return 0;
     Err = writeFile(Tmp, Record, B.Len);
     if (Err)
       break;
@@ -319,6 +319,7 @@ static void writeRecord(const CovlockFlushRequest *Req, unsigned *Seq,
   if (Err && !Error)
     covlockReport(COVLOCK_REPORT_WRITE, "cannot write flush record", Final,
                   Err);
+  return Err;
 }
 
 void covlockFlush(const CovlockFlushRequest *Req) {
@@ -354,11 +355,14 @@ void covlockFlush(const CovlockFlushRequest *Req) {
     formatFilePath(Path, Seq, ".profraw", 0);
     covlockReport(COVLOCK_REPORT_WRITE, "cannot write profile", Path, Err);
   }
-  writeRecord(Req, &Seq, Size, Err);
+  int RecordErr = writeRecord(Req, &Seq, Size, Err);
   S->Seq = Seq + 1;
   if (Req->Final && S->BootPath[0]) {
-    /* The record could not take the marker's place. */
-    unlink(S->BootPath);
+    /* The record could not take the marker's place. If there is no record
+     * at all, the marker stays: the tools then count the process as lost
+     * rather than not at all. */
+    if (!RecordErr)
+      unlink(S->BootPath);
     covlockDropBootMarker();
   }
   if (LockFd >= 0)
