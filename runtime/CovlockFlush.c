@@ -331,18 +331,15 @@ void covlockFlush(const CovlockFlushRequest *Req) {
     return;
   int SavedErrno = errno;
 
-  /* Async termination signals wait until the flush is done; a file size
-   * limit must give EFBIG, not kill the process with SIGXFSZ. */
+  /* Async termination signals wait until the flush is done. */
   sigset_t Block, Old;
   sigemptyset(&Block);
   sigaddset(&Block, SIGTERM);
   sigaddset(&Block, SIGINT);
   sigaddset(&Block, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &Block, &Old);
-  struct sigaction IgnoreXfsz, OldXfsz;
-  memset(&IgnoreXfsz, 0, sizeof(IgnoreXfsz));
-  IgnoreXfsz.sa_handler = SIG_IGN;
-  sigaction(SIGXFSZ, &IgnoreXfsz, &OldXfsz);
+  struct sigaction OldXfsz;
+  covlockIgnoreFileSizeSignal(&OldXfsz);
 
   int LockFd = acquireFlushLock();
   unsigned Seq = S->Seq;
@@ -374,7 +371,7 @@ void covlockFlush(const CovlockFlushRequest *Req) {
   if (!Req->Final)
     __llvm_profile_reset_counters();
 
-  sigaction(SIGXFSZ, &OldXfsz, NULL);
+  covlockRestoreFileSizeSignal(&OldXfsz);
   pthread_sigmask(SIG_SETMASK, &Old, NULL);
   errno = SavedErrno;
   __sync_lock_release(&S->Flushing);

@@ -124,6 +124,10 @@ enum {
  * file this process image writes. */
 COVLOCK_HIDDEN void covlockPutKeyDir(CovlockBuf *B);
 COVLOCK_HIDDEN void covlockPutProcessPrefix(CovlockBuf *B, int Hidden);
+/* A file size limit must give EFBIG from our writes, not kill the process
+ * with SIGXFSZ: ignore it while writing, then put back what was there. */
+COVLOCK_HIDDEN void covlockIgnoreFileSizeSignal(struct sigaction *Old);
+COVLOCK_HIDDEN void covlockRestoreFileSizeSignal(const struct sigaction *Old);
 /* Makes the current key's directory and places this image's boot marker. */
 COVLOCK_HIDDEN int covlockPlaceBootMarker(void);
 /* Forgets the marker (closing it) without touching the file. */

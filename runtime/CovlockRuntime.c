@@ -53,8 +53,11 @@ void covlockReport(unsigned Kind, const char *What, const char *Path,
   if (B.Overflow)
     B.Len = B.Cap - 2;
   B.Data[B.Len++] = '\n';
+  struct sigaction OldXfsz;
+  covlockIgnoreFileSizeSignal(&OldXfsz);
   ssize_t Ignored = write(2, B.Data, B.Len);
   (void)Ignored;
+  covlockRestoreFileSizeSignal(&OldXfsz);
 }
 
 static int makeDir(const char *Path) {
@@ -166,8 +169,29 @@ static size_t formatBootRecord(char *Out, size_t Cap) {
   return covlockBufFinish(&B) ? 0 : B.Len;
 }
 
+void covlockIgnoreFileSizeSignal(struct sigaction *Old) {
+  struct sigaction Ignore;
+  memset(&Ignore, 0, sizeof(Ignore));
+  Ignore.sa_handler = SIG_IGN;
+  sigaction(SIGXFSZ, &Ignore, Old);
+}
+
+void covlockRestoreFileSizeSignal(const struct sigaction *Old) {
+  sigaction(SIGXFSZ, Old, NULL);
+}
+
+static int placeBootMarker(void);
+
 /* Creates DIR/KEY and this image's boot marker there (O_EXCL). */
 int covlockPlaceBootMarker(void) {
+  struct sigaction OldXfsz;
+  covlockIgnoreFileSizeSignal(&OldXfsz);
+  int Result = placeBootMarker();
+  covlockRestoreFileSizeSignal(&OldXfsz);
+  return Result;
+}
+
+static int placeBootMarker(void) {
   CovlockState *S = &covlockState;
   char KeyDir[PATH_MAX];
   CovlockBuf B;
