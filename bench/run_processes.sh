@@ -8,9 +8,10 @@
 #   (b) stock-pool  stock runtime, LLVM_PROFILE_FILE=DIR/%m.profraw (merge pool)
 #   (c) covlock     the same program linked with `llvm-covlock link-flags`,
 #                   COVLOCK_DIR=DIR, COVLOCK_TEST per process
-# The output directories are emptied by --prepare before every timed run, and
-# dirty pages are written back (sync), so that one command's writeback does
-# not land in the next one's timing.
+# The output directories are emptied by --prepare before every timed run,
+# dirty pages are written back (sync) and the disk is given two seconds for
+# the discards of the deleted gigabyte (ext4 `discard`), so that one run's
+# I/O does not land in the next one's timing.
 # Prints the per-process wall time and its ratio to (a), and the disk used
 # (du -sb) by each output.
 #
@@ -84,9 +85,9 @@ COVLOCK_DIR=$out/c COVLOCK_TEST=t1 "$work/prog-covlock" 1 >/dev/null
 [ -n "$(ls -A "$out/c")" ] || { echo "run_processes.sh: the covlock program wrote nothing to $out/c" >&2; exit 1; }
 
 hyperfine --warmup "$warmup" --runs "$runs" --export-json "$work/hyperfine.json" \
-  -n "(a) stock %p" --prepare "rm -rf $out/a && mkdir -p $out/a && sync" "$stock_pid" \
-  -n "(b) stock %m" --prepare "rm -rf $out/b && mkdir -p $out/b && sync" "$stock_pool" \
-  -n "(c) covlock" --prepare "rm -rf $out/c && mkdir -p $out/c && sync" "$covlock_run"
+  -n "(a) stock %p" --prepare "rm -rf $out/a && mkdir -p $out/a && sync && sleep 2" "$stock_pid" \
+  -n "(b) stock %m" --prepare "rm -rf $out/b && mkdir -p $out/b && sync && sleep 2" "$stock_pool" \
+  -n "(c) covlock" --prepare "rm -rf $out/c && mkdir -p $out/c && sync && sleep 2" "$covlock_run"
 
 # The last timed run of each command left its output in place.
 for d in a b c; do
