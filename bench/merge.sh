@@ -22,46 +22,19 @@
 #   STEPS="aggregate_merge aggregate_check aggregate_memory"
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-build=$(cd "$1" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-covlock=$build/bin/llvm-covlock
+BENCH_NAME=merge.sh BENCH_WORK=bench-merge
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
 covmerge=$build/bin/llvm-covmerge
-funcs=${FUNCS:-20000}
-groups=${NGROUPS:-100}
-procs=${PROCS:-500}
-runs=${RUNS:-5}
-warmup=${WARMUP:-1}
-cc=${CC:-clang-19}
-cflags=${BENCH_CFLAGS:--O0 -g0}
-work=${WORK:-$build/bench-merge}
 steps=${STEPS:-aggregate_merge aggregate_check aggregate_memory}
-profdata=${LLVM_PROFDATA:-$(command -v llvm-profdata-19 || echo /usr/lib/llvm-19/bin/llvm-profdata)}
-
-for f in "$covlock" "$covmerge" "$build/lib/libcovlock_rt.a"; do
-  [ -e "$f" ] || { echo "merge.sh: $f is missing: build covlock first" >&2; exit 1; }
-done
-command -v hyperfine >/dev/null || { echo "merge.sh: hyperfine not found" >&2; exit 1; }
+require "$covlock" "$covmerge" "$build/lib/libcovlock_rt.a"
 
 cov=$work/cov   # the coverage directory
 out=$work/out   # what the measured commands write
 
 # The program: generated once, compiled once, linked with the runtime.
 setup_program() {
-  mkdir -p "$work"
-  prog_c=$work/prog-$funcs.c
-  if [ ! -f "$prog_c" ]; then
-    python3 "$here/gen_program.py" -n "$funcs" -g "$groups" -o "$prog_c.tmp"
-    mv "$prog_c.tmp" "$prog_c"
-  fi
-  # shellcheck disable=SC2086 # flag lists
-  if [ ! -f "$work/prog.o" ] || [ "$prog_c" -nt "$work/prog.o" ]; then
-    echo "compiling $funcs functions ($cc $cflags)..." >&2
-    $cc $cflags -fprofile-instr-generate -fcoverage-mapping -c "$prog_c" -o "$work/prog.o"
-  fi
+  compile_program
   # shellcheck disable=SC2046
   $cc -fprofile-instr-generate "$work/prog.o" $("$covlock" link-flags) -o "$work/prog"
 }

@@ -26,42 +26,14 @@
 #                (llvm-profdata show --all-functions --counts)
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-build=$(cd "$1" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-covlock=$build/bin/llvm-covlock
-funcs=${FUNCS:-20000}
-groups=${NGROUPS:-100}
-procs=${PROCS:-500}
-runs=${RUNS:-5}
-warmup=${WARMUP:-1}
-cc=${CC:-clang-19}
-cflags=${BENCH_CFLAGS:--O0 -g0}
-work=${WORK:-$build/bench-processes}
+BENCH_NAME=run_processes.sh BENCH_WORK=bench-processes
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
 check=${CHECK:-1}
-profdata=${LLVM_PROFDATA:-$(command -v llvm-profdata-19 || echo /usr/lib/llvm-19/bin/llvm-profdata)}
-
-for f in "$covlock" "$build/lib/libcovlock_rt.a"; do
-  [ -e "$f" ] || { echo "run_processes.sh: $f is missing: build covlock first" >&2; exit 1; }
-done
-command -v hyperfine >/dev/null || { echo "run_processes.sh: hyperfine not found" >&2; exit 1; }
-
-mkdir -p "$work"
-prog_c=$work/prog-$funcs.c
-if [ ! -f "$prog_c" ]; then
-  python3 "$here/gen_program.py" -n "$funcs" -g "$groups" -o "$prog_c.tmp"
-  mv "$prog_c.tmp" "$prog_c"
-fi
+require "$covlock" "$build/lib/libcovlock_rt.a"
+compile_program
 
 # One compile, two links: the programs differ only in their runtime.
-# shellcheck disable=SC2086 # flag lists
-if [ ! -f "$work/prog.o" ] || [ "$prog_c" -nt "$work/prog.o" ]; then
-  echo "compiling $funcs functions ($cc $cflags)..." >&2
-  $cc $cflags -fprofile-instr-generate -fcoverage-mapping -c "$prog_c" -o "$work/prog.o"
-fi
 linkflags=$("$covlock" link-flags)
 # shellcheck disable=SC2086
 $cc -fprofile-instr-generate "$work/prog.o" -o "$work/prog-stock"
