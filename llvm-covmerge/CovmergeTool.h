@@ -12,7 +12,14 @@
 #ifndef COVLOCK_TOOLS_LLVM_COVMERGE_COVMERGETOOL_H
 #define COVLOCK_TOOLS_LLVM_COVMERGE_COVMERGETOOL_H
 
+#include "covlock/CovDB/CovDBReader.h"
 #include "covlock/Tool/Tool.h"
+#include <memory>
+#include <optional>
+
+namespace llvm::opt {
+class Arg;
+} // namespace llvm::opt
 
 /// Subcommands, called as llvm-cov calls its own: main() passes
 /// (argc - 1, argv + 1), so Argv[0] is the subcommand's name ("report") and
@@ -22,5 +29,15 @@ int mergeMain(int Argc, const char **Argv);
 int reportMain(int Argc, const char **Argv);
 int whoMain(int Argc, const char **Argv);
 int exportMain(int Argc, const char **Argv);
+
+/// A .covdb opened for a query, and the id of its --label (if given).
+struct OpenedDatabase {
+  std::unique_ptr<covlock::CovDB> DB;
+  std::optional<int64_t> Label;
+};
+/// Opens \p Path and finds the label that \p Label (the last --label, or
+/// null) names; errors name the file.
+llvm::Expected<OpenedDatabase> openDatabase(llvm::StringRef Path,
+                                            const llvm::opt::Arg *Label);
 
 #endif // COVLOCK_TOOLS_LLVM_COVMERGE_COVMERGETOOL_H

@@ -140,20 +140,15 @@ int exportMain(int Argc, const char **Argv) {
     return reportError("--format=profdata needs -o <file>; " +
                        helpHint("export"));
 
-  auto DB = CovDB::open(Inputs[0]);
-  if (!DB)
-    return reportError(DB.takeError());
-  std::optional<int64_t> Label;
-  if (const opt::Arg *A = Parsed->getLastArg(OPT_label)) {
-    auto L = (*DB)->findLabel(A->getValue());
-    if (!L)
-      return reportError(L.takeError());
-    Label = L->Id;
-  }
+  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label));
+  if (!Opened)
+    return reportError(Opened.takeError());
+  std::unique_ptr<CovDB> &DB = Opened->DB;
+  std::optional<int64_t> Label = Opened->Label;
   std::optional<StringRef> Test;
   if (const opt::Arg *A = Parsed->getLastArg(OPT_test))
     Test = A->getValue();
-  auto Contexts = (*DB)->contexts(Label, Test);
+  auto Contexts = DB->contexts(Label, Test);
   if (!Contexts)
     return reportError(Contexts.takeError());
   if (Test && Contexts->empty())
@@ -177,17 +172,17 @@ int exportMain(int Argc, const char **Argv) {
                                   StringRef(Labels).ltrim() +
                                   "); choose one with --label")));
       }
-      P = (*DB)->contextProfile(Contexts->front().Id);
+      P = DB->contextProfile(Contexts->front().Id);
     } else {
       // No test: the label's aggregate.
-      auto Labels = (*DB)->labels();
+      auto Labels = DB->labels();
       if (!Labels)
         return reportError(Labels.takeError());
       if (!Label && Labels->size() != 1)
         return reportError(createFileError(
             Inputs[0], createStringError(inconvertibleErrorCode(),
                                          "choose a --label or a --test")));
-      P = (*DB)->labelProfile(Label ? *Label : Labels->front().Id);
+      P = DB->labelProfile(Label ? *Label : Labels->front().Id);
     }
     if (!P)
       return reportError(P.takeError());
@@ -204,7 +199,7 @@ int exportMain(int Argc, const char **Argv) {
     bool WithLabel = false;
     for (const CovDB::ContextInfo &C : *Contexts)
       WithLabel |= C.LabelId != Contexts->front().LabelId;
-    if (Error E = exportLcov(**DB, *Contexts, WithLabel, OF.os()))
+    if (Error E = exportLcov(*DB, *Contexts, WithLabel, OF.os()))
       return reportError(std::move(E));
   } else {
     OF.os() << Bytes;

@@ -139,16 +139,11 @@ int reportMain(int Argc, const char **Argv) {
   if (Inputs.size() != 1)
     return reportError("expected one coverage database; " +
                        helpHint("report"));
-  auto DB = CovDB::open(Inputs[0]);
-  if (!DB)
-    return reportError(DB.takeError());
-  std::optional<int64_t> Label;
-  if (const opt::Arg *A = Parsed->getLastArg(OPT_label)) {
-    auto L = (*DB)->findLabel(A->getValue());
-    if (!L)
-      return reportError(L.takeError());
-    Label = L->Id;
-  }
-  return Parsed->hasArg(OPT_by_test) ? reportTests(**DB, Label)
-                                     : reportFiles(**DB, Label);
+  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label));
+  if (!Opened)
+    return reportError(Opened.takeError());
+  std::unique_ptr<CovDB> &DB = Opened->DB;
+  std::optional<int64_t> Label = Opened->Label;
+  return Parsed->hasArg(OPT_by_test) ? reportTests(*DB, Label)
+                                     : reportFiles(*DB, Label);
 }

@@ -43,20 +43,15 @@ int whoMain(int Argc, const char **Argv) {
                        "' is not <file>:<line> (a line number from 1); " +
                        helpHint("who"));
 
-  auto DB = CovDB::open(Inputs[0]);
-  if (!DB)
-    return reportError(DB.takeError());
-  std::optional<int64_t> Label;
-  if (const opt::Arg *A = Parsed->getLastArg(OPT_label)) {
-    auto L = (*DB)->findLabel(A->getValue());
-    if (!L)
-      return reportError(L.takeError());
-    Label = L->Id;
-  }
-  auto Resolved = (*DB)->resolveFile(File);
+  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label));
+  if (!Opened)
+    return reportError(Opened.takeError());
+  std::unique_ptr<CovDB> &DB = Opened->DB;
+  std::optional<int64_t> Label = Opened->Label;
+  auto Resolved = DB->resolveFile(File);
   if (!Resolved)
     return reportError(Resolved.takeError());
-  auto Who = (*DB)->whoCovers(Resolved->first, Line);
+  auto Who = DB->whoCovers(Resolved->first, Line);
   if (!Who)
     return reportError(Who.takeError());
 
@@ -77,7 +72,7 @@ int whoMain(int Argc, const char **Argv) {
   }
   if (Rows.empty()) {
     // Say why, on stderr: stdout stays a (here empty) list.
-    auto Exec = (*DB)->isExecutable(Resolved->first, Line);
+    auto Exec = DB->isExecutable(Resolved->first, Line);
     if (!Exec)
       return reportError(Exec.takeError());
     errs() << ToolName << ": " << Resolved->second << ":" << Line
