@@ -56,13 +56,8 @@ int covlock::tool::cleanMain(const char *, ArrayRef<const char *> Args) {
   if (std::error_code EC = sys::fs::real_path(Dir, Abs))
     return reportError(createFileError(Dir, EC));
 
-  OwnerRecord Owner;
-  Owner.Pid = getpid();
-  Owner.Host = getHostName();
-  Owner.Start = time(nullptr);
-  Owner.Run = makeRunId(Owner.Host, Owner.Pid, Owner.Start);
-  Owner.Command = {ToolName.str(), "clean", Dir.str()};
-  Owner.Dir = std::string(Abs);
+  OwnerRecord Owner = OwnerRecord::forThisProcess(
+      {ToolName.str(), "clean", Dir.str()}, Abs, std::nullopt);
 
   Expected<RunLock> Lock = RunLock::acquire(Abs, Owner);
   if (!Lock) {

@@ -270,14 +270,7 @@ int covlock::tool::runMain(const char *, ArrayRef<const char *> Args) {
   if (std::error_code EC = sys::fs::real_path(Dir, AbsDir))
     return reportError(createFileError(Dir, EC));
 
-  OwnerRecord Owner;
-  Owner.Pid = getpid();
-  Owner.Host = getHostName();
-  Owner.Start = time(nullptr);
-  Owner.Run = makeRunId(Owner.Host, Owner.Pid, Owner.Start);
-  Owner.Command = Command;
-  Owner.Label = Label;
-  Owner.Dir = std::string(AbsDir);
+  OwnerRecord Owner = OwnerRecord::forThisProcess(Command, AbsDir, Label);
 
   std::optional<RunLock> Lock;
   {

@@ -5,6 +5,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include <ctime>
+#include <unistd.h>
 
 using namespace llvm;
 
@@ -113,6 +114,20 @@ template <typename T> Expected<T> parseRecord(StringRef Text) {
 template Expected<OwnerRecord> parseRecord(StringRef);
 template Expected<BootMarker> parseRecord(StringRef);
 template Expected<FlushRecord> parseRecord(StringRef);
+
+OwnerRecord OwnerRecord::forThisProcess(std::vector<std::string> Command,
+                                        StringRef AbsDir,
+                                        std::optional<std::string> Label) {
+  OwnerRecord Owner;
+  Owner.Pid = getpid();
+  Owner.Host = getHostName();
+  Owner.Start = time(nullptr);
+  Owner.Run = makeRunId(Owner.Host, Owner.Pid, Owner.Start);
+  Owner.Command = std::move(Command);
+  Owner.Label = std::move(Label);
+  Owner.Dir = AbsDir.str();
+  return Owner;
+}
 
 // A record file may hold the boot line of its process image before the
 // record (the runtime turns the marker into the record), and a marker may

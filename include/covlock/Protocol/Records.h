@@ -32,6 +32,12 @@ struct OwnerRecord {
   std::vector<std::string> Command;
   std::optional<std::string> Label;
   std::string Dir;
+
+  /// The record of this process owning \p AbsDir to run \p Command: pid,
+  /// host, the current time and a run id made of them.
+  static OwnerRecord forThisProcess(std::vector<std::string> Command,
+                                    llvm::StringRef AbsDir,
+                                    std::optional<std::string> Label);
 };
 
 /// A process image: records and markers with equal host, pid and start.
