@@ -120,6 +120,14 @@ int mergeMain(int Argc, const char **Argv) {
       return reportError(Twine("invalid thread count '") + A->getValue() +
                          "'; " + helpHint(""));
   }
+  bool ReplayThroughLLVM = false;
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_line_rules)) {
+    StringRef R = A->getValue();
+    if (R != "own" && R != "llvm")
+      return reportError(Twine("invalid --line-rules '") + R +
+                         "': want own or llvm");
+    ReplayThroughLLVM = R == "llvm";
+  }
   if (const opt::Arg *A = Parsed->getLastArg(OPT_failure_mode)) {
     StringRef M = A->getValue();
     if (M == "warn")
@@ -191,6 +199,7 @@ int mergeMain(int Argc, const char **Argv) {
   if (!Out.empty()) {
     CovDBWriteOptions W;
     W.Threads = Opts.Threads;
+    W.ReplayThroughLLVM = ReplayThroughLLVM;
     W.Progress = [&](size_t Done, size_t Total) {
       Progress.update("attributing contexts", Done, Total);
     };

@@ -26,5 +26,7 @@ defm failure_mode : Eq<"failure-mode", "What a bad input does: warn (default: wa
 def wait : F<"wait", "Wait for a run in progress on an input directory to end, instead of refusing it">;
 def quiet : F<"quiet", "No progress line, no warnings">;
 def : Flag<["-"], "q">, Alias<quiet>;
+defm line_rules : Eq<"line-rules", "Whose line rules attribute contexts: own (default, LLVM's rules precomputed) or llvm (replay every context through LLVM's CoverageMapping; for the oracle tests)">,
+                  MetaVarName<"own|llvm">, Flags<[HelpHidden]>;
 def dump_contexts : F<"dump-contexts", "Print the binaries and contexts the merge found (for tests and debugging)">,
                     Flags<[HelpHidden]>;

@@ -1,14 +1,21 @@
 //===- Attribution.cpp - Lines and regions per context --------------------===//
 //
-// The mapping of a binary is decoded once into owned records. A context is
-// attributed by replaying a subset of those records, with an in-memory
-// indexed profile of its counters, through llvm::coverage::CoverageMapping:
-// the line rules (gap, skipped and wrapped regions, merged instantiations)
-// are then LLVM's own and cannot drift from llvm-cov's.
+// The mapping of a binary is decoded once into owned records and cut into
+// components: per source file, the records whose lines overlap there, since
+// only those decide each other's lines. Each component gets a LineProgram
+// (LineRules.h), so a context is attributed by evaluating the region counts
+// of the functions it ran and applying the programs they touch.
+//
+// What the programs cannot follow exactly (MC/DC, records whose loading by
+// llvm-cov depends on counts, the rare line whose segments depend on counts)
+// marks its component "by LLVM": those components are replayed, with an
+// in-memory indexed profile, through llvm::coverage::CoverageMapping itself.
 //
 //===----------------------------------------------------------------------===//
 
 #include "covlock/Attribution/Attribution.h"
+#include "LineRules.h"
+#include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ProfileData/Coverage/CoverageMapping.h"
@@ -23,6 +30,8 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
+#include <tuple>
 
 using namespace llvm;
 using namespace llvm::coverage;
@@ -38,15 +47,52 @@ enum class JoinKind : uint8_t {
   Mismatch, ///< name in the layout with another hash: llvm-cov drops it
 };
 
+/// Whether llvm-cov keeps a record, as far as the line rules can tell.
+enum class Loading : uint8_t {
+  Dropped, ///< never (hash mismatch, bad expression, same function seen)
+  Kept,    ///< always
+  ByLLVM,  ///< it depends on counts, or on MC/DC: ask LLVM
+};
+
 /// A decoded mapping record that owns (or outlives) everything it points to.
 struct OwnedRecord {
   StringRef Name;
   uint64_t Hash = 0;
   JoinKind Join = JoinKind::Unknown;
+  Loading Loads = Loading::Dropped;
   uint32_t Layout = 0; ///< layout function when Joined
   std::vector<StringRef> Filenames;
   std::vector<CounterExpression> Expressions;
   std::vector<CounterMappingRegion> Regions;
+  /// Kept: the values of its counted regions start here (Impl::Values).
+  uint32_t FirstValue = 0;
+  /// Kept: the expressions its regions use, each after its operands.
+  std::vector<uint32_t> ExpressionOrder;
+};
+
+/// A region whose count llvm-cov keeps for lines (code, expansion, skipped,
+/// gap: not branches or MC/DC decisions).
+bool isCounted(const CounterMappingRegion &R) {
+  return R.Kind <= CounterMappingRegion::GapRegion;
+}
+
+/// A counted region of a kept record.
+struct CountedValue {
+  Counter Count;
+  uint32_t File;
+  uint32_t Span; ///< into Impl::FileRegions[File]; NoSpan if not code
+};
+constexpr uint32_t NoSpan = UINT32_MAX;
+
+/// The lines of one file that a set of records decide together: their
+/// line extents there overlap (or they are the same function, or the
+/// regions of one run on into the next's).
+struct Component {
+  uint32_t File = 0;
+  bool ByLLVM = false;
+  std::vector<uint32_t> Records; ///< ascending; not Dropped for a mismatch
+  std::vector<std::pair<uint32_t, uint32_t>> Lines; ///< line intervals
+  attribution::LineProgram Program;
 };
 
 /// A record's extent in one file, in whole lines.
@@ -67,20 +113,28 @@ public:
   /// Records of each layout function (CSR: FuncRecordsBegin has
   /// Functions.size() + 1 entries).
   std::vector<uint32_t> FuncRecordsBegin, FuncRecords;
-  /// Records whose lines overlap each record's, in any file (CSR).
-  std::vector<uint32_t> NeighboursBegin, Neighbours;
-  /// Groups of records connected by overlapping lines, numbered in record
-  /// order: what a partial full replay must keep together.
-  std::vector<uint32_t> GroupOf;
-  uint32_t NumGroups = 0;
   /// (FirstCounter, function) of the layout functions with counters, sorted.
   std::vector<std::pair<uint64_t, uint32_t>> CounterStarts;
+  std::vector<CountedValue> Values;
+  std::vector<Component> Components;
+  /// Components of each record (CSR).
+  std::vector<uint32_t> RecordComponentsBegin, RecordComponents;
 
   Error decode(StringRef Path);
   void index();
   Expected<Attribution> attribute(const CounterView &Counters,
                                   ArrayRef<uint8_t> Bitmap,
                                   const AttributeOptions &Options) const;
+
+private:
+  void decideLoading();
+  void buildComponents();
+  void evaluate(const OwnedRecord &R, const CounterView &Counters,
+                std::vector<uint64_t> &Scratch,
+                MutableArrayRef<uint64_t> Out) const;
+  Error replay(ArrayRef<uint32_t> Selected, const CounterView &Counters,
+               ArrayRef<uint8_t> Bitmap, bool Executable,
+               std::map<unsigned, FileAttribution> &ByFile) const;
 };
 
 namespace {
@@ -200,85 +254,359 @@ void BinaryCoverage::Impl::index() {
         FuncRecords[Fill[Records[I].Layout]++] = I;
   }
 
-  // Line extents per (record, file) and the distinct code regions per file.
-  std::vector<LineSpan> Spans;
+  // The distinct code regions per file.
   FileRegions.assign(Files.size(), {});
+  for (const OwnedRecord &R : Records)
+    for (const CounterMappingRegion &CMR : R.Regions)
+      if (CMR.FileID < R.Filenames.size() &&
+          CMR.Kind == CounterMappingRegion::CodeRegion)
+        FileRegions[FileIndex.lookup(R.Filenames[CMR.FileID])].push_back(
+            {CMR.LineStart, CMR.ColumnStart, CMR.LineEnd, CMR.ColumnEnd});
+  for (std::vector<RegionSpan> &V : FileRegions) {
+    llvm::sort(V);
+    V.erase(std::unique(V.begin(), V.end()), V.end());
+  }
+
+  decideLoading();
+  buildComponents();
+}
+
+/// The highest counter \p C refers to, as llvm-cov sizes the zero counts of
+/// a function the profile does not have.
+static uint64_t maxCounterId(const OwnedRecord &R, Counter C, unsigned Depth) {
+  switch (C.getKind()) {
+  case Counter::Zero:
+    return 0;
+  case Counter::CounterValueReference:
+    return C.getCounterID();
+  case Counter::Expression:
+    break;
+  }
+  if (C.getExpressionID() >= R.Expressions.size() ||
+      Depth > R.Expressions.size())
+    return 0;
+  const CounterExpression &E = R.Expressions[C.getExpressionID()];
+  return std::max(maxCounterId(R, E.LHS, Depth + 1),
+                  maxCounterId(R, E.RHS, Depth + 1));
+}
+
+/// Visits the expressions \p Roots use, each after its operands. False if
+/// one refers past \p NumCounts counters or \p R's expressions, or to itself:
+/// llvm-cov then cannot evaluate the record and drops it.
+template <typename Fn>
+static bool walkExpressions(const OwnedRecord &R, ArrayRef<Counter> Roots,
+                            uint64_t NumCounts, Fn Visit) {
+  enum : uint8_t { New, Open, Done };
+  std::vector<uint8_t> State(R.Expressions.size(), New);
+  std::vector<std::pair<uint32_t, bool>> Stack; // (expression, operands done)
+  auto Push = [&](Counter C) {
+    if (C.getKind() == Counter::CounterValueReference)
+      return C.getCounterID() < NumCounts;
+    if (C.getKind() != Counter::Expression)
+      return true;
+    if (C.getExpressionID() >= R.Expressions.size() ||
+        State[C.getExpressionID()] == Open)
+      return false;
+    if (State[C.getExpressionID()] == New)
+      Stack.push_back({C.getExpressionID(), false});
+    return true;
+  };
+  for (Counter Root : Roots) {
+    if (!Push(Root))
+      return false;
+    while (!Stack.empty()) {
+      auto [E, OperandsDone] = Stack.back();
+      if (OperandsDone) {
+        Stack.pop_back();
+        if (State[E] != Done) {
+          State[E] = Done;
+          Visit(E);
+        }
+        continue;
+      }
+      Stack.back().second = true;
+      if (State[E] == Done) {
+        Stack.pop_back();
+        continue;
+      }
+      State[E] = Open;
+      if (!Push(R.Expressions[E].LHS) || !Push(R.Expressions[E].RHS))
+        return false;
+    }
+  }
+  return true;
+}
+
+void BinaryCoverage::Impl::decideLoading() {
+  // Per (files, function name) as llvm-cov keys them: whether a record
+  // that is always kept has been seen; absent if none of the key was.
+  DenseMap<std::pair<size_t, size_t>, bool> SeenKept;
+  for (OwnedRecord &R : Records) {
+    R.Loads = Loading::Dropped;
+    if (R.Join == JoinKind::Mismatch)
+      continue;
+    uint64_t NumCounts;
+    Loading Loads = Loading::Kept;
+    if (R.Join == JoinKind::Joined) {
+      const LayoutFunction &F = Layout->Functions[R.Layout];
+      NumCounts = F.NumCounters;
+      if (!F.NumCounters ||
+          F.FirstCounter + F.NumCounters > Layout->NumCounters)
+        Loads = Loading::ByLLVM;
+      // A lone zero region of a function used elsewhere: llvm-cov skips it
+      // when the function's first counter is not zero.
+      if (R.Regions.size() == 1 && R.Regions[0].Count.isZero())
+        Loads = Loading::ByLLVM;
+    } else {
+      NumCounts = 0;
+      for (const CounterMappingRegion &CMR : R.Regions)
+        NumCounts = std::max(NumCounts, maxCounterId(R, CMR.Count, 0));
+      ++NumCounts;
+    }
+    if (R.Regions.empty())
+      Loads = Loading::ByLLVM;
+    std::vector<Counter> All, Counted;
+    for (const CounterMappingRegion &CMR : R.Regions) {
+      if (CMR.FileID >= R.Filenames.size() ||
+          (!isCounted(CMR) && CMR.Kind != CounterMappingRegion::BranchRegion))
+        Loads = Loading::ByLLVM; // MC/DC, or malformed
+      All.push_back(CMR.Count);
+      All.push_back(CMR.FalseCount);
+      if (isCounted(CMR))
+        Counted.push_back(CMR.Count);
+    }
+    if (Loads == Loading::Kept) {
+      if (!walkExpressions(R, All, NumCounts, [](uint32_t) {}))
+        continue; // dropped
+      walkExpressions(R, Counted, NumCounts,
+                      [&](uint32_t E) { R.ExpressionOrder.push_back(E); });
+    }
+    StringRef Name = R.Filenames.empty()
+                         ? getFuncNameWithoutPrefix(R.Name)
+                         : getFuncNameWithoutPrefix(R.Name, R.Filenames[0]);
+    std::pair<size_t, size_t> Key(
+        hash_combine_range(R.Filenames.begin(), R.Filenames.end()),
+        hash_value(Name));
+    auto [It, New] = SeenKept.try_emplace(Key, false);
+    if (It->second)
+      continue; // the same function was kept before: dropped
+    if (!New)
+      Loads = Loading::ByLLVM; // kept only if the earlier ones were not
+    It->second = Loads == Loading::Kept;
+    R.Loads = Loads;
+  }
+}
+
+void BinaryCoverage::Impl::buildComponents() {
+  // The values of the kept records' counted regions.
+  for (OwnedRecord &R : Records) {
+    if (R.Loads != Loading::Kept)
+      continue;
+    R.FirstValue = Values.size();
+    for (const CounterMappingRegion &CMR : R.Regions) {
+      if (!isCounted(CMR))
+        continue;
+      unsigned File = FileIndex.lookup(R.Filenames[CMR.FileID]);
+      uint32_t Span = NoSpan;
+      if (CMR.Kind == CounterMappingRegion::CodeRegion) {
+        const std::vector<RegionSpan> &Spans = FileRegions[File];
+        RegionSpan S{CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
+                     CMR.ColumnEnd};
+        Span = std::lower_bound(Spans.begin(), Spans.end(), S) - Spans.begin();
+      }
+      Values.push_back({CMR.Count, File, Span});
+    }
+  }
+
+  // Line extents per (record, file) of the records llvm-cov may keep; and
+  // which record has the last region of each file in llvm-cov's order.
+  std::vector<LineSpan> Spans;
+  using SortKey = std::tuple<uint32_t, uint32_t, int64_t, int64_t, uint8_t>;
+  std::vector<std::optional<std::pair<SortKey, uint32_t>>> FileLast(
+      Files.size());
   for (uint32_t I = 0, E = Records.size(); I != E; ++I) {
     const OwnedRecord &R = Records[I];
-    SmallVector<unsigned, 4> Global;
-    for (StringRef F : R.Filenames)
-      Global.push_back(FileIndex.lookup(F));
+    if (R.Join == JoinKind::Mismatch)
+      continue;
     SmallDenseMap<unsigned, std::pair<uint32_t, uint32_t>, 4> Extent;
     for (const CounterMappingRegion &CMR : R.Regions) {
-      if (CMR.FileID >= Global.size())
+      if (CMR.FileID >= R.Filenames.size())
         continue;
-      unsigned File = Global[CMR.FileID];
+      unsigned File = FileIndex.lookup(R.Filenames[CMR.FileID]);
       auto [It, New] =
           Extent.try_emplace(File, std::make_pair(CMR.LineStart, CMR.LineEnd));
       if (!New) {
         It->second.first = std::min(It->second.first, CMR.LineStart);
         It->second.second = std::max(It->second.second, CMR.LineEnd);
       }
-      if (CMR.Kind == CounterMappingRegion::CodeRegion)
-        FileRegions[File].push_back(
-            {CMR.LineStart, CMR.ColumnStart, CMR.LineEnd, CMR.ColumnEnd});
+      if (R.Loads != Loading::Dropped && isCounted(CMR)) {
+        SortKey K(CMR.LineStart, CMR.ColumnStart, -int64_t(CMR.LineEnd),
+                  -int64_t(CMR.ColumnEnd), uint8_t(CMR.Kind));
+        if (!FileLast[File] || FileLast[File]->first < K)
+          FileLast[File] = {K, I};
+      }
     }
     for (const auto &KV : Extent)
       Spans.push_back({KV.first, KV.second.first, KV.second.second, I});
   }
-  for (std::vector<RegionSpan> &V : FileRegions) {
-    llvm::sort(V);
-    V.erase(std::unique(V.begin(), V.end()), V.end());
-  }
-
-  // Overlapping extents: sorted by start, a span overlaps the later ones
-  // that start before it ends.
   llvm::sort(Spans, [](const LineSpan &A, const LineSpan &B) {
     return std::tie(A.File, A.First, A.Last, A.Record) <
            std::tie(B.File, B.First, B.Last, B.Record);
   });
-  std::vector<std::pair<uint32_t, uint32_t>> Pairs;
-  for (size_t A = 0, E = Spans.size(); A != E; ++A)
-    for (size_t B = A + 1;
-         B != E && Spans[B].File == Spans[A].File &&
-         Spans[B].First <= Spans[A].Last;
-         ++B) {
-      if (Spans[A].Record == Spans[B].Record)
-        continue;
-      Pairs.push_back({Spans[A].Record, Spans[B].Record});
-      Pairs.push_back({Spans[B].Record, Spans[A].Record});
-    }
-  llvm::sort(Pairs);
-  Pairs.erase(std::unique(Pairs.begin(), Pairs.end()), Pairs.end());
-  NeighboursBegin.assign(Records.size() + 1, 0);
-  for (const auto &P : Pairs)
-    ++NeighboursBegin[P.first + 1];
-  for (size_t I = 0; I != Records.size(); ++I)
-    NeighboursBegin[I + 1] += NeighboursBegin[I];
-  Neighbours.reserve(Pairs.size());
-  for (const auto &P : Pairs)
-    Neighbours.push_back(P.second);
 
-  // Connected groups (union-find over the overlaps), numbered by their first
-  // record.
-  std::vector<uint32_t> Parent(Records.size());
+  // Base components: per file, runs of extents that overlap or touch.
+  struct Base {
+    uint32_t File, First, Last;
+    std::vector<uint32_t> Records;
+  };
+  std::vector<Base> Bases;
+  std::map<std::pair<uint32_t, uint32_t>, uint32_t> BaseOf; // (record, file)
+  for (const LineSpan &S : Spans) {
+    if (Bases.empty() || Bases.back().File != S.File ||
+        S.First > Bases.back().Last)
+      Bases.push_back({S.File, S.First, S.Last, {}});
+    Base &B = Bases.back();
+    B.Last = std::max(B.Last, S.Last);
+    B.Records.push_back(S.Record);
+    BaseOf[{S.Record, S.File}] = Bases.size() - 1;
+  }
+  std::vector<uint32_t> Parent(Bases.size());
   std::iota(Parent.begin(), Parent.end(), 0u);
   auto Find = [&](uint32_t X) {
     while (Parent[X] != X)
       X = Parent[X] = Parent[Parent[X]];
     return X;
   };
-  for (const auto &P : Pairs)
-    Parent[std::max(Find(P.first), Find(P.second))] =
-        std::min(Find(P.first), Find(P.second));
-  GroupOf.assign(Records.size(), 0);
-  std::vector<uint32_t> Number(Records.size(), UINT32_MAX);
-  for (uint32_t I = 0, E = Records.size(); I != E; ++I) {
-    uint32_t Root = Find(I);
-    if (Number[Root] == UINT32_MAX)
-      Number[Root] = NumGroups++;
-    GroupOf[I] = Number[Root];
+  auto Union = [&](uint32_t A, uint32_t B) {
+    A = Find(A);
+    B = Find(B);
+    if (A == B)
+      return false;
+    Parent[std::max(A, B)] = std::min(A, B);
+    return true;
+  };
+  // The same function in several records: llvm-cov keeps one, so they are
+  // decided together.
+  {
+    std::map<std::tuple<size_t, size_t, uint32_t>, uint32_t> ByKey;
+    for (const auto &[RecordFile, B] : BaseOf) {
+      const OwnedRecord &R = Records[RecordFile.first];
+      StringRef Name = R.Filenames.empty()
+                           ? getFuncNameWithoutPrefix(R.Name)
+                           : getFuncNameWithoutPrefix(R.Name, R.Filenames[0]);
+      auto [It, New] = ByKey.try_emplace(
+          {hash_combine_range(R.Filenames.begin(), R.Filenames.end()),
+           hash_value(Name), RecordFile.second},
+          B);
+      if (!New)
+        Union(It->second, B);
+    }
   }
+
+  // Components from the union-find; a component whose last segment has a
+  // count decides the lines up to the next one: join them and start again.
+  while (true) {
+    Components.clear();
+    std::vector<uint32_t> ComponentOf(Bases.size());
+    std::vector<std::vector<uint32_t>> BasesOf;
+    std::map<uint32_t, uint32_t> Roots;
+    for (uint32_t B = 0; B != Bases.size(); ++B) {
+      auto [It, New] = Roots.try_emplace(Find(B), Components.size());
+      if (New) {
+        Components.emplace_back();
+        Components.back().File = Bases[B].File;
+        BasesOf.emplace_back();
+      }
+      Component &C = Components[It->second];
+      ComponentOf[B] = It->second;
+      BasesOf[It->second].push_back(B);
+      C.Lines.push_back({Bases[B].First, Bases[B].Last});
+      C.Records.insert(C.Records.end(), Bases[B].Records.begin(),
+                       Bases[B].Records.end());
+    }
+    std::vector<uint8_t> EndsFile(Components.size(), 0);
+    for (uint32_t F = 0; F != Files.size(); ++F)
+      if (FileLast[F])
+        EndsFile[ComponentOf[BaseOf[{FileLast[F]->second, F}]]] = 1;
+    for (uint32_t CI = 0; CI != Components.size(); ++CI) {
+      Component &C = Components[CI];
+      llvm::sort(C.Records);
+      C.Records.erase(std::unique(C.Records.begin(), C.Records.end()),
+                      C.Records.end());
+      std::vector<attribution::RuleRegion> Rules;
+      for (uint32_t RI : C.Records) {
+        const OwnedRecord &R = Records[RI];
+        if (R.Loads == Loading::ByLLVM)
+          C.ByLLVM = true;
+        if (R.Loads == Loading::Dropped)
+          continue;
+        uint32_t Value = R.FirstValue;
+        for (const CounterMappingRegion &CMR : R.Regions) {
+          if (!isCounted(CMR))
+            continue;
+          if (FileIndex.lookup(R.Filenames[CMR.FileID]) == C.File)
+            Rules.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
+                             CMR.ColumnEnd, uint8_t(CMR.Kind),
+                             R.Loads == Loading::Kept ? Value : 0});
+          if (R.Loads == Loading::Kept)
+            ++Value;
+        }
+      }
+      C.Program = attribution::buildLineProgram(std::move(Rules), EndsFile[CI]);
+      C.ByLLVM |= !C.Program.Exact;
+    }
+    // A count that runs on past a component's lines (out of one of its
+    // intervals, or after its last segment) reaches the next base of the
+    // file: they decide those lines together.
+    bool Joined = false;
+    auto JoinNext = [&](uint32_t B) {
+      if (B + 1 < Bases.size() && Bases[B + 1].File == Bases[B].File)
+        Joined |= Union(B, B + 1);
+    };
+    for (uint32_t CI = 0; CI != Components.size(); ++CI) {
+      const Component &C = Components[CI];
+      const std::vector<uint32_t> &Own = BasesOf[CI];
+      auto BaseAt = [&](uint32_t Line) {
+        uint32_t Found = Own.front();
+        for (uint32_t B : Own)
+          if (Bases[B].First <= Line)
+            Found = B;
+        return Found;
+      };
+      for (const attribution::LineRun &Run : C.Program.Runs) {
+        uint32_t B = BaseAt(Run.First);
+        if (Run.Last > Bases[B].Last)
+          JoinNext(B);
+      }
+      if (C.Program.OpenEnd && !EndsFile[CI])
+        JoinNext(Own.back());
+    }
+    if (!Joined)
+      break;
+  }
+
+  for (Component &C : Components) {
+    llvm::sort(C.Lines);
+    std::vector<std::pair<uint32_t, uint32_t>> Merged;
+    for (const auto &L : C.Lines)
+      if (!Merged.empty() && L.first <= Merged.back().second + 1)
+        Merged.back().second = std::max(Merged.back().second, L.second);
+      else
+        Merged.push_back(L);
+    C.Lines = std::move(Merged);
+  }
+  RecordComponentsBegin.assign(Records.size() + 1, 0);
+  for (const Component &C : Components)
+    for (uint32_t R : C.Records)
+      ++RecordComponentsBegin[R + 1];
+  for (size_t I = 0; I != Records.size(); ++I)
+    RecordComponentsBegin[I + 1] += RecordComponentsBegin[I];
+  RecordComponents.resize(RecordComponentsBegin.back());
+  std::vector<uint32_t> Fill(RecordComponentsBegin.begin(),
+                             RecordComponentsBegin.end() - 1);
+  for (uint32_t CI = 0; CI != Components.size(); ++CI)
+    for (uint32_t R : Components[CI].Records)
+      RecordComponents[Fill[R]++] = CI;
 }
 
 bool CounterView::fits(uint64_t NumCounters) const {
@@ -304,69 +632,54 @@ void CounterView::slice(uint64_t First, uint32_t N,
     Out[*It - First] = Counts[It - Indices.begin()];
 }
 
-Expected<Attribution>
-BinaryCoverage::Impl::attribute(const CounterView &Counters,
-                                ArrayRef<uint8_t> Bitmap,
-                                const AttributeOptions &Options) const {
-  const std::vector<LayoutFunction> &Funcs = Layout->Functions;
-  if (!Counters.fits(Layout->NumCounters) ||
-      (!Bitmap.empty() && Bitmap.size() != Layout->NumBitmapBytes))
-    return createStringError(inconvertibleErrorCode(),
-                             "counters do not match the layout of %s",
-                             Layout->Path.c_str());
-
-  // Which records to replay. A record that llvm-cov drops (hash mismatch)
-  // stays out; one it shows with zero counts only matters near one that ran.
-  std::vector<uint8_t> Take(Records.size(), 0);
-  if (Options.Executable) {
-    unsigned Parts = std::max(1u, Options.NumParts);
-    for (size_t I = 0, E = Records.size(); I != E; ++I)
-      Take[I] = Records[I].Join != JoinKind::Mismatch &&
-                uint64_t(GroupOf[I]) * Parts / NumGroups == Options.Part;
+void BinaryCoverage::Impl::evaluate(const OwnedRecord &R,
+                                    const CounterView &Counters,
+                                    std::vector<uint64_t> &Scratch,
+                                    MutableArrayRef<uint64_t> Out) const {
+  const LayoutFunction &F = Layout->Functions[R.Layout];
+  std::vector<uint64_t> Sliced;
+  ArrayRef<uint64_t> Counts;
+  if (Counters.Sparse) {
+    Counters.slice(F.FirstCounter, F.NumCounters, Sliced);
+    Counts = Sliced;
   } else {
-    // Non-zero counters are rare in a test's vector: find them, then their
-    // functions by the layout's counter offsets.
-    std::vector<uint32_t> RanFuncs;
-    uint64_t SkipUntil = 0;
-    Counters.forEachNonZero([&](uint64_t C, uint64_t) {
-      if (C < SkipUntil)
-        return;
-      auto It = std::upper_bound(
-          CounterStarts.begin(), CounterStarts.end(),
-          std::make_pair(C, std::numeric_limits<uint32_t>::max()));
-      if (It == CounterStarts.begin())
-        return;
-      const LayoutFunction &LF = Funcs[std::prev(It)->second];
-      if (C >= LF.FirstCounter + LF.NumCounters)
-        return;
-      RanFuncs.push_back(std::prev(It)->second);
-      // The rest of this function's counters add nothing.
-      SkipUntil = LF.FirstCounter + LF.NumCounters;
-    });
-    for (uint32_t F : RanFuncs) {
-      for (uint32_t K = FuncRecordsBegin[F]; K != FuncRecordsBegin[F + 1];
-           ++K) {
-        uint32_t R = FuncRecords[K];
-        Take[R] = 1;
-        for (uint32_t N = NeighboursBegin[R]; N != NeighboursBegin[R + 1]; ++N)
-          if (Records[Neighbours[N]].Join != JoinKind::Mismatch)
-            Take[Neighbours[N]] = 1;
-      }
-    }
+    Counts = Counters.Dense.slice(F.FirstCounter, F.NumCounters);
   }
-  std::vector<uint32_t> Selected;
-  for (uint32_t I = 0, E = Records.size(); I != E; ++I)
-    if (Take[I])
-      Selected.push_back(I);
-  Attribution Result;
-  if (Selected.empty())
-    return Result;
+  if (Scratch.size() < R.Expressions.size())
+    Scratch.resize(R.Expressions.size());
+  // As llvm-cov's signed arithmetic, in unsigned form: the same bits.
+  auto Value = [&](Counter C) -> uint64_t {
+    switch (C.getKind()) {
+    case Counter::Zero:
+      return 0;
+    case Counter::CounterValueReference:
+      return Counts[C.getCounterID()];
+    case Counter::Expression:
+      return Scratch[C.getExpressionID()];
+    }
+    return 0;
+  };
+  for (uint32_t E : R.ExpressionOrder) {
+    const CounterExpression &X = R.Expressions[E];
+    uint64_t L = Value(X.LHS), Rv = Value(X.RHS);
+    Scratch[E] = X.Kind == CounterExpression::Subtract ? L - Rv : L + Rv;
+  }
+  size_t K = 0;
+  for (const CounterMappingRegion &CMR : R.Regions)
+    if (isCounted(CMR))
+      Out[K++] = Value(CMR.Count);
+}
 
+Error BinaryCoverage::Impl::replay(
+    ArrayRef<uint32_t> Selected, const CounterView &Counters,
+    ArrayRef<uint8_t> Bitmap, bool Executable,
+    std::map<unsigned, FileAttribution> &ByFile) const {
+  const std::vector<LayoutFunction> &Funcs = Layout->Functions;
   // The profile holds every layout function a selected record joins, zero
   // or not, exactly as a merged profile of the whole layout would.
   InstrProfWriter Writer;
   if (Error E = Writer.mergeProfileKind(InstrProfKind::FrontendInstrumentation))
-    return std::move(E);
+    return E;
   std::vector<uint8_t> InProfile(Funcs.size(), 0);
   Error WriteErr = Error::success();
   for (uint32_t R : Selected) {
@@ -393,7 +706,7 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
                      });
   }
   if (WriteErr)
-    return std::move(WriteErr);
+    return WriteErr;
   auto ProfOrErr = IndexedInstrProfReader::create(Writer.writeBuffer());
   if (!ProfOrErr)
     return ProfOrErr.takeError();
@@ -405,7 +718,6 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
     return CMOrErr.takeError();
   const CoverageMapping &CM = **CMOrErr;
 
-  std::map<unsigned, FileAttribution> ByFile;
   for (StringRef Name : CM.getUniqueSourceFiles()) {
     auto It = FileIndex.find(Name);
     if (It == FileIndex.end())
@@ -413,7 +725,7 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
     CoverageData CD = CM.getCoverageForFile(Name);
     if (CD.empty())
       continue;
-    FileAttribution FA;
+    FileAttribution &FA = ByFile[It->second];
     FA.File = It->second;
     // As llvm-cov export -format=lcov: a mapped line is executable, and
     // covered when its count is not zero. LineCoverageIterator steps through
@@ -424,7 +736,7 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
       if (!S.isMapped())
         return;
       for (unsigned L = First; L != Last; ++L) {
-        if (Options.Executable)
+        if (Executable)
           FA.Executable.push_back(L);
         if (S.getExecutionCount())
           FA.Covered.push_back(L);
@@ -448,9 +760,6 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
       Wrapped = LineSegments.back();
       Line = SegLine + 1;
     }
-    if (FA.Covered.empty() && FA.Executable.empty())
-      continue;
-    ByFile.emplace(FA.File, std::move(FA));
   }
 
   for (const FunctionRecord &FR : CM.getCoveredFunctions()) {
@@ -471,11 +780,197 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
       FA.CoveredRegions.push_back(Pos - Spans.begin());
     }
   }
-  for (auto &KV : ByFile) {
-    std::vector<uint32_t> &V = KV.second.CoveredRegions;
-    llvm::sort(V);
-    V.erase(std::unique(V.begin(), V.end()), V.end());
-    Result.Files.push_back(std::move(KV.second));
+  return Error::success();
+}
+
+namespace {
+/// Per thread, what attributing a context needs besides its result. Values
+/// is all zeros between contexts.
+struct Scratch {
+  std::vector<uint64_t> Values, Expressions;
+  std::vector<uint32_t> Seen; ///< components and records, by Epoch
+  uint32_t Epoch = 0;
+
+  void reserve(size_t NumValues, size_t NumSeen) {
+    if (Values.size() < NumValues)
+      Values.resize(NumValues, 0);
+    if (Seen.size() < NumSeen)
+      Seen.resize(NumSeen, 0);
+    if (++Epoch == 0) {
+      std::fill(Seen.begin(), Seen.end(), 0);
+      Epoch = 1;
+    }
+  }
+  bool firstTime(size_t I) {
+    if (Seen[I] == Epoch)
+      return false;
+    Seen[I] = Epoch;
+    return true;
+  }
+};
+} // namespace
+
+Expected<Attribution>
+BinaryCoverage::Impl::attribute(const CounterView &Counters,
+                                ArrayRef<uint8_t> Bitmap,
+                                const AttributeOptions &Options) const {
+  const std::vector<LayoutFunction> &Funcs = Layout->Functions;
+  if (!Counters.fits(Layout->NumCounters) ||
+      (!Bitmap.empty() && Bitmap.size() != Layout->NumBitmapBytes))
+    return createStringError(inconvertibleErrorCode(),
+                             "counters do not match the layout of %s",
+                             Layout->Path.c_str());
+
+  static thread_local Scratch S;
+  // Seen: components first, then records.
+  S.reserve(Values.size(), Components.size() + Records.size());
+  size_t RecordSeen = Components.size();
+  std::vector<uint32_t> Touched, Evaluated;
+  auto Touch = [&](uint32_t R) {
+    if (!S.firstTime(RecordSeen + R))
+      return;
+    if (Records[R].Loads == Loading::Kept && Records[R].Join == JoinKind::Joined)
+      Evaluated.push_back(R);
+    for (uint32_t K = RecordComponentsBegin[R];
+         K != RecordComponentsBegin[R + 1]; ++K)
+      if (S.firstTime(RecordComponents[K]))
+        Touched.push_back(RecordComponents[K]);
+  };
+  if (Options.Executable) {
+    // Every component of the part, and the records they hold.
+    unsigned Parts = std::max(1u, Options.NumParts);
+    auto InPart = [&](size_t C) {
+      return uint64_t(C) * Parts / Components.size() == Options.Part;
+    };
+    for (size_t C = 0, E = Components.size(); C != E; ++C)
+      if (InPart(C))
+        for (uint32_t R : Components[C].Records)
+          Touch(R);
+    llvm::erase_if(Touched, [&](uint32_t C) { return !InPart(C); });
+  } else {
+    // Non-zero counters are rare in a test's vector: find them, then their
+    // functions by the layout's counter offsets. A component no function
+    // ran in has only zero counts: nothing covered.
+    uint64_t SkipUntil = 0;
+    Counters.forEachNonZero([&](uint64_t C, uint64_t) {
+      if (C < SkipUntil)
+        return;
+      auto It = std::upper_bound(
+          CounterStarts.begin(), CounterStarts.end(),
+          std::make_pair(C, std::numeric_limits<uint32_t>::max()));
+      if (It == CounterStarts.begin())
+        return;
+      uint32_t F = std::prev(It)->second;
+      const LayoutFunction &LF = Funcs[F];
+      if (C >= LF.FirstCounter + LF.NumCounters)
+        return;
+      for (uint32_t K = FuncRecordsBegin[F]; K != FuncRecordsBegin[F + 1]; ++K)
+        Touch(FuncRecords[K]);
+      // The rest of this function's counters add nothing.
+      SkipUntil = LF.FirstCounter + LF.NumCounters;
+    });
+  }
+
+  for (uint32_t R : Evaluated) {
+    const OwnedRecord &O = Records[R];
+    evaluate(O, Counters, S.Expressions,
+             MutableArrayRef<uint64_t>(S.Values).drop_front(O.FirstValue));
+  }
+  // Components are numbered in (file, line) order.
+  llvm::sort(Touched);
+  llvm::sort(Evaluated);
+  std::map<unsigned, FileAttribution> ByFile;
+  std::vector<uint32_t> Replayed;
+  std::vector<uint32_t> ByLLVM;
+  for (uint32_t CI : Touched) {
+    const Component &C = Components[CI];
+    if (C.ByLLVM || Options.ReplayThroughLLVM) {
+      ByLLVM.push_back(CI);
+      Replayed.insert(Replayed.end(), C.Records.begin(), C.Records.end());
+      continue;
+    }
+    const attribution::LineProgram &P = C.Program;
+    FileAttribution *FA = nullptr;
+    for (const attribution::LineRun &Run : P.Runs) {
+      bool Covered = attribution::isCovered(P, Run, S.Values);
+      if (!Covered && !Options.Executable)
+        continue;
+      if (!FA) {
+        FA = &ByFile[C.File];
+        FA->File = C.File;
+      }
+      for (uint32_t L = Run.First; L <= Run.Last; ++L) {
+        if (Options.Executable)
+          FA->Executable.push_back(L);
+        if (Covered)
+          FA->Covered.push_back(L);
+      }
+    }
+  }
+  for (uint32_t R : Evaluated) {
+    const OwnedRecord &O = Records[R];
+    uint32_t V = O.FirstValue;
+    for (const CounterMappingRegion &CMR : O.Regions) {
+      if (!isCounted(CMR))
+        continue;
+      const CountedValue &CV = Values[V];
+      if (S.Values[V] && CV.Span != NoSpan) {
+        FileAttribution &FA = ByFile[CV.File];
+        FA.File = CV.File;
+        FA.CoveredRegions.push_back(CV.Span);
+      }
+      S.Values[V++] = 0;
+    }
+  }
+
+  if (!Replayed.empty()) {
+    llvm::sort(Replayed);
+    Replayed.erase(std::unique(Replayed.begin(), Replayed.end()),
+                   Replayed.end());
+    std::map<unsigned, FileAttribution> FromLLVM;
+    if (Error E = replay(Replayed, Counters, Bitmap, Options.Executable,
+                         FromLLVM))
+      return std::move(E);
+    // Lines: only those of the components LLVM answers for.
+    for (uint32_t CI : ByLLVM) {
+      const Component &C = Components[CI];
+      auto It = FromLLVM.find(C.File);
+      if (It == FromLLVM.end())
+        continue;
+      FileAttribution &FA = ByFile[C.File];
+      FA.File = C.File;
+      auto Copy = [&](const std::vector<uint32_t> &From,
+                      std::vector<uint32_t> &To) {
+        for (const auto &[First, Last] : C.Lines)
+          for (auto L = std::lower_bound(From.begin(), From.end(), First);
+               L != From.end() && *L <= Last; ++L)
+            To.push_back(*L);
+      };
+      Copy(It->second.Executable, FA.Executable);
+      Copy(It->second.Covered, FA.Covered);
+    }
+    for (auto &[File, FA] : FromLLVM) {
+      FileAttribution &To = ByFile[File];
+      To.File = File;
+      To.CoveredRegions.insert(To.CoveredRegions.end(),
+                               FA.CoveredRegions.begin(),
+                               FA.CoveredRegions.end());
+    }
+  }
+
+  Attribution Result;
+  for (auto &[File, FA] : ByFile) {
+    // Components come in line order, so lines mostly arrive sorted.
+    for (std::vector<uint32_t> *V :
+         {&FA.Executable, &FA.Covered, &FA.CoveredRegions}) {
+      if (!std::is_sorted(V->begin(), V->end()))
+        llvm::sort(*V);
+      V->erase(std::unique(V->begin(), V->end()), V->end());
+    }
+    if (FA.Covered.empty() && FA.Executable.empty() &&
+        FA.CoveredRegions.empty())
+      continue;
+    Result.Files.push_back(std::move(FA));
   }
   return Result;
 }
@@ -490,6 +985,11 @@ BinaryCoverage::load(const BinaryLayout &Layout) {
   if (Error E = I->decode(Layout.Path))
     return std::move(E);
   I->index();
+  if (getenv("COVLOCK_DEBUG_RULES")) {
+    size_t ByLLVM = 0, Runs = 0;
+    for (auto &C : I->Components) { ByLLVM += C.ByLLVM; Runs += C.Program.Runs.size(); }
+    fprintf(stderr, "records %zu components %zu byllvm %zu values %zu runs %zu\n", I->Records.size(), I->Components.size(), ByLLVM, I->Values.size(), Runs);
+  }
   return std::unique_ptr<BinaryCoverage>(new BinaryCoverage(std::move(I)));
 }
 

@@ -248,7 +248,9 @@ Error CovDBBuilder::Impl::attributeContext(const Context &C,
                              stringError("a context's counters do not match "
                                          "the binary's profile layout"));
     const BinaryCoverage &BC = *Coverage[P.Binary];
-    auto R = BC.attribute(CounterView::of(P), P.Bitmap, {});
+    AttributeOptions AO;
+    AO.ReplayThroughLLVM = Options.ReplayThroughLLVM;
+    auto R = BC.attribute(CounterView::of(P), P.Bitmap, AO);
     if (!R)
       return R.takeError();
     for (const FileAttribution &F : R->Files) {
@@ -342,6 +344,7 @@ void CovDBBuilder::Impl::startAggregates() {
     AO.Executable = true;
     AO.Part = J % AggParts;
     AO.NumParts = AggParts;
+    AO.ReplayThroughLLVM = Options.ReplayThroughLLVM;
     const auto &Agg = *AggList[J / AggParts];
     auto R = Coverage[Agg.first.second]->attribute(Agg.second.Counters,
                                                    Agg.second.Bitmap, AO);

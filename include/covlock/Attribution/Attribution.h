@@ -103,6 +103,10 @@ struct AttributeOptions {
   /// parts' results is exactly the whole; parts bound the memory of a big
   /// binary's full replay and let it run on several threads.
   unsigned Part = 0, NumParts = 1;
+  /// Replay everything through LLVM's CoverageMapping instead of applying
+  /// the precomputed line programs: slower, and the reference the oracle
+  /// tests hold the programs to.
+  bool ReplayThroughLLVM = false;
 };
 
 /// The decoded coverage mapping of one instrumented binary, joined to its

@@ -1,0 +1,81 @@
+//===- LineRules.h - llvm-cov's line semantics as a reusable program -*- C++ -*-===//
+//
+// llvm-cov decides a line's count from "segments" it builds out of a file's
+// regions, and rebuilds them for every profile. The segments' shape (where
+// they start, whether they have a count, enter a region, are a gap) depends
+// only on the regions; their counts are sums of region counts. So the shape
+// is built once per group of functions and kept as a LineProgram: for each
+// run of lines, the region sums whose maximum is the line's count. Applying
+// a program to a context's region counts is then a few additions.
+//
+// The rules are those of LLVM 19's CoverageMapping (SegmentBuilder and
+// LineCoverageStats), re-derived here; the oracle tests compare the result
+// with llvm-cov export on real programs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COVLOCK_LIB_ATTRIBUTION_LINERULES_H
+#define COVLOCK_LIB_ATTRIBUTION_LINERULES_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include <cstdint>
+#include <vector>
+
+namespace covlock {
+namespace attribution {
+
+/// A region of one file as the line rules see it. Kind is a
+/// CounterMappingRegion::RegionKind: CodeRegion, ExpansionRegion,
+/// SkippedRegion or GapRegion.
+struct RuleRegion {
+  uint32_t LineStart, ColumnStart, LineEnd, ColumnEnd;
+  uint8_t Kind;
+  uint32_t Value; ///< which evaluated count is this region's
+};
+
+/// Lines [First, Last] all have the count max(sums of Sources).
+struct LineRun {
+  uint32_t First, Last;
+  uint32_t SourcesBegin, SourcesEnd; ///< into LineProgram::RunSources
+};
+
+/// The line rules of one file's regions (of one group of functions).
+struct LineProgram {
+  /// Sums of counts: source S is the sum of Values[SourceBegin[S] ..
+  /// SourceBegin[S + 1]).
+  std::vector<uint32_t> SourceBegin{0};
+  std::vector<uint32_t> SourceValues;
+  /// Mapped lines, ascending and disjoint.
+  std::vector<LineRun> Runs;
+  std::vector<uint32_t> RunSources;
+  /// The last segment has a count: lines after these regions are mapped by
+  /// them, until whatever region of the file comes next.
+  bool OpenEnd = false;
+  /// False when llvm-cov's result for some line depends on counts in a way
+  /// the program does not follow (see LineRules.cpp).
+  bool Exact = true;
+};
+
+/// Builds the program of \p Regions (any order). \p EndsFile: no region of
+/// the file sorts after them, so a final empty region is a skipped one.
+LineProgram buildLineProgram(std::vector<RuleRegion> Regions, bool EndsFile);
+
+/// Whether \p Run has a non-zero count given the region counts \p Values.
+/// Sums wrap as llvm-cov's unsigned counts do.
+inline bool isCovered(const LineProgram &P, const LineRun &Run,
+                      llvm::ArrayRef<uint64_t> Values) {
+  for (uint32_t I = Run.SourcesBegin; I != Run.SourcesEnd; ++I) {
+    uint32_t S = P.RunSources[I];
+    uint64_t Sum = 0;
+    for (uint32_t K = P.SourceBegin[S]; K != P.SourceBegin[S + 1]; ++K)
+      Sum += Values[P.SourceValues[K]];
+    if (Sum)
+      return true;
+  }
+  return false;
+}
+
+} // namespace attribution
+} // namespace covlock
+
+#endif // COVLOCK_LIB_ATTRIBUTION_LINERULES_H
