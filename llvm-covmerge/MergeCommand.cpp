@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CovmergeTool.h"
+#include "covlock/Attribution/Attribution.h"
 #include "covlock/CovDB/CovDB.h"
 #include "covlock/CovDB/CovDBReader.h"
 #include "covlock/Merge/Merge.h"
@@ -184,6 +185,11 @@ int mergeMain(int Argc, const char **Argv) {
     Progress.update("reading profiles", Done, Total);
   };
 
+  // The binaries' coverage mappings are decoded while their profiles are
+  // read.
+  CoveragePreloader Preloader;
+  if (!Out.empty())
+    Opts.LayoutFound = [&](const BinaryLayout &L) { Preloader.start(L); };
   Expected<MergeOutput> Merged = mergeInputs(Opts);
   Progress.clear();
   if (!Merged)
@@ -200,6 +206,7 @@ int mergeMain(int Argc, const char **Argv) {
     CovDBWriteOptions W;
     W.Threads = Opts.Threads;
     W.ReplayThroughLLVM = ReplayThroughLLVM;
+    W.Preloaded = &Preloader;
     W.Progress = [&](size_t Done, size_t Total) {
       Progress.update("attributing contexts", Done, Total);
     };

@@ -31,6 +31,7 @@
 #include <map>
 #include <numeric>
 #include <optional>
+#include <thread>
 #include <tuple>
 
 using namespace llvm;
@@ -57,11 +58,14 @@ enum class Loading : uint8_t {
 /// A decoded mapping record that owns (or outlives) everything it points to.
 struct OwnedRecord {
   StringRef Name;
+  /// The function as llvm-cov tells records apart: (files, name) hashes.
+  std::pair<size_t, size_t> Key;
   uint64_t Hash = 0;
   JoinKind Join = JoinKind::Unknown;
   Loading Loads = Loading::Dropped;
   uint32_t Layout = 0; ///< layout function when Joined
   std::vector<StringRef> Filenames;
+  std::vector<uint32_t> FileIndices; ///< Impl::Files index of each file id
   std::vector<CounterExpression> Expressions;
   std::vector<CounterMappingRegion> Regions;
   /// Kept: the values of its counted regions start here (Impl::Values).
@@ -90,8 +94,9 @@ constexpr uint32_t NoSpan = UINT32_MAX;
 struct Component {
   uint32_t File = 0;
   bool ByLLVM = false;
-  std::vector<uint32_t> Records; ///< ascending; not Dropped for a mismatch
-  std::vector<std::pair<uint32_t, uint32_t>> Lines; ///< line intervals
+  /// Its records (ascending; any but mismatches) in Impl::ComponentRecords,
+  /// its line intervals in Impl::ComponentLines.
+  uint32_t RecordsBegin = 0, RecordsEnd = 0, LinesBegin = 0, LinesEnd = 0;
   attribution::LineProgram Program;
 };
 
@@ -117,6 +122,9 @@ public:
   std::vector<std::pair<uint64_t, uint32_t>> CounterStarts;
   std::vector<CountedValue> Values;
   std::vector<Component> Components;
+  std::vector<uint32_t> ComponentRecords;
+  std::vector<std::pair<uint32_t, uint32_t>> ComponentLines;
+  attribution::LinePrograms Programs;
   /// Components of each record (CSR).
   std::vector<uint32_t> RecordComponentsBegin, RecordComponents;
 
@@ -229,6 +237,9 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
   llvm::sort(Files);
   for (unsigned I = 0, E = Files.size(); I != E; ++I)
     FileIndex[Files[I]] = I;
+  for (OwnedRecord &R : Records)
+    for (StringRef F : R.Filenames)
+      R.FileIndices.push_back(FileIndex.lookup(F));
   return Error::success();
 }
 
@@ -260,7 +271,7 @@ void BinaryCoverage::Impl::index() {
     for (const CounterMappingRegion &CMR : R.Regions)
       if (CMR.FileID < R.Filenames.size() &&
           CMR.Kind == CounterMappingRegion::CodeRegion)
-        FileRegions[FileIndex.lookup(R.Filenames[CMR.FileID])].push_back(
+        FileRegions[R.FileIndices[CMR.FileID]].push_back(
             {CMR.LineStart, CMR.ColumnStart, CMR.LineEnd, CMR.ColumnEnd});
   for (std::vector<RegionSpan> &V : FileRegions) {
     llvm::sort(V);
@@ -342,6 +353,11 @@ void BinaryCoverage::Impl::decideLoading() {
   // that is always kept has been seen; absent if none of the key was.
   DenseMap<std::pair<size_t, size_t>, bool> SeenKept;
   for (OwnedRecord &R : Records) {
+    StringRef Name = R.Filenames.empty()
+                         ? getFuncNameWithoutPrefix(R.Name)
+                         : getFuncNameWithoutPrefix(R.Name, R.Filenames[0]);
+    R.Key = {hash_combine_range(R.Filenames.begin(), R.Filenames.end()),
+             hash_value(Name)};
     R.Loads = Loading::Dropped;
     if (R.Join == JoinKind::Mismatch)
       continue;
@@ -381,13 +397,7 @@ void BinaryCoverage::Impl::decideLoading() {
       walkExpressions(R, Counted, NumCounts,
                       [&](uint32_t E) { R.ExpressionOrder.push_back(E); });
     }
-    StringRef Name = R.Filenames.empty()
-                         ? getFuncNameWithoutPrefix(R.Name)
-                         : getFuncNameWithoutPrefix(R.Name, R.Filenames[0]);
-    std::pair<size_t, size_t> Key(
-        hash_combine_range(R.Filenames.begin(), R.Filenames.end()),
-        hash_value(Name));
-    auto [It, New] = SeenKept.try_emplace(Key, false);
+    auto [It, New] = SeenKept.try_emplace(R.Key, false);
     if (It->second)
       continue; // the same function was kept before: dropped
     if (!New)
@@ -406,7 +416,7 @@ void BinaryCoverage::Impl::buildComponents() {
     for (const CounterMappingRegion &CMR : R.Regions) {
       if (!isCounted(CMR))
         continue;
-      unsigned File = FileIndex.lookup(R.Filenames[CMR.FileID]);
+      unsigned File = R.FileIndices[CMR.FileID];
       uint32_t Span = NoSpan;
       if (CMR.Kind == CounterMappingRegion::CodeRegion) {
         const std::vector<RegionSpan> &Spans = FileRegions[File];
@@ -432,7 +442,7 @@ void BinaryCoverage::Impl::buildComponents() {
     for (const CounterMappingRegion &CMR : R.Regions) {
       if (CMR.FileID >= R.Filenames.size())
         continue;
-      unsigned File = FileIndex.lookup(R.Filenames[CMR.FileID]);
+      unsigned File = R.FileIndices[CMR.FileID];
       auto [It, New] =
           Extent.try_emplace(File, std::make_pair(CMR.LineStart, CMR.LineEnd));
       if (!New) {
@@ -454,23 +464,34 @@ void BinaryCoverage::Impl::buildComponents() {
            std::tie(B.File, B.First, B.Last, B.Record);
   });
 
-  // Base components: per file, runs of extents that overlap or touch.
-  struct Base {
-    uint32_t File, First, Last;
-    std::vector<uint32_t> Records;
-  };
-  std::vector<Base> Bases;
-  std::map<std::pair<uint32_t, uint32_t>, uint32_t> BaseOf; // (record, file)
-  for (const LineSpan &S : Spans) {
-    if (Bases.empty() || Bases.back().File != S.File ||
-        S.First > Bases.back().Last)
-      Bases.push_back({S.File, S.First, S.Last, {}});
-    Base &B = Bases.back();
-    B.Last = std::max(B.Last, S.Last);
-    B.Records.push_back(S.Record);
-    BaseOf[{S.Record, S.File}] = Bases.size() - 1;
+  // Base components: per file, runs of extents that overlap or touch:
+  // Spans[BaseBegin[B], BaseBegin[B + 1]).
+  std::vector<uint32_t> BaseBegin;
+  std::vector<uint32_t> BaseLast;
+  for (uint32_t K = 0; K != Spans.size(); ++K) {
+    const LineSpan &S = Spans[K];
+    if (BaseBegin.empty() || Spans[BaseBegin.back()].File != S.File ||
+        S.First > BaseLast.back()) {
+      BaseBegin.push_back(K);
+      BaseLast.push_back(S.Last);
+    }
+    BaseLast.back() = std::max(BaseLast.back(), S.Last);
   }
-  std::vector<uint32_t> Parent(Bases.size());
+  uint32_t NumBases = BaseBegin.size();
+  BaseBegin.push_back(Spans.size());
+  auto FileOfBase = [&](uint32_t B) { return Spans[BaseBegin[B]].File; };
+  // (record, file, base), sorted: the base of a record's extent in a file.
+  std::vector<std::tuple<uint32_t, uint32_t, uint32_t>> BaseOf;
+  for (uint32_t B = 0; B != NumBases; ++B)
+    for (uint32_t K = BaseBegin[B]; K != BaseBegin[B + 1]; ++K)
+      BaseOf.push_back({Spans[K].Record, Spans[K].File, B});
+  llvm::sort(BaseOf);
+  auto BaseOfRecord = [&](uint32_t Record, uint32_t File) {
+    return std::get<2>(*std::lower_bound(
+        BaseOf.begin(), BaseOf.end(), std::make_tuple(Record, File, 0u)));
+  };
+
+  std::vector<uint32_t> Parent(NumBases);
   std::iota(Parent.begin(), Parent.end(), 0u);
   auto Find = [&](uint32_t X) {
     while (Parent[X] != X)
@@ -488,54 +509,75 @@ void BinaryCoverage::Impl::buildComponents() {
   // The same function in several records: llvm-cov keeps one, so they are
   // decided together.
   {
-    std::map<std::tuple<size_t, size_t, uint32_t>, uint32_t> ByKey;
-    for (const auto &[RecordFile, B] : BaseOf) {
-      const OwnedRecord &R = Records[RecordFile.first];
-      StringRef Name = R.Filenames.empty()
-                           ? getFuncNameWithoutPrefix(R.Name)
-                           : getFuncNameWithoutPrefix(R.Name, R.Filenames[0]);
-      auto [It, New] = ByKey.try_emplace(
-          {hash_combine_range(R.Filenames.begin(), R.Filenames.end()),
-           hash_value(Name), RecordFile.second},
-          B);
-      if (!New)
-        Union(It->second, B);
-    }
+    std::vector<std::tuple<size_t, size_t, uint32_t, uint32_t>> ByKey;
+    for (const auto &[Record, File, B] : BaseOf)
+      ByKey.push_back(
+          {Records[Record].Key.first, Records[Record].Key.second, File, B});
+    llvm::sort(ByKey);
+    for (size_t I = 1; I < ByKey.size(); ++I)
+      if (std::get<0>(ByKey[I]) == std::get<0>(ByKey[I - 1]) &&
+          std::get<1>(ByKey[I]) == std::get<1>(ByKey[I - 1]) &&
+          std::get<2>(ByKey[I]) == std::get<2>(ByKey[I - 1]))
+        Union(std::get<3>(ByKey[I]), std::get<3>(ByKey[I - 1]));
   }
 
-  // Components from the union-find; a component whose last segment has a
-  // count decides the lines up to the next one: join them and start again.
+  // Components from the union-find; a component whose count runs on past
+  // its lines decides the lines up to the next base: join them and start
+  // again.
+  std::vector<attribution::RuleRegion> Rules;
   while (true) {
     Components.clear();
-    std::vector<uint32_t> ComponentOf(Bases.size());
-    std::vector<std::vector<uint32_t>> BasesOf;
-    std::map<uint32_t, uint32_t> Roots;
-    for (uint32_t B = 0; B != Bases.size(); ++B) {
-      auto [It, New] = Roots.try_emplace(Find(B), Components.size());
-      if (New) {
+    ComponentRecords.clear();
+    ComponentLines.clear();
+    Programs.clear();
+    // Numbered by their first base, so in (file, line) order.
+    std::vector<uint32_t> ComponentOf(NumBases);
+    std::vector<uint32_t> Number(NumBases, UINT32_MAX);
+    for (uint32_t B = 0; B != NumBases; ++B) {
+      uint32_t &N = Number[Find(B)];
+      if (N == UINT32_MAX) {
+        N = Components.size();
         Components.emplace_back();
-        Components.back().File = Bases[B].File;
-        BasesOf.emplace_back();
+        Components.back().File = FileOfBase(B);
       }
-      Component &C = Components[It->second];
-      ComponentOf[B] = It->second;
-      BasesOf[It->second].push_back(B);
-      C.Lines.push_back({Bases[B].First, Bases[B].Last});
-      C.Records.insert(C.Records.end(), Bases[B].Records.begin(),
-                       Bases[B].Records.end());
+      ComponentOf[B] = N;
+    }
+    // Bases and records of each component (CSR through a counting sort).
+    std::vector<uint32_t> BasesBegin(Components.size() + 1, 0), Bases(NumBases);
+    for (uint32_t B = 0; B != NumBases; ++B)
+      ++BasesBegin[ComponentOf[B] + 1];
+    for (size_t C = 0; C != Components.size(); ++C)
+      BasesBegin[C + 1] += BasesBegin[C];
+    {
+      std::vector<uint32_t> Fill(BasesBegin.begin(), BasesBegin.end() - 1);
+      for (uint32_t B = 0; B != NumBases; ++B)
+        Bases[Fill[ComponentOf[B]]++] = B;
     }
     std::vector<uint8_t> EndsFile(Components.size(), 0);
     for (uint32_t F = 0; F != Files.size(); ++F)
       if (FileLast[F])
-        EndsFile[ComponentOf[BaseOf[{FileLast[F]->second, F}]]] = 1;
+        EndsFile[ComponentOf[BaseOfRecord(FileLast[F]->second, F)]] = 1;
+
     for (uint32_t CI = 0; CI != Components.size(); ++CI) {
       Component &C = Components[CI];
-      llvm::sort(C.Records);
-      C.Records.erase(std::unique(C.Records.begin(), C.Records.end()),
-                      C.Records.end());
-      std::vector<attribution::RuleRegion> Rules;
-      for (uint32_t RI : C.Records) {
-        const OwnedRecord &R = Records[RI];
+      C.RecordsBegin = ComponentRecords.size();
+      C.LinesBegin = ComponentLines.size();
+      for (uint32_t K = BasesBegin[CI]; K != BasesBegin[CI + 1]; ++K) {
+        uint32_t B = Bases[K];
+        for (uint32_t S = BaseBegin[B]; S != BaseBegin[B + 1]; ++S)
+          ComponentRecords.push_back(Spans[S].Record);
+        ComponentLines.push_back({Spans[BaseBegin[B]].First, BaseLast[B]});
+      }
+      auto RecordsOfC = ComponentRecords.begin() + C.RecordsBegin;
+      std::sort(RecordsOfC, ComponentRecords.end());
+      ComponentRecords.erase(std::unique(RecordsOfC, ComponentRecords.end()),
+                             ComponentRecords.end());
+      C.RecordsEnd = ComponentRecords.size();
+      C.LinesEnd = ComponentLines.size();
+
+      Rules.clear();
+      for (uint32_t K = C.RecordsBegin; K != C.RecordsEnd; ++K) {
+        const OwnedRecord &R = Records[ComponentRecords[K]];
         if (R.Loads == Loading::ByLLVM)
           C.ByLLVM = true;
         if (R.Loads == Loading::Dropped)
@@ -544,7 +586,7 @@ void BinaryCoverage::Impl::buildComponents() {
         for (const CounterMappingRegion &CMR : R.Regions) {
           if (!isCounted(CMR))
             continue;
-          if (FileIndex.lookup(R.Filenames[CMR.FileID]) == C.File)
+          if (R.FileIndices[CMR.FileID] == C.File)
             Rules.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
                              CMR.ColumnEnd, uint8_t(CMR.Kind),
                              R.Loads == Loading::Kept ? Value : 0});
@@ -552,31 +594,30 @@ void BinaryCoverage::Impl::buildComponents() {
             ++Value;
         }
       }
-      C.Program = attribution::buildLineProgram(std::move(Rules), EndsFile[CI]);
+      C.Program = attribution::addLineProgram(Rules, EndsFile[CI], Programs);
       C.ByLLVM |= !C.Program.Exact;
     }
+
     // A count that runs on past a component's lines (out of one of its
-    // intervals, or after its last segment) reaches the next base of the
-    // file: they decide those lines together.
+    // bases, or after its last segment) reaches the next base of the file:
+    // they decide those lines together.
     bool Joined = false;
     auto JoinNext = [&](uint32_t B) {
-      if (B + 1 < Bases.size() && Bases[B + 1].File == Bases[B].File)
+      if (B + 1 < NumBases && FileOfBase(B + 1) == FileOfBase(B))
         Joined |= Union(B, B + 1);
     };
     for (uint32_t CI = 0; CI != Components.size(); ++CI) {
       const Component &C = Components[CI];
-      const std::vector<uint32_t> &Own = BasesOf[CI];
-      auto BaseAt = [&](uint32_t Line) {
-        uint32_t Found = Own.front();
-        for (uint32_t B : Own)
-          if (Bases[B].First <= Line)
-            Found = B;
-        return Found;
-      };
-      for (const attribution::LineRun &Run : C.Program.Runs) {
-        uint32_t B = BaseAt(Run.First);
-        if (Run.Last > Bases[B].Last)
-          JoinNext(B);
+      ArrayRef<uint32_t> Own(Bases.data() + BasesBegin[CI],
+                             Bases.data() + BasesBegin[CI + 1]);
+      size_t At = 0; // runs ascend, and so do the bases
+      for (uint32_t RI = C.Program.RunsBegin; RI != C.Program.RunsEnd; ++RI) {
+        const attribution::LineRun &Run = Programs.Runs[RI];
+        while (At + 1 < Own.size() &&
+               Spans[BaseBegin[Own[At + 1]]].First <= Run.First)
+          ++At;
+        if (Run.Last > BaseLast[Own[At]])
+          JoinNext(Own[At]);
       }
       if (C.Program.OpenEnd && !EndsFile[CI])
         JoinNext(Own.back());
@@ -585,28 +626,36 @@ void BinaryCoverage::Impl::buildComponents() {
       break;
   }
 
-  for (Component &C : Components) {
-    llvm::sort(C.Lines);
-    std::vector<std::pair<uint32_t, uint32_t>> Merged;
-    for (const auto &L : C.Lines)
-      if (!Merged.empty() && L.first <= Merged.back().second + 1)
-        Merged.back().second = std::max(Merged.back().second, L.second);
-      else
-        Merged.push_back(L);
-    C.Lines = std::move(Merged);
+  // Line intervals: sorted, adjacent ones merged.
+  {
+    std::vector<std::pair<uint32_t, uint32_t>> All;
+    for (Component &C : Components) {
+      auto First = ComponentLines.begin() + C.LinesBegin;
+      auto Last = ComponentLines.begin() + C.LinesEnd;
+      std::sort(First, Last);
+      uint32_t Begin = All.size();
+      for (auto It = First; It != Last; ++It)
+        if (All.size() > Begin && It->first <= All.back().second + 1)
+          All.back().second = std::max(All.back().second, It->second);
+        else
+          All.push_back(*It);
+      C.LinesBegin = Begin;
+      C.LinesEnd = All.size();
+    }
+    ComponentLines = std::move(All);
   }
   RecordComponentsBegin.assign(Records.size() + 1, 0);
-  for (const Component &C : Components)
-    for (uint32_t R : C.Records)
-      ++RecordComponentsBegin[R + 1];
+  for (uint32_t R : ComponentRecords)
+    ++RecordComponentsBegin[R + 1];
   for (size_t I = 0; I != Records.size(); ++I)
     RecordComponentsBegin[I + 1] += RecordComponentsBegin[I];
   RecordComponents.resize(RecordComponentsBegin.back());
   std::vector<uint32_t> Fill(RecordComponentsBegin.begin(),
                              RecordComponentsBegin.end() - 1);
   for (uint32_t CI = 0; CI != Components.size(); ++CI)
-    for (uint32_t R : Components[CI].Records)
-      RecordComponents[Fill[R]++] = CI;
+    for (uint32_t K = Components[CI].RecordsBegin;
+         K != Components[CI].RecordsEnd; ++K)
+      RecordComponents[Fill[ComponentRecords[K]]++] = CI;
 }
 
 bool CounterView::fits(uint64_t NumCounters) const {
@@ -844,8 +893,9 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
     };
     for (size_t C = 0, E = Components.size(); C != E; ++C)
       if (InPart(C))
-        for (uint32_t R : Components[C].Records)
-          Touch(R);
+        for (uint32_t K = Components[C].RecordsBegin;
+             K != Components[C].RecordsEnd; ++K)
+          Touch(ComponentRecords[K]);
     llvm::erase_if(Touched, [&](uint32_t C) { return !InPart(C); });
   } else {
     // Non-zero counters are rare in a test's vector: find them, then their
@@ -886,13 +936,15 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
     const Component &C = Components[CI];
     if (C.ByLLVM || Options.ReplayThroughLLVM) {
       ByLLVM.push_back(CI);
-      Replayed.insert(Replayed.end(), C.Records.begin(), C.Records.end());
+      Replayed.insert(Replayed.end(),
+                      ComponentRecords.begin() + C.RecordsBegin,
+                      ComponentRecords.begin() + C.RecordsEnd);
       continue;
     }
-    const attribution::LineProgram &P = C.Program;
     FileAttribution *FA = nullptr;
-    for (const attribution::LineRun &Run : P.Runs) {
-      bool Covered = attribution::isCovered(P, Run, S.Values);
+    for (uint32_t RI = C.Program.RunsBegin; RI != C.Program.RunsEnd; ++RI) {
+      const attribution::LineRun &Run = Programs.Runs[RI];
+      bool Covered = Programs.isCovered(Run, S.Values);
       if (!Covered && !Options.Executable)
         continue;
       if (!FA) {
@@ -941,7 +993,9 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
       FA.File = C.File;
       auto Copy = [&](const std::vector<uint32_t> &From,
                       std::vector<uint32_t> &To) {
-        for (const auto &[First, Last] : C.Lines)
+        for (const auto &[First, Last] :
+             ArrayRef(ComponentLines).slice(C.LinesBegin,
+                                            C.LinesEnd - C.LinesBegin))
           for (auto L = std::lower_bound(From.begin(), From.end(), First);
                L != From.end() && *L <= Last; ++L)
             To.push_back(*L);
@@ -985,11 +1039,6 @@ BinaryCoverage::load(const BinaryLayout &Layout) {
   if (Error E = I->decode(Layout.Path))
     return std::move(E);
   I->index();
-  if (getenv("COVLOCK_DEBUG_RULES")) {
-    size_t ByLLVM = 0, Runs = 0;
-    for (auto &C : I->Components) { ByLLVM += C.ByLLVM; Runs += C.Program.Runs.size(); }
-    fprintf(stderr, "records %zu components %zu byllvm %zu values %zu runs %zu\n", I->Records.size(), I->Components.size(), ByLLVM, I->Values.size(), Runs);
-  }
   return std::unique_ptr<BinaryCoverage>(new BinaryCoverage(std::move(I)));
 }
 
@@ -1003,6 +1052,69 @@ Expected<Attribution>
 BinaryCoverage::attribute(const CounterView &Counters, ArrayRef<uint8_t> Bitmap,
                           const AttributeOptions &Options) const {
   return I->attribute(Counters, Bitmap, Options);
+}
+
+struct CoveragePreloader::Load {
+  std::unique_ptr<BinaryLayout> Layout;
+  std::unique_ptr<BinaryCoverage> Coverage;
+  std::thread Thread;
+  bool Taken = false;
+};
+
+CoveragePreloader::CoveragePreloader() = default;
+
+CoveragePreloader::~CoveragePreloader() {
+  for (std::unique_ptr<Load> &L : Loads)
+    if (L->Thread.joinable())
+      L->Thread.join();
+}
+
+void CoveragePreloader::start(BinaryLayout Layout) {
+  auto L = std::make_unique<Load>();
+  L->Layout = std::make_unique<BinaryLayout>(std::move(Layout));
+  Load *Raw = L.get();
+  std::lock_guard<std::mutex> G(Lock);
+  Raw->Thread = std::thread([Raw] {
+    auto BC = BinaryCoverage::load(*Raw->Layout);
+    if (BC)
+      Raw->Coverage = std::move(*BC);
+    else
+      consumeError(BC.takeError());
+  });
+  Loads.push_back(std::move(L));
+}
+
+static bool sameLayout(const BinaryLayout &A, const BinaryLayout &B) {
+  auto Fields = [](const LayoutFunction &F) {
+    return std::tie(F.Name, F.NameRef, F.Hash, F.FirstCounter, F.NumCounters,
+                    F.FirstBitmapByte, F.NumBitmapBytes);
+  };
+  return A.Path == B.Path && A.BinaryId == B.BinaryId &&
+         A.NumCounters == B.NumCounters &&
+         A.NumBitmapBytes == B.NumBitmapBytes &&
+         A.Functions.size() == B.Functions.size() &&
+         std::equal(A.Functions.begin(), A.Functions.end(),
+                    B.Functions.begin(),
+                    [&](const LayoutFunction &X, const LayoutFunction &Y) {
+                      return Fields(X) == Fields(Y);
+                    });
+}
+
+std::unique_ptr<BinaryCoverage>
+CoveragePreloader::take(const BinaryLayout &Layout,
+                        std::unique_ptr<BinaryLayout> &Copy) {
+  std::lock_guard<std::mutex> G(Lock);
+  for (std::unique_ptr<Load> &L : Loads) {
+    if (L->Taken || !sameLayout(*L->Layout, Layout))
+      continue;
+    L->Thread.join();
+    L->Taken = true;
+    if (!L->Coverage)
+      return nullptr;
+    Copy = std::move(L->Layout);
+    return std::move(L->Coverage);
+  }
+  return nullptr;
 }
 
 } // namespace covlock

@@ -11,6 +11,7 @@
 
 #include "LineRules.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ProfileData/Coverage/CoverageMapping.h"
 #include <algorithm>
 #include <optional>
@@ -127,8 +128,10 @@ private:
 };
 } // namespace
 
-LineProgram buildLineProgram(std::vector<RuleRegion> Regions, bool EndsFile) {
+LineProgram addLineProgram(std::vector<RuleRegion> &Regions, bool EndsFile,
+                           LinePrograms &Into) {
   LineProgram P;
+  P.RunsBegin = P.RunsEnd = Into.Runs.size();
   auto StartOf = [](const RuleRegion &R) { return Loc(R.LineStart, R.ColumnStart); };
   auto EndOf = [](const RuleRegion &R) { return Loc(R.LineEnd, R.ColumnEnd); };
   // Outer before inner; of equal areas, code before expansion before skipped.
@@ -141,24 +144,24 @@ LineProgram buildLineProgram(std::vector<RuleRegion> Regions, bool EndsFile) {
                      return A.Kind < B.Kind;
                    });
   // Regions of one area share a count: the sum of those of the first's kind.
-  std::vector<Combined> Combined;
+  static thread_local std::vector<Combined> Areas;
+  Areas.clear();
   for (const RuleRegion &R : Regions) {
-    if (!Combined.empty() && Combined.back().Start == StartOf(R) &&
-        Combined.back().End == EndOf(R)) {
-      if (R.Kind == Combined.back().Kind)
-        P.SourceValues.push_back(R.Value);
+    if (!Areas.empty() && Areas.back().Start == StartOf(R) &&
+        Areas.back().End == EndOf(R)) {
+      if (R.Kind == Areas.back().Kind) {
+        Into.SourceValues.push_back(R.Value);
+        ++Into.SourceBegin.back();
+      }
       continue;
     }
-    if (!Combined.empty())
-      P.SourceBegin.push_back(P.SourceValues.size());
-    Combined.push_back({StartOf(R), EndOf(R), R.Kind,
-                        uint32_t(P.SourceBegin.size() - 1)});
-    P.SourceValues.push_back(R.Value);
+    Areas.push_back({StartOf(R), EndOf(R), R.Kind,
+                     uint32_t(Into.SourceBegin.size() - 1)});
+    Into.SourceValues.push_back(R.Value);
+    Into.SourceBegin.push_back(Into.SourceValues.size());
   }
-  if (!Combined.empty())
-    P.SourceBegin.push_back(P.SourceValues.size());
 
-  std::vector<Segment> Segs = SegmentBuilder(Combined, EndsFile).build();
+  std::vector<Segment> Segs = SegmentBuilder(Areas, EndsFile).build();
   if (Segs.empty())
     return P;
   P.OpenEnd = Segs.back().HasCount;
@@ -167,13 +170,14 @@ LineProgram buildLineProgram(std::vector<RuleRegion> Regions, bool EndsFile) {
   // wrapping into it from before.
   auto AddRun = [&](uint32_t First, uint32_t Last,
                     llvm::ArrayRef<uint32_t> Sources) {
-    LineRun R{First, Last, uint32_t(P.RunSources.size()), 0};
-    P.RunSources.insert(P.RunSources.end(), Sources.begin(), Sources.end());
-    R.SourcesEnd = P.RunSources.size();
-    P.Runs.push_back(R);
+    LineRun R{First, Last, uint32_t(Into.RunSources.size()), 0};
+    Into.RunSources.insert(Into.RunSources.end(), Sources.begin(),
+                           Sources.end());
+    R.SourcesEnd = Into.RunSources.size();
+    Into.Runs.push_back(R);
   };
   const Segment *Wrapped = nullptr;
-  std::vector<uint32_t> Sources;
+  llvm::SmallVector<uint32_t, 8> Sources;
   uint32_t Line = 1;
   for (size_t I = 0, N = Segs.size(); I != N;) {
     uint32_t SegLine = Segs[I].Line;
@@ -216,6 +220,7 @@ LineProgram buildLineProgram(std::vector<RuleRegion> Regions, bool EndsFile) {
     Line = SegLine + 1;
     I = End;
   }
+  P.RunsEnd = Into.Runs.size();
   return P;
 }
 

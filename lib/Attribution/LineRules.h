@@ -36,18 +36,43 @@ struct RuleRegion {
 /// Lines [First, Last] all have the count max(sums of Sources).
 struct LineRun {
   uint32_t First, Last;
-  uint32_t SourcesBegin, SourcesEnd; ///< into LineProgram::RunSources
+  uint32_t SourcesBegin, SourcesEnd; ///< into LinePrograms::RunSources
 };
 
-/// The line rules of one file's regions (of one group of functions).
-struct LineProgram {
+/// The line programs of many groups of regions, in flat arrays.
+struct LinePrograms {
   /// Sums of counts: source S is the sum of Values[SourceBegin[S] ..
   /// SourceBegin[S + 1]).
   std::vector<uint32_t> SourceBegin{0};
   std::vector<uint32_t> SourceValues;
-  /// Mapped lines, ascending and disjoint.
   std::vector<LineRun> Runs;
   std::vector<uint32_t> RunSources;
+
+  void clear() {
+    SourceBegin.assign(1, 0);
+    SourceValues.clear();
+    Runs.clear();
+    RunSources.clear();
+  }
+
+  /// Whether \p Run has a non-zero count given the region counts
+  /// \p Values. Sums wrap as llvm-cov's unsigned counts do.
+  bool isCovered(const LineRun &Run, llvm::ArrayRef<uint64_t> Values) const {
+    for (uint32_t I = Run.SourcesBegin; I != Run.SourcesEnd; ++I) {
+      uint32_t S = RunSources[I];
+      uint64_t Sum = 0;
+      for (uint32_t K = SourceBegin[S]; K != SourceBegin[S + 1]; ++K)
+        Sum += Values[SourceValues[K]];
+      if (Sum)
+        return true;
+    }
+    return false;
+  }
+};
+
+/// One group's program: its runs (mapped lines, ascending and disjoint).
+struct LineProgram {
+  uint32_t RunsBegin = 0, RunsEnd = 0;
   /// The last segment has a count: lines after these regions are mapped by
   /// them, until whatever region of the file comes next.
   bool OpenEnd = false;
@@ -56,24 +81,11 @@ struct LineProgram {
   bool Exact = true;
 };
 
-/// Builds the program of \p Regions (any order). \p EndsFile: no region of
-/// the file sorts after them, so a final empty region is a skipped one.
-LineProgram buildLineProgram(std::vector<RuleRegion> Regions, bool EndsFile);
-
-/// Whether \p Run has a non-zero count given the region counts \p Values.
-/// Sums wrap as llvm-cov's unsigned counts do.
-inline bool isCovered(const LineProgram &P, const LineRun &Run,
-                      llvm::ArrayRef<uint64_t> Values) {
-  for (uint32_t I = Run.SourcesBegin; I != Run.SourcesEnd; ++I) {
-    uint32_t S = P.RunSources[I];
-    uint64_t Sum = 0;
-    for (uint32_t K = P.SourceBegin[S]; K != P.SourceBegin[S + 1]; ++K)
-      Sum += Values[P.SourceValues[K]];
-    if (Sum)
-      return true;
-  }
-  return false;
-}
+/// Adds the program of \p Regions (any order; reordered) to \p Into.
+/// \p EndsFile: no region of the file sorts after them, so a final empty
+/// region is a skipped one.
+LineProgram addLineProgram(std::vector<RuleRegion> &Regions, bool EndsFile,
+                           LinePrograms &Into);
 
 } // namespace attribution
 } // namespace covlock

@@ -209,10 +209,17 @@ private:
 Expected<unsigned> CovDBBuilder::Impl::addBinary(const BinaryLayout &Layout) {
   // The mapping is decoded here, once per binary; every context of the
   // binary replays it.
-  auto L = std::make_unique<BinaryLayout>(Layout);
-  auto BC = BinaryCoverage::load(*L);
-  if (!BC)
-    return BC.takeError();
+  std::unique_ptr<BinaryLayout> L;
+  std::unique_ptr<BinaryCoverage> Preloaded;
+  if (Options.Preloaded)
+    Preloaded = Options.Preloaded->take(Layout, L);
+  if (!Preloaded) {
+    L = std::make_unique<BinaryLayout>(Layout);
+    auto BC = BinaryCoverage::load(*L);
+    if (!BC)
+      return BC.takeError();
+    Preloaded = std::move(*BC);
+  }
   BinaryModel BM;
   BM.Path = L->Path;
   BM.BuildId = L->BinaryId;
@@ -222,7 +229,7 @@ Expected<unsigned> CovDBBuilder::Impl::addBinary(const BinaryLayout &Layout) {
   BM.NumBitmapBytes = L->NumBitmapBytes;
   BinaryIndex.push_back(M.addBinary(std::move(BM)));
   Layouts.push_back(std::move(L));
-  Coverage.push_back(std::move(*BC));
+  Coverage.push_back(std::move(Preloaded));
   return Layouts.size() - 1;
 }
 
@@ -705,12 +712,22 @@ static Error writeModel(Model &M, StringRef Path) {
         return E;
     }
   }
+  // Both lists are sorted: each search starts where the last one ended and
+  // gallops, since covered regions are a thin spread over a big file.
   auto RegionIndices = [](const Spans &List, const Spans &Covered) {
     std::vector<uint32_t> V;
+    auto From = List.begin();
     for (const RegionSpan &R : Covered) {
-      auto It = std::lower_bound(List.begin(), List.end(), R);
-      if (It != List.end() && *It == R)
-        V.push_back(It - List.begin());
+      size_t Step = 1;
+      auto To = From;
+      while (To != List.end() && *To < R) {
+        From = To;
+        To = Step < size_t(List.end() - To) ? To + Step : List.end();
+        Step *= 2;
+      }
+      From = std::lower_bound(From, To, R);
+      if (From != List.end() && *From == R)
+        V.push_back(From - List.begin());
     }
     return V;
   };

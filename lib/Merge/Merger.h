@@ -131,7 +131,8 @@ public:
   /// The layout of \p V (whose buffer \p Buf owns), registering it (and
   /// reading it once with LLVM's reader) if it is new.
   Expected<Layout *> get(const RawProfileView &V,
-                         std::unique_ptr<MemoryBuffer> &Buf);
+                         std::unique_ptr<MemoryBuffer> &Buf,
+                         bool *IsNew = nullptr);
 
   std::vector<std::unique_ptr<Layout>> &layouts() { return Layouts; }
 

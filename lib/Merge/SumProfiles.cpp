@@ -24,7 +24,8 @@ namespace covlock {
 namespace merge {
 
 Expected<Layout *> LayoutRegistry::get(const RawProfileView &V,
-                                       std::unique_ptr<MemoryBuffer> &Buf) {
+                                       std::unique_ptr<MemoryBuffer> &Buf,
+                                       bool *IsNew) {
   uint64_t Key = layoutKey(V);
   // Layouts are never changed once published; compare outside the lock.
   size_t Seen;
@@ -93,6 +94,8 @@ Expected<Layout *> LayoutRegistry::get(const RawProfileView &V,
   NewL->Key = Key;
   NewL->Ref = std::move(Buf);
   Layouts.push_back(std::move(NewL));
+  if (IsNew)
+    *IsNew = true;
   return Layouts.back().get();
 }
 
@@ -128,10 +131,20 @@ void Merger::sumContext(ContextState &Ctx,
       U->State = Unit::Other; // read whole, later
       continue;
     }
-    Expected<Layout *> L = Registry.get(*V, *Buf);
+    bool IsNew = false;
+    Expected<Layout *> L = Registry.get(*V, *Buf, &IsNew);
     if (!L) {
       markBad(*U, "unreadable", messageOf(L.takeError()));
       continue;
+    }
+    if (IsNew && !U->Exe.empty() && Opts.LayoutFound) {
+      BinaryLayout Hint;
+      Hint.Path = U->Exe;
+      Hint.BinaryId = (*L)->View.firstBinaryId();
+      Hint.Functions = (*L)->Functions;
+      Hint.NumCounters = (*L)->View.NumCounters;
+      Hint.NumBitmapBytes = (*L)->View.NumBitmapBytes;
+      Opts.LayoutFound(Hint);
     }
     Sums &S = Ctx.PerLayout[*L];
     if (S.Counters.empty() && S.Bitmap.empty()) {

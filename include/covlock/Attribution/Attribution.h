@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <tuple>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -140,6 +141,32 @@ public:
 private:
   explicit BinaryCoverage(std::unique_ptr<Impl> I);
   std::unique_ptr<Impl> I;
+};
+
+/// Loads binaries' coverage ahead of need, each on a thread of its own, so
+/// that decoding a big binary's mapping overlaps the merge that reads its
+/// profiles (MergeOptions::LayoutFound gives the hint).
+class CoveragePreloader {
+public:
+  CoveragePreloader();
+  ~CoveragePreloader();
+  CoveragePreloader(const CoveragePreloader &) = delete;
+  CoveragePreloader &operator=(const CoveragePreloader &) = delete;
+
+  /// Starts loading the coverage of \p Layout. Thread-safe.
+  void start(BinaryLayout Layout);
+
+  /// If a load of a layout equal to \p Layout was started, waits for it and
+  /// hands over its copy of the layout and the coverage (which refers to
+  /// that copy). Null if none was started, or the load failed (loading
+  /// again reports why).
+  std::unique_ptr<BinaryCoverage> take(const BinaryLayout &Layout,
+                                       std::unique_ptr<BinaryLayout> &Copy);
+
+private:
+  struct Load;
+  std::mutex Lock;
+  std::vector<std::unique_ptr<Load>> Loads;
 };
 
 } // namespace covlock

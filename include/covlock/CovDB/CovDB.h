@@ -20,12 +20,16 @@
 
 namespace covlock {
 
+class CoveragePreloader;
+
 struct CovDBWriteOptions {
   unsigned Threads = 0; ///< 0: the machine's
   /// Called with (done, total) while contexts are attributed; may be empty.
   std::function<void(size_t, size_t)> Progress;
   /// Attribute through LLVM's CoverageMapping only (AttributeOptions).
   bool ReplayThroughLLVM = false;
+  /// Coverage already being loaded (may be null).
+  CoveragePreloader *Preloaded = nullptr;
 };
 
 /// Builds a database context by context, so that a merge can hand each

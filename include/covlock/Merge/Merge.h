@@ -61,6 +61,11 @@ struct MergeOptions {
   /// (profiles done, profiles in all); called from worker threads, at most
   /// a few times a second and once at the end.
   std::function<void(uint64_t, uint64_t)> Progress;
+  /// A new binary layout, with the executable its first profile's flush
+  /// record names as Path (not yet verified): a hint to start reading the
+  /// binary's coverage mapping while the merge goes on. Called from worker
+  /// threads; only for profiles with a record.
+  std::function<void(const BinaryLayout &)> LayoutFound;
 };
 
 struct MergeStats {
