@@ -68,8 +68,8 @@ struct OwnedRecord {
   std::vector<uint32_t> FileIndices; ///< Impl::Files index of each file id
   std::vector<CounterExpression> Expressions;
   std::vector<CounterMappingRegion> Regions;
-  /// Kept: the values of its counted regions start here (Impl::Values).
-  uint32_t FirstValue = 0;
+  /// Kept: its counted regions' values, Impl::Values[FirstValue, +NumValues).
+  uint32_t FirstValue = 0, NumValues = 0;
   /// Kept: the expressions its regions use, each after its operands.
   std::vector<uint32_t> ExpressionOrder;
 };
@@ -109,6 +109,7 @@ struct LineSpan {
 class BinaryCoverage::Impl {
 public:
   const BinaryLayout *Layout = nullptr;
+  bool KeepForReplay = false; ///< every record stays replayable
   BumpPtrAllocator Alloc;
   StringSaver Saver{Alloc};
   std::vector<OwnedRecord> Records;
@@ -308,8 +309,11 @@ template <typename Fn>
 static bool walkExpressions(const OwnedRecord &R, ArrayRef<Counter> Roots,
                             uint64_t NumCounts, Fn Visit) {
   enum : uint8_t { New, Open, Done };
-  std::vector<uint8_t> State(R.Expressions.size(), New);
-  std::vector<std::pair<uint32_t, bool>> Stack; // (expression, operands done)
+  // Reused: this runs twice for every record of a binary.
+  static thread_local std::vector<uint8_t> State;
+  static thread_local std::vector<std::pair<uint32_t, bool>> Stack;
+  State.assign(R.Expressions.size(), New);
+  Stack.clear(); // (expression, operands done)
   auto Push = [&](Counter C) {
     if (C.getKind() == Counter::CounterValueReference)
       return C.getCounterID() < NumCounts;
@@ -426,6 +430,7 @@ void BinaryCoverage::Impl::buildComponents() {
       }
       Values.push_back({CMR.Count, File, Span});
     }
+    R.NumValues = Values.size() - R.FirstValue;
   }
 
   // Line extents per (record, file) of the records llvm-cov may keep; and
@@ -644,6 +649,23 @@ void BinaryCoverage::Impl::buildComponents() {
     }
     ComponentLines = std::move(All);
   }
+  // A record that only the line programs use needs its counts' expressions,
+  // not its regions (the programs and Values have what they need): free
+  // them, the biggest part of the decoded mapping. Those that LLVM may
+  // replay keep them.
+  {
+    std::vector<uint8_t> Replayable(Records.size(), 0);
+    for (const Component &C : Components)
+      if (C.ByLLVM)
+        for (uint32_t K = C.RecordsBegin; K != C.RecordsEnd; ++K)
+          Replayable[ComponentRecords[K]] = 1;
+    for (uint32_t I = 0; I != Records.size(); ++I)
+      if (!Replayable[I] && !KeepForReplay) {
+        std::vector<CounterMappingRegion>().swap(Records[I].Regions);
+        std::vector<StringRef>().swap(Records[I].Filenames);
+        std::vector<uint32_t>().swap(Records[I].FileIndices);
+      }
+  }
   RecordComponentsBegin.assign(Records.size() + 1, 0);
   for (uint32_t R : ComponentRecords)
     ++RecordComponentsBegin[R + 1];
@@ -713,10 +735,8 @@ void BinaryCoverage::Impl::evaluate(const OwnedRecord &R,
     uint64_t L = Value(X.LHS), Rv = Value(X.RHS);
     Scratch[E] = X.Kind == CounterExpression::Subtract ? L - Rv : L + Rv;
   }
-  size_t K = 0;
-  for (const CounterMappingRegion &CMR : R.Regions)
-    if (isCounted(CMR))
-      Out[K++] = Value(CMR.Count);
+  for (uint32_t K = 0; K != R.NumValues; ++K)
+    Out[K] = Value(Values[R.FirstValue + K].Count);
 }
 
 Error BinaryCoverage::Impl::replay(
@@ -961,17 +981,14 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
   }
   for (uint32_t R : Evaluated) {
     const OwnedRecord &O = Records[R];
-    uint32_t V = O.FirstValue;
-    for (const CounterMappingRegion &CMR : O.Regions) {
-      if (!isCounted(CMR))
-        continue;
+    for (uint32_t V = O.FirstValue, E = V + O.NumValues; V != E; ++V) {
       const CountedValue &CV = Values[V];
       if (S.Values[V] && CV.Span != NoSpan) {
         FileAttribution &FA = ByFile[CV.File];
         FA.File = CV.File;
         FA.CoveredRegions.push_back(CV.Span);
       }
-      S.Values[V++] = 0;
+      S.Values[V] = 0;
     }
   }
 
@@ -1033,9 +1050,10 @@ BinaryCoverage::BinaryCoverage(std::unique_ptr<Impl> I) : I(std::move(I)) {}
 BinaryCoverage::~BinaryCoverage() = default;
 
 Expected<std::unique_ptr<BinaryCoverage>>
-BinaryCoverage::load(const BinaryLayout &Layout) {
+BinaryCoverage::load(const BinaryLayout &Layout, bool ForReplay) {
   auto I = std::make_unique<Impl>();
   I->Layout = &Layout;
+  I->KeepForReplay = ForReplay;
   if (Error E = I->decode(Layout.Path))
     return std::move(E);
   I->index();
@@ -1069,13 +1087,13 @@ CoveragePreloader::~CoveragePreloader() {
       L->Thread.join();
 }
 
-void CoveragePreloader::start(BinaryLayout Layout) {
+void CoveragePreloader::start(BinaryLayout Layout, bool ForReplay) {
   auto L = std::make_unique<Load>();
   L->Layout = std::make_unique<BinaryLayout>(std::move(Layout));
   Load *Raw = L.get();
   std::lock_guard<std::mutex> G(Lock);
-  Raw->Thread = std::thread([Raw] {
-    auto BC = BinaryCoverage::load(*Raw->Layout);
+  Raw->Thread = std::thread([Raw, ForReplay] {
+    auto BC = BinaryCoverage::load(*Raw->Layout, ForReplay);
     if (BC)
       Raw->Coverage = std::move(*BC);
     else

@@ -41,10 +41,15 @@ struct Segment {
 
 class SegmentBuilder {
 public:
-  SegmentBuilder(const std::vector<Combined> &Regions, bool EndsFile)
-      : Regions(Regions), EndsFile(EndsFile) {}
+  SegmentBuilder(const std::vector<Combined> &Regions, bool EndsFile,
+                 std::vector<uint32_t> &Active, std::vector<Segment> &Segments)
+      : Regions(Regions), EndsFile(EndsFile), Active(Active),
+        Segments(Segments) {
+    Active.clear();
+    Segments.clear();
+  }
 
-  std::vector<Segment> build() {
+  void build() {
     for (size_t I = 0, N = Regions.size(); I != N; ++I) {
       const Combined &R = Regions[I];
       // Regions that end where (or before) this one starts are complete.
@@ -71,14 +76,13 @@ public:
     }
     if (!Active.empty())
       complete(std::nullopt, 0);
-    return std::move(Segments);
   }
 
 private:
   const std::vector<Combined> &Regions;
   bool EndsFile;
-  std::vector<uint32_t> Active;
-  std::vector<Segment> Segments;
+  std::vector<uint32_t> &Active;
+  std::vector<Segment> &Segments;
 
   void emit(uint32_t Region, Loc At, bool Entry, bool Skipped = false) {
     const Combined &R = Regions[Region];
@@ -161,7 +165,9 @@ LineProgram addLineProgram(std::vector<RuleRegion> &Regions, bool EndsFile,
     Into.SourceBegin.push_back(Into.SourceValues.size());
   }
 
-  std::vector<Segment> Segs = SegmentBuilder(Areas, EndsFile).build();
+  static thread_local std::vector<uint32_t> Active;
+  static thread_local std::vector<Segment> Segs;
+  SegmentBuilder(Areas, EndsFile, Active, Segs).build();
   if (Segs.empty())
     return P;
   P.OpenEnd = Segs.back().HasCount;

@@ -24,6 +24,7 @@
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 #include <map>
+#include <set>
 #include <condition_variable>
 #include <mutex>
 #include <fcntl.h>
@@ -38,10 +39,17 @@ using Lines = std::vector<uint32_t>;
 using Spans = std::vector<RegionSpan>;
 
 template <typename T> void unionInto(std::vector<T> &Acc, ArrayRef<T> More) {
+  if (More.empty())
+    return;
+  if (Acc.empty()) {
+    Acc.assign(More.begin(), More.end());
+    return;
+  }
   std::vector<T> Out;
   Out.reserve(Acc.size() + More.size());
   std::set_union(Acc.begin(), Acc.end(), More.begin(), More.end(),
                  std::back_inserter(Out));
+  Out.shrink_to_fit();
   Acc = std::move(Out);
 }
 
@@ -163,6 +171,8 @@ public:
     consumeError(std::move(Errors));
     for (Error &E : AggErrors)
       consumeError(std::move(E));
+    for (Error &E : AggProfileErrors)
+      consumeError(std::move(E));
   }
 
   Expected<unsigned> addBinary(const BinaryLayout &Layout);
@@ -204,6 +214,9 @@ private:
   static constexpr unsigned AggParts = 8;
   std::vector<std::optional<Attribution>> AggResults;
   std::vector<Error> AggErrors;
+  /// Each aggregate's indexed profile, written by a job of its own.
+  std::vector<std::string> AggProfiles;
+  std::vector<Error> AggProfileErrors;
 };
 
 Expected<unsigned> CovDBBuilder::Impl::addBinary(const BinaryLayout &Layout) {
@@ -215,7 +228,7 @@ Expected<unsigned> CovDBBuilder::Impl::addBinary(const BinaryLayout &Layout) {
     Preloaded = Options.Preloaded->take(Layout, L);
   if (!Preloaded) {
     L = std::make_unique<BinaryLayout>(Layout);
-    auto BC = BinaryCoverage::load(*L);
+    auto BC = BinaryCoverage::load(*L, Options.ReplayThroughLLVM);
     if (!BC)
       return BC.takeError();
     Preloaded = std::move(*BC);
@@ -366,6 +379,28 @@ void CovDBBuilder::Impl::startAggregates() {
     else
       RunPart(J);
   }
+  AggProfiles.resize(AggList.size());
+  for (size_t I = 0; I != AggList.size(); ++I)
+    AggProfileErrors.push_back(Error::success());
+  auto WriteProfile = [this](size_t I) {
+    const Aggregate &A = AggList[I]->second;
+    InstrProfWriter Writer;
+    Error WriteErr =
+        Writer.mergeProfileKind(InstrProfKind::FrontendInstrumentation);
+    if (!WriteErr)
+      addLayoutRecords(Writer, *Layouts[AggList[I]->first.second], A.Counters,
+                       A.Bitmap, WriteErr);
+    if (WriteErr)
+      AggProfileErrors[I] = std::move(WriteErr);
+    else
+      AggProfiles[I] = Writer.writeBuffer()->getBuffer().str();
+  };
+  for (size_t I = 0; I != AggList.size(); ++I) {
+    if (Pool)
+      Pool->async([WriteProfile, I] { WriteProfile(I); });
+    else
+      WriteProfile(I);
+  }
 }
 
 Error CovDBBuilder::Impl::finish(ArrayRef<std::string> InputDatabases,
@@ -382,38 +417,40 @@ Error CovDBBuilder::Impl::finish(ArrayRef<std::string> InputDatabases,
   for (Error &E : AggErrors)
     if (E)
       Errs = joinErrors(std::move(Errs), std::move(E));
+  for (Error &E : AggProfileErrors)
+    if (E)
+      Errs = joinErrors(std::move(Errs), std::move(E));
   if (Errs)
     return Errs;
 
   for (size_t AI = 0; AI != AggList.size(); ++AI) {
     const std::string &Label = AggList[AI]->first.first;
-    unsigned Binary = AggList[AI]->first.second;
-    const Aggregate &A = AggList[AI]->second;
-    const BinaryCoverage &BC = *Coverage[Binary];
+    const BinaryCoverage &BC = *Coverage[AggList[AI]->first.second];
     LabelModel &L = M.Labels[Label];
+    std::set<unsigned> Seen; // a file's regions once per binary, not part
     for (unsigned Part = 0; Part != AggParts; ++Part) {
       for (const FileAttribution &F : AggResults[AI * AggParts + Part]->Files) {
         LabelFile &LF = L.Files[BC.files()[F.File]];
         unionInto<uint32_t>(LF.Executable, F.Executable);
         unionInto<uint32_t>(LF.Covered, F.Covered);
-        unionInto<RegionSpan>(LF.Regions, BC.regions(F.File));
+        if (Seen.insert(F.File).second)
+          unionInto<RegionSpan>(LF.Regions, BC.regions(F.File));
         Spans Covered;
         for (uint32_t R : F.CoveredRegions)
           Covered.push_back(BC.regions(F.File)[R]);
         unionInto<RegionSpan>(LF.CoveredRegions, Covered);
       }
+      AggResults[AI * AggParts + Part].reset();
     }
-    InstrProfWriter Writer;
-    if (Error E =
-            Writer.mergeProfileKind(InstrProfKind::FrontendInstrumentation))
-      return E;
-    Error WriteErr = Error::success();
-    addLayoutRecords(Writer, *Layouts[Binary], A.Counters, A.Bitmap,
-                     WriteErr);
-    if (WriteErr)
-      return WriteErr;
-    L.Profiles.push_back(Writer.writeBuffer()->getBuffer().str());
   }
+  // Every context and aggregate is attributed: the decoded mappings, the
+  // biggest structures here, can go before the profiles and the database
+  // are written.
+  AggResults.clear();
+  Coverage.clear();
+  for (size_t AI = 0; AI != AggList.size(); ++AI)
+    M.Labels[AggList[AI]->first.first].Profiles.push_back(
+        std::move(AggProfiles[AI]));
   Aggregates.clear();
   for (std::unique_ptr<ContextModel> &CM : Results) {
     M.Labels[CM->Label]; // a label with only empty contexts still exists

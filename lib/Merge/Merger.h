@@ -71,6 +71,17 @@ struct Sums {
     Sparse = true;
   }
 
+  /// Sparse sums of one profile's \p N counters at \p C: no dense copy.
+  void assignSparse(const uint64_t *C, size_t N) {
+    for (size_t I = 0; I != N; ++I)
+      if (C[I]) {
+        NonZero.push_back(uint32_t(I));
+        NonZeroCounts.push_back(C[I]);
+      }
+    NumCounters = N;
+    Sparse = true;
+  }
+
   void densify() {
     if (!Sparse)
       return;

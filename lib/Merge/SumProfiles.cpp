@@ -147,7 +147,12 @@ void Merger::sumContext(ContextState &Ctx,
       Opts.LayoutFound(Hint);
     }
     Sums &S = Ctx.PerLayout[*L];
-    if (S.Counters.empty() && S.Bitmap.empty()) {
+    if (Opts.SparseContexts && !Opts.WantProfile && Ctx.Units.size() == 1) {
+      // A test's only profile (the common case): straight to its sparse
+      // form, without a dense copy of the whole binary's counters.
+      S.assignSparse(V->counters(), V->NumCounters);
+      S.Bitmap.assign(V->bitmap(), V->bitmap() + V->NumBitmapBytes);
+    } else if (S.Counters.empty() && S.Bitmap.empty()) {
       S.Counters.assign(V->counters(), V->counters() + V->NumCounters);
       S.Bitmap.assign(V->bitmap(), V->bitmap() + V->NumBitmapBytes);
     } else {

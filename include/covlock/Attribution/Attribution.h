@@ -106,7 +106,7 @@ struct AttributeOptions {
   unsigned Part = 0, NumParts = 1;
   /// Replay everything through LLVM's CoverageMapping instead of applying
   /// the precomputed line programs: slower, and the reference the oracle
-  /// tests hold the programs to.
+  /// tests hold the programs to. Needs a coverage loaded ForReplay.
   bool ReplayThroughLLVM = false;
 };
 
@@ -118,9 +118,12 @@ public:
 
   /// Reads the coverage mapping of \p Layout.Path and joins its function
   /// records to \p Layout's functions by (name MD5, structural hash).
-  /// \p Layout must outlive the result.
+  /// \p Layout must outlive the result. \p ForReplay keeps what every
+  /// record needs to be replayed through LLVM
+  /// (AttributeOptions::ReplayThroughLLVM); otherwise only records the line
+  /// programs cannot answer for keep their regions.
   static llvm::Expected<std::unique_ptr<BinaryCoverage>>
-  load(const BinaryLayout &Layout);
+  load(const BinaryLayout &Layout, bool ForReplay = false);
 
   /// Source files named by the mapping, sorted.
   llvm::ArrayRef<std::string> files() const;
@@ -153,8 +156,9 @@ public:
   CoveragePreloader(const CoveragePreloader &) = delete;
   CoveragePreloader &operator=(const CoveragePreloader &) = delete;
 
-  /// Starts loading the coverage of \p Layout. Thread-safe.
-  void start(BinaryLayout Layout);
+  /// Starts loading the coverage of \p Layout (BinaryCoverage::load).
+  /// Thread-safe.
+  void start(BinaryLayout Layout, bool ForReplay = false);
 
   /// If a load of a layout equal to \p Layout was started, waits for it and
   /// hands over its copy of the layout and the coverage (which refers to
