@@ -196,10 +196,12 @@ int mergeMain(int Argc, const char **Argv) {
   // The binaries' coverage mappings are decoded while their profiles are
   // read.
   CoveragePreloader Preloader;
-  if (!Out.empty())
+  if (!Out.empty()) {
+    Opts.ExecutableFound = [&](StringRef Path) { Preloader.read(Path); };
     Opts.LayoutFound = [&](const BinaryLayout &L) {
       Preloader.start(L, ReplayThroughLLVM);
     };
+  }
   Expected<MergeOutput> Merged = mergeInputs(Opts);
   Progress.clear();
   if (!Merged)

@@ -32,6 +32,7 @@
 #include <numeric>
 #include <optional>
 #include <thread>
+#include <condition_variable>
 #include <tuple>
 
 using namespace llvm;
@@ -58,6 +59,7 @@ enum class Loading : uint8_t {
 /// A decoded mapping record that owns (or outlives) everything it points to.
 struct OwnedRecord {
   StringRef Name;
+  uint64_t NameRef = 0; ///< MD5 of Name, as the profile layout names it
   /// The function as llvm-cov tells records apart: (files, name) hashes.
   std::pair<size_t, size_t> Key;
   uint64_t Hash = 0;
@@ -129,13 +131,16 @@ public:
   /// Components of each record (CSR).
   std::vector<uint32_t> RecordComponentsBegin, RecordComponents;
 
+  /// Reads the mapping of \p Path into Records and Files.
   Error decode(StringRef Path);
+  /// With Layout set: joins the records to it, then builds the components.
   void index();
   Expected<Attribution> attribute(const CounterView &Counters,
                                   ArrayRef<uint8_t> Bitmap,
                                   const AttributeOptions &Options) const;
 
 private:
+  void join();
   void decideLoading();
   void buildComponents();
   void evaluate(const OwnedRecord &R, const CounterView &Counters,
@@ -184,15 +189,6 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
   if (!ReadersOrErr)
     return createFileError(Path, ReadersOrErr.takeError());
 
-  // Join key: the profile layout names functions by MD5 of the PGO name.
-  DenseMap<std::pair<uint64_t, uint64_t>, uint32_t> ByKey;
-  DenseMap<uint64_t, uint32_t> ByName;
-  for (uint32_t I = 0, E = Layout->Functions.size(); I != E; ++I) {
-    const LayoutFunction &F = Layout->Functions[I];
-    ByKey.try_emplace({F.NameRef, F.Hash}, I);
-    ByName.try_emplace(F.NameRef, I);
-  }
-
   StringMap<bool> SeenFiles;
   for (std::unique_ptr<BinaryCoverageReader> &Reader : *ReadersOrErr) {
     while (true) {
@@ -222,14 +218,7 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
       }
       O.Expressions.assign(R.Expressions.begin(), R.Expressions.end());
       O.Regions.assign(R.MappingRegions.begin(), R.MappingRegions.end());
-      uint64_t NameRef = IndexedInstrProf::ComputeHash(O.Name);
-      auto It = ByKey.find({NameRef, O.Hash});
-      if (It != ByKey.end()) {
-        O.Join = JoinKind::Joined;
-        O.Layout = It->second;
-      } else if (ByName.count(NameRef)) {
-        O.Join = JoinKind::Mismatch;
-      }
+      O.NameRef = IndexedInstrProf::ComputeHash(O.Name);
       Records.push_back(std::move(O));
     }
   }
@@ -244,7 +233,28 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
   return Error::success();
 }
 
+void BinaryCoverage::Impl::join() {
+  // The profile layout names functions by MD5 of the PGO name.
+  DenseMap<std::pair<uint64_t, uint64_t>, uint32_t> ByKey;
+  DenseMap<uint64_t, uint32_t> ByName;
+  for (uint32_t I = 0, E = Layout->Functions.size(); I != E; ++I) {
+    const LayoutFunction &F = Layout->Functions[I];
+    ByKey.try_emplace({F.NameRef, F.Hash}, I);
+    ByName.try_emplace(F.NameRef, I);
+  }
+  for (OwnedRecord &O : Records) {
+    auto It = ByKey.find({O.NameRef, O.Hash});
+    if (It != ByKey.end()) {
+      O.Join = JoinKind::Joined;
+      O.Layout = It->second;
+    } else if (ByName.count(O.NameRef)) {
+      O.Join = JoinKind::Mismatch;
+    }
+  }
+}
+
 void BinaryCoverage::Impl::index() {
+  join();
   // Layout function -> records.
   size_t NumFuncs = Layout->Functions.size();
   for (uint32_t I = 0; I != NumFuncs; ++I)
@@ -1051,13 +1061,25 @@ BinaryCoverage::~BinaryCoverage() = default;
 
 Expected<std::unique_ptr<BinaryCoverage>>
 BinaryCoverage::load(const BinaryLayout &Layout, bool ForReplay) {
+  auto BC = read(Layout.Path);
+  if (!BC)
+    return BC.takeError();
+  (*BC)->join(Layout, ForReplay);
+  return std::move(*BC);
+}
+
+Expected<std::unique_ptr<BinaryCoverage>>
+BinaryCoverage::read(StringRef Path) {
   auto I = std::make_unique<Impl>();
+  if (Error E = I->decode(Path))
+    return std::move(E);
+  return std::unique_ptr<BinaryCoverage>(new BinaryCoverage(std::move(I)));
+}
+
+void BinaryCoverage::join(const BinaryLayout &Layout, bool ForReplay) {
   I->Layout = &Layout;
   I->KeepForReplay = ForReplay;
-  if (Error E = I->decode(Layout.Path))
-    return std::move(E);
   I->index();
-  return std::unique_ptr<BinaryCoverage>(new BinaryCoverage(std::move(I)));
 }
 
 ArrayRef<std::string> BinaryCoverage::files() const { return I->Files; }
@@ -1073,33 +1095,78 @@ BinaryCoverage::attribute(const CounterView &Counters, ArrayRef<uint8_t> Bitmap,
 }
 
 struct CoveragePreloader::Load {
-  std::unique_ptr<BinaryLayout> Layout;
-  std::unique_ptr<BinaryCoverage> Coverage;
+  std::string Path;
   std::thread Thread;
-  bool Taken = false;
+  bool Taken = false;       ///< under the preloader's lock
+  std::mutex Lock;          ///< the rest, shared with the thread
+  std::condition_variable LayoutGiven;
+  std::unique_ptr<BinaryLayout> Layout;
+  bool ForReplay = false, Cancelled = false;
+  std::unique_ptr<BinaryCoverage> Coverage;
+
+  /// The thread: reads the mapping, waits for the layout, joins them.
+  void run() {
+    auto BC = BinaryCoverage::read(Path);
+    std::unique_lock<std::mutex> G(Lock);
+    LayoutGiven.wait(G, [&] { return Layout || Cancelled; });
+    if (!BC) {
+      consumeError(BC.takeError());
+      return;
+    }
+    if (Cancelled)
+      return;
+    (*BC)->join(*Layout, ForReplay);
+    Coverage = std::move(*BC);
+  }
 };
 
 CoveragePreloader::CoveragePreloader() = default;
 
 CoveragePreloader::~CoveragePreloader() {
-  for (std::unique_ptr<Load> &L : Loads)
+  for (std::unique_ptr<Load> &L : Loads) {
+    {
+      std::lock_guard<std::mutex> G(L->Lock);
+      L->Cancelled = true;
+    }
+    L->LayoutGiven.notify_all();
     if (L->Thread.joinable())
       L->Thread.join();
+  }
+}
+
+void CoveragePreloader::read(StringRef Path) {
+  std::lock_guard<std::mutex> G(Lock);
+  for (std::unique_ptr<Load> &L : Loads)
+    if (L->Path == Path)
+      return;
+  Loads.push_back(std::make_unique<Load>());
+  Load *Raw = Loads.back().get();
+  Raw->Path = Path.str();
+  Raw->Thread = std::thread([Raw] { Raw->run(); });
 }
 
 void CoveragePreloader::start(BinaryLayout Layout, bool ForReplay) {
-  auto L = std::make_unique<Load>();
-  L->Layout = std::make_unique<BinaryLayout>(std::move(Layout));
-  Load *Raw = L.get();
   std::lock_guard<std::mutex> G(Lock);
-  Raw->Thread = std::thread([Raw, ForReplay] {
-    auto BC = BinaryCoverage::load(*Raw->Layout, ForReplay);
-    if (BC)
-      Raw->Coverage = std::move(*BC);
-    else
-      consumeError(BC.takeError());
-  });
-  Loads.push_back(std::move(L));
+  Load *Into = nullptr;
+  for (std::unique_ptr<Load> &L : Loads) {
+    std::lock_guard<std::mutex> LG(L->Lock);
+    if (L->Path == Layout.Path && !L->Layout) {
+      Into = L.get();
+      break;
+    }
+  }
+  if (!Into) {
+    Loads.push_back(std::make_unique<Load>());
+    Into = Loads.back().get();
+    Into->Path = Layout.Path;
+    Into->Thread = std::thread([Into] { Into->run(); });
+  }
+  {
+    std::lock_guard<std::mutex> LG(Into->Lock);
+    Into->Layout = std::make_unique<BinaryLayout>(std::move(Layout));
+    Into->ForReplay = ForReplay;
+  }
+  Into->LayoutGiven.notify_all();
 }
 
 static bool sameLayout(const BinaryLayout &A, const BinaryLayout &B) {
@@ -1123,8 +1190,11 @@ CoveragePreloader::take(const BinaryLayout &Layout,
                         std::unique_ptr<BinaryLayout> &Copy) {
   std::lock_guard<std::mutex> G(Lock);
   for (std::unique_ptr<Load> &L : Loads) {
-    if (L->Taken || !sameLayout(*L->Layout, Layout))
-      continue;
+    {
+      std::lock_guard<std::mutex> LG(L->Lock);
+      if (L->Taken || !L->Layout || !sameLayout(*L->Layout, Layout))
+        continue;
+    }
     L->Thread.join();
     L->Taken = true;
     if (!L->Coverage)

@@ -170,6 +170,9 @@ Error Merger::collectDirectory(StringRef Dir) {
       Unit &U = addUnit(ProfilePath, Ctx);
       U.Volatile = false;
       U.Exe = R.Exe;
+      if (Opts.ExecutableFound && !U.Exe.empty() &&
+          ExecutablesSeen.insert(U.Exe).second)
+        Opts.ExecutableFound(U.Exe);
       U.BinaryId = R.BinaryId.value_or("");
     }
     for (const NamedRecord<BootMarker> &NM : TD.Markers) {

@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -173,6 +174,7 @@ private:
   std::vector<std::unique_ptr<Unit>> Units;
   std::vector<std::string> Databases;
   uint64_t BadInputs = 0; ///< inputs that yielded no unit at all
+  std::set<std::string> ExecutablesSeen; ///< told to ExecutableFound
   LayoutRegistry Registry;
   std::mutex WarnLock;
   std::atomic<bool> AnySaturated{false};

@@ -125,6 +125,12 @@ public:
   static llvm::Expected<std::unique_ptr<BinaryCoverage>>
   load(const BinaryLayout &Layout, bool ForReplay = false);
 
+  /// load() in two steps: read() decodes the mapping of \p Path, which
+  /// needs no layout (so it can start before any profile is read); join()
+  /// then does the rest, once. Nothing else may be called in between.
+  static llvm::Expected<std::unique_ptr<BinaryCoverage>> read(llvm::StringRef Path);
+  void join(const BinaryLayout &Layout, bool ForReplay = false);
+
   /// Source files named by the mapping, sorted.
   llvm::ArrayRef<std::string> files() const;
 
@@ -156,8 +162,11 @@ public:
   CoveragePreloader(const CoveragePreloader &) = delete;
   CoveragePreloader &operator=(const CoveragePreloader &) = delete;
 
-  /// Starts loading the coverage of \p Layout (BinaryCoverage::load).
-  /// Thread-safe.
+  /// Starts reading the mapping of the binary at \p Path
+  /// (BinaryCoverage::read), before its layout is known. Thread-safe.
+  void read(llvm::StringRef Path);
+  /// Gives the layout of a binary: its read() goes on with join(), or a
+  /// whole load() starts. Thread-safe.
   void start(BinaryLayout Layout, bool ForReplay = false);
 
   /// If a load of a layout equal to \p Layout was started, waits for it and

@@ -66,6 +66,9 @@ struct MergeOptions {
   /// binary's coverage mapping while the merge goes on. Called from worker
   /// threads; only for profiles with a record.
   std::function<void(const BinaryLayout &)> LayoutFound;
+  /// An executable a flush record names, once each, as soon as the inputs
+  /// are listed (before any profile is read).
+  std::function<void(llvm::StringRef)> ExecutableFound;
 };
 
 struct MergeStats {
