@@ -72,6 +72,11 @@ struct BinaryModel {
 struct ContextFile {
   Lines Covered;
   Spans CoveredRegions;
+  /// Or, when the attribution could already tell the label's region
+  /// indices (CovDBBuilder::Impl::EncodeEarly): the row as written.
+  bool Encoded = false;
+  uint32_t NumLines = 0, NumRegions = 0;
+  std::string LinesBlob, RegionsBlob;
 };
 
 struct ContextModel {
@@ -181,6 +186,7 @@ public:
   /// be summed first and their long full replays started before the
   /// contexts, instead of after them.
   Error presumAggregates(const MergeResult &Merged);
+  void encodeEarly(bool Yes) { EncodeEarly = Yes && Presummed; }
   Error finish(ArrayRef<std::string> InputDatabases, StringRef OutPath);
 
 private:
@@ -206,6 +212,11 @@ private:
   Error Errors = Error::success();
 
   bool Presummed = false, AggregatesStarted = false;
+  /// Contexts' rows may be encoded by their jobs: set, with the labels'
+  /// binaries known (presumAggregates), when no input database can add
+  /// regions to a label.
+  bool EncodeEarly = false;
+  std::map<std::string, std::set<unsigned>> LabelBinaries;
   std::vector<std::pair<const std::pair<std::string, unsigned>, Aggregate> *>
       AggList;
   /// Each aggregate's full replay runs in AggParts parts (see
@@ -268,6 +279,10 @@ Error CovDBBuilder::Impl::attributeContext(const Context &C,
                              stringError("a context's counters do not match "
                                          "the binary's profile layout"));
     const BinaryCoverage &BC = *Coverage[P.Binary];
+    // A label with this one binary has its regions (BC.regions) as the
+    // label's: the row can be encoded here, on a worker, and no spans kept.
+    bool Early = EncodeEarly && C.Profiles.size() == 1 &&
+                 LabelBinaries[C.Label].size() == 1;
     AttributeOptions AO;
     AO.ReplayThroughLLVM = Options.ReplayThroughLLVM;
     auto R = BC.attribute(CounterView::of(P), P.Bitmap, AO);
@@ -275,6 +290,14 @@ Error CovDBBuilder::Impl::attributeContext(const Context &C,
       return R.takeError();
     for (const FileAttribution &F : R->Files) {
       ContextFile &CF = CM.Files[BC.files()[F.File]];
+      if (Early) {
+        CF.Encoded = true;
+        CF.NumLines = F.Covered.size();
+        CF.NumRegions = F.CoveredRegions.size();
+        CF.LinesBlob = covdb::encodeBitmap(F.Covered);
+        CF.RegionsBlob = covdb::encodeBitmap(F.CoveredRegions);
+        continue;
+      }
       unionInto<uint32_t>(CF.Covered, F.Covered);
       Spans Covered;
       for (uint32_t Reg : F.CoveredRegions)
@@ -340,6 +363,7 @@ Error CovDBBuilder::Impl::presumAggregates(const MergeResult &Merged) {
                                            "match the binary's profile "
                                            "layout"));
       Aggregates[{C.Label, P.Binary}].add(B, P);
+      LabelBinaries[C.Label].insert(P.Binary);
     }
   Presummed = true;
   startAggregates();
@@ -833,6 +857,15 @@ static Error writeModel(Model &M, StringRef Path) {
     };
     std::vector<Row> Rows;
     for (auto &[File, CF] : C.Files) {
+      if (CF.Encoded) {
+        if (!CF.NumLines && !CF.NumRegions)
+          continue;
+        LinesCovered += CF.NumLines;
+        RegionsCovered += CF.NumRegions;
+        Rows.push_back({FileIds[File], CF.NumLines, CF.NumRegions,
+                        std::move(CF.LinesBlob), std::move(CF.RegionsBlob)});
+        continue;
+      }
       if (CF.Covered.empty() && CF.CoveredRegions.empty())
         continue;
       auto LIt = M.Labels[C.Label].Files.find(File);
@@ -969,6 +1002,7 @@ Error writeCovDB(const MergeResult &Merged, ArrayRef<std::string> InputDatabases
   }
   if (Error E = B.presumAggregates(Merged))
     return E;
+  B.encodeEarly(InputDatabases.empty());
   // The merge result outlives the jobs: no copies of its counters.
   for (const Context &C : Merged.Contexts)
     B.addContext(C, nullptr);
