@@ -222,7 +222,7 @@ int mergeMain(int Argc, const char **Argv) {
     W.Progress = [&](size_t Done, size_t Total) {
       Progress.update("attributing contexts", Done, Total);
     };
-    Error E = writeCovDB(Merged->Result, Merged->Databases, Out, W);
+    Error E = writeCovDB(std::move(Merged->Result), Merged->Databases, Out, W);
     Progress.clear();
     if (E)
       return reportError(std::move(E));

@@ -287,6 +287,7 @@ void BinaryCoverage::Impl::index() {
   for (std::vector<RegionSpan> &V : FileRegions) {
     llvm::sort(V);
     V.erase(std::unique(V.begin(), V.end()), V.end());
+    V.shrink_to_fit();
   }
 
   decideLoading();
@@ -423,6 +424,11 @@ void BinaryCoverage::Impl::decideLoading() {
 
 void BinaryCoverage::Impl::buildComponents() {
   // The values of the kept records' counted regions.
+  size_t NumValues = 0;
+  for (const OwnedRecord &R : Records)
+    if (R.Loads == Loading::Kept)
+      NumValues += llvm::count_if(R.Regions, isCounted);
+  Values.reserve(NumValues);
   for (OwnedRecord &R : Records) {
     if (R.Loads != Loading::Kept)
       continue;
@@ -676,6 +682,8 @@ void BinaryCoverage::Impl::buildComponents() {
         std::vector<uint32_t>().swap(Records[I].FileIndices);
       }
   }
+  Programs.shrink();
+  ComponentRecords.shrink_to_fit();
   RecordComponentsBegin.assign(Records.size() + 1, 0);
   for (uint32_t R : ComponentRecords)
     ++RecordComponentsBegin[R + 1];

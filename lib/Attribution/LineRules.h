@@ -48,6 +48,14 @@ struct LinePrograms {
   std::vector<LineRun> Runs;
   std::vector<uint32_t> RunSources;
 
+  /// Gives back what growing left unused.
+  void shrink() {
+    SourceBegin.shrink_to_fit();
+    SourceValues.shrink_to_fit();
+    Runs.shrink_to_fit();
+    RunSources.shrink_to_fit();
+  }
+
   void clear() {
     SourceBegin.assign(1, 0);
     SourceValues.clear();

@@ -324,7 +324,7 @@ void CovDBBuilder::Impl::addContext(const Context &C,
     Results.emplace_back();
   }
   auto Job = [this, &C, Slot, Owned = std::shared_ptr<Context>(
-                                  std::move(Owned))]() {
+                                  std::move(Owned))]() mutable {
     auto CM = std::make_unique<ContextModel>();
     Error E = attributeContext(C, *CM);
     std::lock_guard<std::mutex> Lock(Mutex);
@@ -337,6 +337,7 @@ void CovDBBuilder::Impl::addContext(const Context &C,
       Results[Slot] = std::move(CM);
     else
       Errors = joinErrors(std::move(Errors), std::move(E));
+    Owned.reset(); // its counters are in the model now
     --InFlight;
     ++Done;
     if (Options.Progress)
@@ -992,8 +993,11 @@ Error CovDBBuilder::finish(ArrayRef<std::string> InputDatabases,
   return I->finish(InputDatabases, OutPath);
 }
 
-Error writeCovDB(const MergeResult &Merged, ArrayRef<std::string> InputDatabases,
-                 StringRef OutPath, const CovDBWriteOptions &Options) {
+/// writeCovDB, from \p Merged itself (\p Owned null) or from contexts it
+/// may take (\p Owned is &Merged): each is then freed once attributed.
+static Error writeFrom(const MergeResult &Merged, MergeResult *Owned,
+                       ArrayRef<std::string> InputDatabases, StringRef OutPath,
+                       const CovDBWriteOptions &Options) {
   CovDBBuilder::Impl B(Options);
   for (const BinaryLayout &L : Merged.Binaries) {
     auto Index = B.addBinary(L);
@@ -1003,10 +1007,27 @@ Error writeCovDB(const MergeResult &Merged, ArrayRef<std::string> InputDatabases
   if (Error E = B.presumAggregates(Merged))
     return E;
   B.encodeEarly(InputDatabases.empty());
-  // The merge result outlives the jobs: no copies of its counters.
-  for (const Context &C : Merged.Contexts)
-    B.addContext(C, nullptr);
+  for (size_t I = 0; I != Merged.Contexts.size(); ++I) {
+    if (!Owned) {
+      // The merge result outlives the jobs: no copies of its counters.
+      B.addContext(Merged.Contexts[I], nullptr);
+      continue;
+    }
+    auto C = std::make_unique<Context>(std::move(Owned->Contexts[I]));
+    const Context &Ref = *C;
+    B.addContext(Ref, std::move(C));
+  }
   return B.finish(InputDatabases, OutPath);
+}
+
+Error writeCovDB(const MergeResult &Merged, ArrayRef<std::string> InputDatabases,
+                 StringRef OutPath, const CovDBWriteOptions &Options) {
+  return writeFrom(Merged, nullptr, InputDatabases, OutPath, Options);
+}
+
+Error writeCovDB(MergeResult &&Merged, ArrayRef<std::string> InputDatabases,
+                 StringRef OutPath, const CovDBWriteOptions &Options) {
+  return writeFrom(Merged, &Merged, InputDatabases, OutPath, Options);
 }
 
 } // namespace covlock

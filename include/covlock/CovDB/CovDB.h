@@ -66,6 +66,11 @@ llvm::Error writeCovDB(const MergeResult &Merged,
                        llvm::ArrayRef<std::string> InputDatabases,
                        llvm::StringRef OutPath,
                        const CovDBWriteOptions &Options);
+/// The same, freeing each context's counters once it is attributed.
+llvm::Error writeCovDB(MergeResult &&Merged,
+                       llvm::ArrayRef<std::string> InputDatabases,
+                       llvm::StringRef OutPath,
+                       const CovDBWriteOptions &Options);
 
 } // namespace covlock
 
