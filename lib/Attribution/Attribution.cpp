@@ -276,20 +276,6 @@ void BinaryCoverage::Impl::index() {
         FuncRecords[Fill[Records[I].Layout]++] = I;
   }
 
-  // The distinct code regions per file.
-  FileRegions.assign(Files.size(), {});
-  for (const OwnedRecord &R : Records)
-    for (const CounterMappingRegion &CMR : R.Regions)
-      if (CMR.FileID < R.Filenames.size() &&
-          CMR.Kind == CounterMappingRegion::CodeRegion)
-        FileRegions[R.FileIndices[CMR.FileID]].push_back(
-            {CMR.LineStart, CMR.ColumnStart, CMR.LineEnd, CMR.ColumnEnd});
-  for (std::vector<RegionSpan> &V : FileRegions) {
-    llvm::sort(V);
-    V.erase(std::unique(V.begin(), V.end()), V.end());
-    V.shrink_to_fit();
-  }
-
   decideLoading();
   buildComponents();
 }
@@ -436,17 +422,51 @@ void BinaryCoverage::Impl::buildComponents() {
     for (const CounterMappingRegion &CMR : R.Regions) {
       if (!isCounted(CMR))
         continue;
-      unsigned File = R.FileIndices[CMR.FileID];
-      uint32_t Span = NoSpan;
-      if (CMR.Kind == CounterMappingRegion::CodeRegion) {
-        const std::vector<RegionSpan> &Spans = FileRegions[File];
-        RegionSpan S{CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
-                     CMR.ColumnEnd};
-        Span = std::lower_bound(Spans.begin(), Spans.end(), S) - Spans.begin();
-      }
-      Values.push_back({CMR.Count, File, Span});
+      Values.push_back({CMR.Count, R.FileIndices[CMR.FileID], NoSpan});
     }
     R.NumValues = Values.size() - R.FirstValue;
+  }
+
+  // The distinct code regions per file (of every record), and the span of
+  // each code value: one sort of packed keys.
+  {
+    struct Code {
+      uint64_t Start, End; ///< line << 32 | column
+      uint32_t File, Value; ///< Value: NoSpan if not a kept record's
+    };
+    std::vector<Code> Codes;
+    for (const OwnedRecord &R : Records) {
+      uint32_t Value = R.FirstValue;
+      for (const CounterMappingRegion &CMR : R.Regions) {
+        bool Counted = R.Loads == Loading::Kept && isCounted(CMR);
+        if (CMR.FileID < R.Filenames.size() &&
+            CMR.Kind == CounterMappingRegion::CodeRegion)
+          Codes.push_back({uint64_t(CMR.LineStart) << 32 | CMR.ColumnStart,
+                           uint64_t(CMR.LineEnd) << 32 | CMR.ColumnEnd,
+                           R.FileIndices[CMR.FileID],
+                           Counted ? Value : NoSpan});
+        Value += Counted;
+      }
+    }
+    // Records come mostly in source order: a merge sort gains from that.
+    std::stable_sort(Codes.begin(), Codes.end(),
+                     [](const Code &A, const Code &B) {
+                       return std::tie(A.File, A.Start, A.End) <
+                              std::tie(B.File, B.Start, B.End);
+                     });
+    FileRegions.assign(Files.size(), {});
+    for (size_t I = 0; I != Codes.size(); ++I) {
+      const Code &C = Codes[I];
+      std::vector<RegionSpan> &V = FileRegions[C.File];
+      if (!I || C.File != Codes[I - 1].File || C.Start != Codes[I - 1].Start ||
+          C.End != Codes[I - 1].End)
+        V.push_back({uint32_t(C.Start >> 32), uint32_t(C.Start),
+                     uint32_t(C.End >> 32), uint32_t(C.End)});
+      if (C.Value != NoSpan)
+        Values[C.Value].Span = V.size() - 1;
+    }
+    for (std::vector<RegionSpan> &V : FileRegions)
+      V.shrink_to_fit();
   }
 
   // Line extents per (record, file) of the records llvm-cov may keep; and
@@ -545,7 +565,6 @@ void BinaryCoverage::Impl::buildComponents() {
   // Components from the union-find; a component whose count runs on past
   // its lines decides the lines up to the next base: join them and start
   // again.
-  std::vector<attribution::RuleRegion> Rules;
   while (true) {
     Components.clear();
     ComponentRecords.clear();
@@ -595,28 +614,52 @@ void BinaryCoverage::Impl::buildComponents() {
                              ComponentRecords.end());
       C.RecordsEnd = ComponentRecords.size();
       C.LinesEnd = ComponentLines.size();
+    }
 
-      Rules.clear();
-      for (uint32_t K = C.RecordsBegin; K != C.RecordsEnd; ++K) {
-        const OwnedRecord &R = Records[ComponentRecords[K]];
-        if (R.Loads == Loading::ByLLVM)
-          C.ByLLVM = true;
-        if (R.Loads == Loading::Dropped)
-          continue;
-        uint32_t Value = R.FirstValue;
-        for (const CounterMappingRegion &CMR : R.Regions) {
-          if (!isCounted(CMR))
+    // The programs, the costly part: a big binary's in two halves on two
+    // threads, joined as if built in one go.
+    auto BuildPrograms = [&](uint32_t From, uint32_t To,
+                             attribution::LinePrograms &Into) {
+      std::vector<attribution::RuleRegion> Rules;
+      for (uint32_t CI = From; CI != To; ++CI) {
+        Component &C = Components[CI];
+        Rules.clear();
+        for (uint32_t K = C.RecordsBegin; K != C.RecordsEnd; ++K) {
+          const OwnedRecord &R = Records[ComponentRecords[K]];
+          if (R.Loads == Loading::ByLLVM)
+            C.ByLLVM = true;
+          if (R.Loads == Loading::Dropped)
             continue;
-          if (R.FileIndices[CMR.FileID] == C.File)
-            Rules.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
-                             CMR.ColumnEnd, uint8_t(CMR.Kind),
-                             R.Loads == Loading::Kept ? Value : 0});
-          if (R.Loads == Loading::Kept)
-            ++Value;
+          uint32_t Value = R.FirstValue;
+          for (const CounterMappingRegion &CMR : R.Regions) {
+            if (!isCounted(CMR))
+              continue;
+            if (R.FileIndices[CMR.FileID] == C.File)
+              Rules.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
+                               CMR.ColumnEnd, uint8_t(CMR.Kind),
+                               R.Loads == Loading::Kept ? Value : 0});
+            if (R.Loads == Loading::Kept)
+              ++Value;
+          }
         }
+        C.Program = attribution::addLineProgram(Rules, EndsFile[CI], Into);
+        C.ByLLVM |= !C.Program.Exact;
       }
-      C.Program = attribution::addLineProgram(Rules, EndsFile[CI], Programs);
-      C.ByLLVM |= !C.Program.Exact;
+    };
+    uint32_t NumComponents = Components.size();
+    if (NumComponents < 4096) {
+      BuildPrograms(0, NumComponents, Programs);
+    } else {
+      uint32_t Half = NumComponents / 2;
+      attribution::LinePrograms Second;
+      std::thread Helper([&] { BuildPrograms(Half, NumComponents, Second); });
+      BuildPrograms(0, Half, Programs);
+      Helper.join();
+      uint32_t Offset = Programs.append(std::move(Second));
+      for (uint32_t CI = Half; CI != NumComponents; ++CI) {
+        Components[CI].Program.RunsBegin += Offset;
+        Components[CI].Program.RunsEnd += Offset;
+      }
     }
 
     // A count that runs on past a component's lines (out of one of its
@@ -964,9 +1007,11 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
     evaluate(O, Counters, S.Expressions,
              MutableArrayRef<uint64_t>(S.Values).drop_front(O.FirstValue));
   }
-  // Components are numbered in (file, line) order.
-  llvm::sort(Touched);
-  llvm::sort(Evaluated);
+  // Components are numbered in (file, line) order; both lists mostly come
+  // sorted already (functions are met in layout order).
+  for (std::vector<uint32_t> *V : {&Touched, &Evaluated})
+    if (!std::is_sorted(V->begin(), V->end()))
+      llvm::sort(*V);
   std::map<unsigned, FileAttribution> ByFile;
   std::vector<uint32_t> Replayed;
   std::vector<uint32_t> ByLLVM;

@@ -48,6 +48,28 @@ struct LinePrograms {
   std::vector<LineRun> Runs;
   std::vector<uint32_t> RunSources;
 
+  /// Moves \p Other's programs after these (its sources and runs
+  /// renumbered); returns the number its runs now start at.
+  uint32_t append(LinePrograms &&Other) {
+    uint32_t RunsOffset = Runs.size();
+    uint32_t RunSourcesOffset = RunSources.size();
+    uint32_t SourcesOffset = SourceBegin.size() - 1;
+    uint32_t ValuesOffset = SourceValues.size();
+    for (size_t S = 1; S < Other.SourceBegin.size(); ++S)
+      SourceBegin.push_back(Other.SourceBegin[S] + ValuesOffset);
+    SourceValues.insert(SourceValues.end(), Other.SourceValues.begin(),
+                        Other.SourceValues.end());
+    for (uint32_t S : Other.RunSources)
+      RunSources.push_back(S + SourcesOffset);
+    for (LineRun R : Other.Runs) {
+      R.SourcesBegin += RunSourcesOffset;
+      R.SourcesEnd += RunSourcesOffset;
+      Runs.push_back(R);
+    }
+    Other.clear();
+    return RunsOffset;
+  }
+
   /// Gives back what growing left unused.
   void shrink() {
     SourceBegin.shrink_to_fit();
