@@ -1,0 +1,154 @@
+//===- BinaryCoverageImpl.h - The decoded mapping of a binary -*- C++ -*-===//
+//
+// Private to lib/Attribution: what BinaryCoverage holds (decoded records,
+// their components and line programs) and the steps that build and use it,
+// each in a file of its own:
+//   Decode.cpp      reading the mapping, joining it to the profile layout
+//   Components.cpp  which records llvm-cov keeps, components, line programs
+//   Attribution.cpp attributing a context (programs, or LLVM's replay)
+//   Preloader.cpp   loading ahead of need on other threads
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COVLOCK_LIB_ATTRIBUTION_BINARYCOVERAGEIMPL_H
+#define COVLOCK_LIB_ATTRIBUTION_BINARYCOVERAGEIMPL_H
+
+#include "LineRules.h"
+#include "covlock/Attribution/Attribution.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ProfileData/Coverage/CoverageMapping.h"
+#include "llvm/Support/Allocator.h"
+#include "llvm/Support/StringSaver.h"
+#include <map>
+#include <string>
+#include <vector>
+
+namespace covlock {
+namespace attribution {
+
+using llvm::ArrayRef;
+using llvm::Error;
+using llvm::Expected;
+using llvm::MutableArrayRef;
+using llvm::StringRef;
+using llvm::coverage::Counter;
+using llvm::coverage::CounterExpression;
+using llvm::coverage::CounterMappingRegion;
+
+/// How a mapping record relates to the profile layout; this decides what
+/// llvm-cov does with it given a profile of the whole layout.
+enum class JoinKind : uint8_t {
+  Joined,   ///< (name, hash) is a layout function: counts from the profile
+  Unknown,  ///< name not in the layout: llvm-cov shows it with zero counts
+  Mismatch, ///< name in the layout with another hash: llvm-cov drops it
+};
+
+/// Whether llvm-cov keeps a record, as far as the line rules can tell.
+enum class Loading : uint8_t {
+  Dropped, ///< never (hash mismatch, bad expression, same function seen)
+  Kept,    ///< always
+  ByLLVM,  ///< it depends on counts, or on MC/DC: ask LLVM
+};
+
+/// A decoded mapping record that owns (or outlives) everything it points to.
+struct OwnedRecord {
+  StringRef Name;
+  uint64_t NameRef = 0; ///< MD5 of Name, as the profile layout names it
+  /// The function as llvm-cov tells records apart: (files, name) hashes.
+  std::pair<size_t, size_t> Key;
+  uint64_t Hash = 0;
+  JoinKind Join = JoinKind::Unknown;
+  Loading Loads = Loading::Dropped;
+  uint32_t Layout = 0; ///< layout function when Joined
+  std::vector<StringRef> Filenames;
+  std::vector<uint32_t> FileIndices; ///< Impl::Files index of each file id
+  std::vector<CounterExpression> Expressions;
+  std::vector<CounterMappingRegion> Regions;
+  /// Kept: its counted regions' values, Impl::Values[FirstValue, +NumValues).
+  uint32_t FirstValue = 0, NumValues = 0;
+  /// Kept: the expressions its regions use, each after its operands.
+  std::vector<uint32_t> ExpressionOrder;
+};
+
+/// A region whose count llvm-cov keeps for lines (code, expansion, skipped,
+/// gap: not branches or MC/DC decisions).
+inline bool isCounted(const CounterMappingRegion &R) {
+  return R.Kind <= CounterMappingRegion::GapRegion;
+}
+
+/// A counted region of a kept record.
+struct CountedValue {
+  Counter Count;
+  uint32_t File;
+  uint32_t Span; ///< into Impl::FileRegions[File]; NoSpan if not code
+};
+constexpr uint32_t NoSpan = UINT32_MAX;
+
+/// The lines of one file that a set of records decide together: their
+/// line extents there overlap (or they are the same function, or the
+/// regions of one run on into the next's).
+struct Component {
+  uint32_t File = 0;
+  bool ByLLVM = false;
+  /// Its records (ascending; any but mismatches) in Impl::ComponentRecords,
+  /// its line intervals in Impl::ComponentLines.
+  uint32_t RecordsBegin = 0, RecordsEnd = 0, LinesBegin = 0, LinesEnd = 0;
+  attribution::LineProgram Program;
+};
+
+/// A record's extent in one file, in whole lines.
+struct LineSpan {
+  uint32_t File, First, Last, Record;
+};
+
+} // namespace attribution
+
+class BinaryCoverage::Impl {
+public:
+  using Component = attribution::Component;
+  using CountedValue = attribution::CountedValue;
+  using OwnedRecord = attribution::OwnedRecord;
+  const BinaryLayout *Layout = nullptr;
+  bool KeepForReplay = false; ///< every record stays replayable
+  llvm::BumpPtrAllocator Alloc;
+  llvm::StringSaver Saver{Alloc};
+  std::vector<OwnedRecord> Records;
+  std::vector<std::string> Files;
+  llvm::StringMap<unsigned> FileIndex;
+  std::vector<std::vector<RegionSpan>> FileRegions;
+  /// Records of each layout function (CSR: FuncRecordsBegin has
+  /// Functions.size() + 1 entries).
+  std::vector<uint32_t> FuncRecordsBegin, FuncRecords;
+  /// (FirstCounter, function) of the layout functions with counters, sorted.
+  std::vector<std::pair<uint64_t, uint32_t>> CounterStarts;
+  std::vector<CountedValue> Values;
+  std::vector<Component> Components;
+  std::vector<uint32_t> ComponentRecords;
+  std::vector<std::pair<uint32_t, uint32_t>> ComponentLines;
+  attribution::LinePrograms Programs;
+  /// Components of each record (CSR).
+  std::vector<uint32_t> RecordComponentsBegin, RecordComponents;
+
+  /// Reads the mapping of \p Path into Records and Files.
+  llvm::Error decode(llvm::StringRef Path);
+  /// With Layout set: joins the records to it, then builds the components.
+  void index();
+  llvm::Expected<Attribution> attribute(const CounterView &Counters,
+                                  llvm::ArrayRef<uint8_t> Bitmap,
+                                  const AttributeOptions &Options) const;
+
+private:
+  void join();
+  void decideLoading();
+  void buildComponents();
+  void evaluate(const OwnedRecord &R, const CounterView &Counters,
+                std::vector<uint64_t> &Scratch,
+                llvm::MutableArrayRef<uint64_t> Out) const;
+  llvm::Error replay(llvm::ArrayRef<uint32_t> Selected, const CounterView &Counters,
+               llvm::ArrayRef<uint8_t> Bitmap, bool Executable,
+               std::map<unsigned, FileAttribution> &ByFile) const;
+};
+
+} // namespace covlock
+
+#endif // COVLOCK_LIB_ATTRIBUTION_BINARYCOVERAGEIMPL_H
