@@ -329,7 +329,7 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
   std::vector<uint32_t> ByLLVM;
   for (uint32_t CI : Touched) {
     const Component &C = Components[CI];
-    if (C.ByLLVM || Options.ReplayThroughLLVM) {
+    if (C.ByLLVM || ReplayAll) {
       ByLLVM.push_back(CI);
       Replayed.insert(Replayed.end(),
                       ComponentRecords.begin() + C.RecordsBegin,
@@ -443,7 +443,7 @@ BinaryCoverage::read(StringRef Path) {
 
 void BinaryCoverage::join(const BinaryLayout &Layout, bool ForReplay) {
   I->Layout = &Layout;
-  I->KeepForReplay = ForReplay;
+  I->ReplayAll = ForReplay;
   I->index();
 }
 

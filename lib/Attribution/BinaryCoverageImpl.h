@@ -109,7 +109,7 @@ public:
   using CountedValue = attribution::CountedValue;
   using OwnedRecord = attribution::OwnedRecord;
   const BinaryLayout *Layout = nullptr;
-  bool KeepForReplay = false; ///< every record stays replayable
+  bool ReplayAll = false; ///< load()'s ForReplay: every record replayable
   llvm::BumpPtrAllocator Alloc;
   llvm::StringSaver Saver{Alloc};
   std::vector<OwnedRecord> Records;

@@ -482,15 +482,15 @@ void BinaryCoverage::Impl::buildComponents() {
   // A record that only the line programs use needs its counts' expressions,
   // not its regions (the programs and Values have what they need): free
   // them, the biggest part of the decoded mapping. Those that LLVM may
-  // replay keep them.
-  {
+  // replay keep them (all of them with ReplayAll).
+  if (!ReplayAll) {
     std::vector<uint8_t> Replayable(Records.size(), 0);
     for (const Component &C : Components)
       if (C.ByLLVM)
         for (uint32_t K = C.RecordsBegin; K != C.RecordsEnd; ++K)
           Replayable[ComponentRecords[K]] = 1;
     for (uint32_t I = 0; I != Records.size(); ++I)
-      if (!Replayable[I] && !KeepForReplay) {
+      if (!Replayable[I]) {
         std::vector<CounterMappingRegion>().swap(Records[I].Regions);
         std::vector<StringRef>().swap(Records[I].Filenames);
         std::vector<uint32_t>().swap(Records[I].FileIndices);

@@ -283,9 +283,7 @@ Error CovDBBuilder::Impl::attributeContext(const Context &C,
     // label's: the row can be encoded here, on a worker, and no spans kept.
     bool Early = EncodeEarly && C.Profiles.size() == 1 &&
                  LabelBinaries[C.Label].size() == 1;
-    AttributeOptions AO;
-    AO.ReplayThroughLLVM = Options.ReplayThroughLLVM;
-    auto R = BC.attribute(CounterView::of(P), P.Bitmap, AO);
+    auto R = BC.attribute(CounterView::of(P), P.Bitmap, {});
     if (!R)
       return R.takeError();
     for (const FileAttribution &F : R->Files) {
@@ -389,7 +387,6 @@ void CovDBBuilder::Impl::startAggregates() {
     AO.Executable = true;
     AO.Part = J % AggParts;
     AO.NumParts = AggParts;
-    AO.ReplayThroughLLVM = Options.ReplayThroughLLVM;
     const auto &Agg = *AggList[J / AggParts];
     auto R = Coverage[Agg.first.second]->attribute(Agg.second.Counters,
                                                    Agg.second.Bitmap, AO);

@@ -104,10 +104,6 @@ struct AttributeOptions {
   /// parts' results is exactly the whole; parts bound the memory of a big
   /// binary's full replay and let it run on several threads.
   unsigned Part = 0, NumParts = 1;
-  /// Replay everything through LLVM's CoverageMapping instead of applying
-  /// the precomputed line programs: slower, and the reference the oracle
-  /// tests hold the programs to. Needs a coverage loaded ForReplay.
-  bool ReplayThroughLLVM = false;
 };
 
 /// The decoded coverage mapping of one instrumented binary, joined to its
@@ -118,10 +114,10 @@ public:
 
   /// Reads the coverage mapping of \p Layout.Path and joins its function
   /// records to \p Layout's functions by (name MD5, structural hash).
-  /// \p Layout must outlive the result. \p ForReplay keeps what every
-  /// record needs to be replayed through LLVM
-  /// (AttributeOptions::ReplayThroughLLVM); otherwise only records the line
-  /// programs cannot answer for keep their regions.
+  /// \p Layout must outlive the result. With \p ForReplay, attribute()
+  /// replays everything through LLVM's CoverageMapping instead of applying
+  /// the precomputed line programs: slower, and the reference the oracle
+  /// tests hold the programs to.
   static llvm::Expected<std::unique_ptr<BinaryCoverage>>
   load(const BinaryLayout &Layout, bool ForReplay = false);
 

@@ -26,7 +26,8 @@ struct CovDBWriteOptions {
   unsigned Threads = 0; ///< 0: the machine's
   /// Called with (done, total) while contexts are attributed; may be empty.
   std::function<void(size_t, size_t)> Progress;
-  /// Attribute through LLVM's CoverageMapping only (AttributeOptions).
+  /// Attribute through LLVM's CoverageMapping only (BinaryCoverage::load's
+  /// ForReplay).
   bool ReplayThroughLLVM = false;
   /// Coverage already being loaded (may be null).
   CoveragePreloader *Preloaded = nullptr;
