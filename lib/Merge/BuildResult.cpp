@@ -26,13 +26,7 @@ MergeResult Merger::buildResult() {
   });
   for (Layout *L : Layouts) {
     L->Index = R.Binaries.size();
-    BinaryLayout B;
-    B.Path = L->BinaryPath;
-    B.BinaryId = L->View.firstBinaryId();
-    B.Functions = L->Functions;
-    B.NumCounters = L->View.NumCounters;
-    B.NumBitmapBytes = L->View.NumBitmapBytes;
-    R.Binaries.push_back(std::move(B));
+    R.Binaries.push_back(L->describe(L->BinaryPath));
   }
   for (auto &[Key, Ctx] : Contexts) {
     Context C = std::move(Ctx.C);

@@ -125,6 +125,17 @@ struct Layout {
   std::string BinaryPath;
   bool Rejected = false;
   unsigned Index = 0; ///< in MergeResult::Binaries
+
+  /// This layout as the binary at \p Path.
+  BinaryLayout describe(std::string Path) const {
+    BinaryLayout B;
+    B.Path = std::move(Path);
+    B.BinaryId = View.firstBinaryId();
+    B.Functions = Functions;
+    B.NumCounters = View.NumCounters;
+    B.NumBitmapBytes = View.NumBitmapBytes;
+    return B;
+  }
 };
 
 struct ContextState {

@@ -137,15 +137,8 @@ void Merger::sumContext(ContextState &Ctx,
       markBad(*U, "unreadable", messageOf(L.takeError()));
       continue;
     }
-    if (IsNew && !U->Exe.empty() && Opts.LayoutFound) {
-      BinaryLayout Hint;
-      Hint.Path = U->Exe;
-      Hint.BinaryId = (*L)->View.firstBinaryId();
-      Hint.Functions = (*L)->Functions;
-      Hint.NumCounters = (*L)->View.NumCounters;
-      Hint.NumBitmapBytes = (*L)->View.NumBitmapBytes;
-      Opts.LayoutFound(Hint);
-    }
+    if (IsNew && !U->Exe.empty() && Opts.LayoutFound)
+      Opts.LayoutFound((*L)->describe(U->Exe));
     Sums &S = Ctx.PerLayout[*L];
     if (Opts.SparseContexts && !Opts.WantProfile && Ctx.Units.size() == 1) {
       // A test's only profile (the common case): straight to its sparse
