@@ -28,26 +28,40 @@ namespace covlock {
 using namespace attribution;
 
 namespace {
-/// Replays cached records to CoverageMapping::load.
+/// Replays cached records to CoverageMapping::load, unpacked one at a time:
+/// the loader copies what it keeps of a record before asking for the next.
 class ReplayReader : public CoverageMappingReader {
-  const std::vector<OwnedRecord> &Records;
+  const BinaryCoverage::Impl &Coverage;
   ArrayRef<uint32_t> Selected;
   size_t Next = 0;
+  std::vector<StringRef> Filenames;
+  std::vector<CounterExpression> Expressions;
+  std::vector<CounterMappingRegion> Regions;
 
 public:
-  ReplayReader(const std::vector<OwnedRecord> &Records,
+  ReplayReader(const BinaryCoverage::Impl &Coverage,
                ArrayRef<uint32_t> Selected)
-      : Records(Records), Selected(Selected) {}
+      : Coverage(Coverage), Selected(Selected) {}
 
   Error readNextRecord(CoverageMappingRecord &R) override {
     if (Next == Selected.size())
       return make_error<CoverageMapError>(coveragemap_error::eof);
-    const OwnedRecord &O = Records[Selected[Next++]];
+    const OwnedRecord &O = Coverage.Records[Selected[Next++]];
+    Filenames.clear();
+    for (uint32_t F : O.FileIndices)
+      Filenames.push_back(Coverage.Files[F]);
+    Expressions.clear();
+    for (const PackedExpression &X : O.Expressions)
+      Expressions.emplace_back(CounterExpression::ExprKind(X.Kind),
+                               X.LHS.unpack(), X.RHS.unpack());
+    Regions.clear();
+    for (const PackedRegion &P : O.Regions)
+      Regions.push_back(Coverage.unpack(P));
     R.FunctionName = O.Name;
     R.FunctionHash = O.Hash;
-    R.Filenames = O.Filenames;
-    R.Expressions = O.Expressions;
-    R.MappingRegions = O.Regions;
+    R.Filenames = Filenames;
+    R.Expressions = Expressions;
+    R.MappingRegions = Regions;
     return Error::success();
   }
 };
@@ -92,19 +106,18 @@ void BinaryCoverage::Impl::evaluate(const OwnedRecord &R,
   if (Scratch.size() < R.Expressions.size())
     Scratch.resize(R.Expressions.size());
   // As llvm-cov's signed arithmetic, in unsigned form: the same bits.
-  auto Value = [&](Counter C) -> uint64_t {
-    switch (C.getKind()) {
-    case Counter::Zero:
-      return 0;
+  auto Value = [&](PackedCounter C) -> uint64_t {
+    switch (C.kind()) {
     case Counter::CounterValueReference:
-      return Counts[C.getCounterID()];
+      return Counts[C.id()];
     case Counter::Expression:
-      return Scratch[C.getExpressionID()];
+      return Scratch[C.id()];
+    default:
+      return 0;
     }
-    return 0;
   };
   for (uint32_t E : R.ExpressionOrder) {
-    const CounterExpression &X = R.Expressions[E];
+    const PackedExpression &X = R.Expressions[E];
     uint64_t L = Value(X.LHS), Rv = Value(X.RHS);
     Scratch[E] = X.Kind == CounterExpression::Subtract ? L - Rv : L + Rv;
   }
@@ -154,7 +167,7 @@ Error BinaryCoverage::Impl::replay(
     return ProfOrErr.takeError();
 
   std::vector<std::unique_ptr<CoverageMappingReader>> Readers;
-  Readers.push_back(std::make_unique<ReplayReader>(Records, Selected));
+  Readers.push_back(std::make_unique<ReplayReader>(*this, Selected));
   auto CMOrErr = CoverageMapping::load(Readers, **ProfOrErr);
   if (!CMOrErr)
     return CMOrErr.takeError();

@@ -15,11 +15,13 @@
 
 #include "LineRules.h"
 #include "covlock/Attribution/Attribution.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ProfileData/Coverage/CoverageMapping.h"
 #include "llvm/Support/Allocator.h"
 #include "llvm/Support/StringSaver.h"
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,7 +52,54 @@ enum class Loading : uint8_t {
   ByLLVM,  ///< it depends on counts, or on MC/DC: ask LLVM
 };
 
-/// A decoded mapping record that owns (or outlives) everything it points to.
+/// A Counter in the 32 bits the mapping's encoding allows (the reader
+/// rejects wider ones): the kind in the low two bits, the id above.
+struct PackedCounter {
+  uint32_t Bits = 0;
+
+  static PackedCounter of(Counter C) {
+    return {C.isZero() ? 0u : C.getCounterID() << 2 | C.getKind()};
+  }
+  Counter::CounterKind kind() const { return Counter::CounterKind(Bits & 3); }
+  uint32_t id() const { return Bits >> 2; }
+  bool isZero() const { return kind() == Counter::Zero; }
+  Counter unpack() const {
+    switch (kind()) {
+    case Counter::CounterValueReference:
+      return Counter::getCounter(id());
+    case Counter::Expression:
+      return Counter::getExpression(id());
+    default:
+      return Counter::getZero();
+    }
+  }
+};
+
+/// A CounterMappingRegion in half its size: a big binary has hundreds of
+/// thousands. MC/DC parameters live beside, in Impl::MCDCParams.
+struct PackedRegion {
+  uint32_t LineStart, ColumnStart, LineEnd, ColumnEnd;
+  PackedCounter Count;
+  /// The expanded file of an expansion, else the false count: the reader
+  /// never gives a region both.
+  uint32_t Extra;
+  uint32_t FileID : 24;
+  uint32_t Kind : 8; ///< a CounterMappingRegion::RegionKind
+};
+static_assert(sizeof(PackedRegion) == 28, "regions are the bulk of a mapping");
+
+inline PackedCounter falseCount(const PackedRegion &R) {
+  return R.Kind == CounterMappingRegion::ExpansionRegion ? PackedCounter()
+                                                         : PackedCounter{R.Extra};
+}
+
+/// A CounterExpression in 12 bytes instead of 20.
+struct PackedExpression {
+  PackedCounter LHS, RHS;
+  uint8_t Kind; ///< a CounterExpression::ExprKind
+};
+
+/// A decoded mapping record. Its arrays live in Impl's allocators.
 struct OwnedRecord {
   StringRef Name;
   uint64_t NameRef = 0; ///< MD5 of Name, as the profile layout names it
@@ -60,25 +109,34 @@ struct OwnedRecord {
   JoinKind Join = JoinKind::Unknown;
   Loading Loads = Loading::Dropped;
   uint32_t Layout = 0; ///< layout function when Joined
-  std::vector<StringRef> Filenames;
-  std::vector<uint32_t> FileIndices; ///< Impl::Files index of each file id
-  std::vector<CounterExpression> Expressions;
-  std::vector<CounterMappingRegion> Regions;
   /// Kept: its counted regions' values, Impl::Values[FirstValue, +NumValues).
   uint32_t FirstValue = 0, NumValues = 0;
+  ArrayRef<uint32_t> FileIndices; ///< Impl::Files index of each file id
+  ArrayRef<PackedExpression> Expressions;
+  ArrayRef<PackedRegion> Regions;
   /// Kept: the expressions its regions use, each after its operands.
-  std::vector<uint32_t> ExpressionOrder;
+  ArrayRef<uint32_t> ExpressionOrder;
 };
+
+/// A copy of \p From in \p Alloc.
+template <typename T>
+ArrayRef<T> copyTo(llvm::BumpPtrAllocator &Alloc, ArrayRef<T> From) {
+  if (From.empty())
+    return {};
+  T *To = Alloc.Allocate<T>(From.size());
+  std::uninitialized_copy(From.begin(), From.end(), To);
+  return {To, From.size()};
+}
 
 /// A region whose count llvm-cov keeps for lines (code, expansion, skipped,
 /// gap: not branches or MC/DC decisions).
-inline bool isCounted(const CounterMappingRegion &R) {
+inline bool isCounted(const PackedRegion &R) {
   return R.Kind <= CounterMappingRegion::GapRegion;
 }
 
 /// A counted region of a kept record.
 struct CountedValue {
-  Counter Count;
+  PackedCounter Count;
   uint32_t File;
   uint32_t Span; ///< into Impl::FileRegions[File]; NoSpan if not code
 };
@@ -110,9 +168,17 @@ public:
   using OwnedRecord = attribution::OwnedRecord;
   const BinaryLayout *Layout = nullptr;
   bool ReplayAll = false; ///< load()'s ForReplay: every record replayable
+  /// Names, expressions and expression orders: kept for the life of this.
   llvm::BumpPtrAllocator Alloc;
   llvm::StringSaver Saver{Alloc};
+  /// Regions and file indices: given back, but for records LLVM may
+  /// replay, once the line programs are built.
+  llvm::BumpPtrAllocator RegionAlloc;
   std::vector<OwnedRecord> Records;
+  /// The MC/DC parameters of the regions that have them.
+  llvm::DenseMap<const attribution::PackedRegion *,
+                 llvm::coverage::mcdc::Parameters>
+      MCDCParams;
   std::vector<std::string> Files;
   llvm::StringMap<unsigned> FileIndex;
   std::vector<std::vector<RegionSpan>> FileRegions;
@@ -129,6 +195,9 @@ public:
   /// Components of each record (CSR).
   std::vector<uint32_t> RecordComponentsBegin, RecordComponents;
 
+  /// \p R's region as the reader gave it.
+  llvm::coverage::CounterMappingRegion
+  unpack(const attribution::PackedRegion &R) const;
   /// Reads the mapping of \p Path into Records and Files.
   llvm::Error decode(llvm::StringRef Path);
   /// With Layout set: joins the records to it, then builds the components.

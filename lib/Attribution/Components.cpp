@@ -53,19 +53,19 @@ void BinaryCoverage::Impl::index() {
 
 /// The highest counter \p C refers to, as llvm-cov sizes the zero counts of
 /// a function the profile does not have.
-static uint64_t maxCounterId(const OwnedRecord &R, Counter C, unsigned Depth) {
-  switch (C.getKind()) {
+static uint64_t maxCounterId(const OwnedRecord &R, PackedCounter C,
+                             unsigned Depth) {
+  switch (C.kind()) {
   case Counter::Zero:
     return 0;
   case Counter::CounterValueReference:
-    return C.getCounterID();
+    return C.id();
   case Counter::Expression:
     break;
   }
-  if (C.getExpressionID() >= R.Expressions.size() ||
-      Depth > R.Expressions.size())
+  if (C.id() >= R.Expressions.size() || Depth > R.Expressions.size())
     return 0;
-  const CounterExpression &E = R.Expressions[C.getExpressionID()];
+  const PackedExpression &E = R.Expressions[C.id()];
   return std::max(maxCounterId(R, E.LHS, Depth + 1),
                   maxCounterId(R, E.RHS, Depth + 1));
 }
@@ -74,7 +74,7 @@ static uint64_t maxCounterId(const OwnedRecord &R, Counter C, unsigned Depth) {
 /// one refers past \p NumCounts counters or \p R's expressions, or to itself:
 /// llvm-cov then cannot evaluate the record and drops it.
 template <typename Fn>
-static bool walkExpressions(const OwnedRecord &R, ArrayRef<Counter> Roots,
+static bool walkExpressions(const OwnedRecord &R, ArrayRef<PackedCounter> Roots,
                             uint64_t NumCounts, Fn Visit) {
   enum : uint8_t { New, Open, Done };
   // Reused: this runs twice for every record of a binary.
@@ -82,19 +82,18 @@ static bool walkExpressions(const OwnedRecord &R, ArrayRef<Counter> Roots,
   static thread_local std::vector<std::pair<uint32_t, bool>> Stack;
   State.assign(R.Expressions.size(), New);
   Stack.clear(); // (expression, operands done)
-  auto Push = [&](Counter C) {
-    if (C.getKind() == Counter::CounterValueReference)
-      return C.getCounterID() < NumCounts;
-    if (C.getKind() != Counter::Expression)
+  auto Push = [&](PackedCounter C) {
+    if (C.kind() == Counter::CounterValueReference)
+      return C.id() < NumCounts;
+    if (C.kind() != Counter::Expression)
       return true;
-    if (C.getExpressionID() >= R.Expressions.size() ||
-        State[C.getExpressionID()] == Open)
+    if (C.id() >= R.Expressions.size() || State[C.id()] == Open)
       return false;
-    if (State[C.getExpressionID()] == New)
-      Stack.push_back({C.getExpressionID(), false});
+    if (State[C.id()] == New)
+      Stack.push_back({C.id(), false});
     return true;
   };
-  for (Counter Root : Roots) {
+  for (PackedCounter Root : Roots) {
     if (!Push(Root))
       return false;
     while (!Stack.empty()) {
@@ -124,11 +123,17 @@ void BinaryCoverage::Impl::decideLoading() {
   // Per (files, function name) as llvm-cov keys them: whether a record
   // that is always kept has been seen; absent if none of the key was.
   DenseMap<std::pair<size_t, size_t>, bool> SeenKept;
+  SmallVector<StringRef, 8> Filenames;
+  std::vector<PackedCounter> All, Counted;
+  std::vector<uint32_t> Order;
   for (OwnedRecord &R : Records) {
-    StringRef Name = R.Filenames.empty()
+    Filenames.clear();
+    for (uint32_t F : R.FileIndices)
+      Filenames.push_back(Files[F]);
+    StringRef Name = Filenames.empty()
                          ? getFuncNameWithoutPrefix(R.Name)
-                         : getFuncNameWithoutPrefix(R.Name, R.Filenames[0]);
-    R.Key = {hash_combine_range(R.Filenames.begin(), R.Filenames.end()),
+                         : getFuncNameWithoutPrefix(R.Name, Filenames[0]);
+    R.Key = {hash_combine_range(Filenames.begin(), Filenames.end()),
              hash_value(Name)};
     R.Loads = Loading::Dropped;
     if (R.Join == JoinKind::Mismatch)
@@ -147,27 +152,30 @@ void BinaryCoverage::Impl::decideLoading() {
         Loads = Loading::ByLLVM;
     } else {
       NumCounts = 0;
-      for (const CounterMappingRegion &CMR : R.Regions)
+      for (const PackedRegion &CMR : R.Regions)
         NumCounts = std::max(NumCounts, maxCounterId(R, CMR.Count, 0));
       ++NumCounts;
     }
     if (R.Regions.empty())
       Loads = Loading::ByLLVM;
-    std::vector<Counter> All, Counted;
-    for (const CounterMappingRegion &CMR : R.Regions) {
-      if (CMR.FileID >= R.Filenames.size() ||
+    All.clear();
+    Counted.clear();
+    for (const PackedRegion &CMR : R.Regions) {
+      if (CMR.FileID >= R.FileIndices.size() ||
           (!isCounted(CMR) && CMR.Kind != CounterMappingRegion::BranchRegion))
         Loads = Loading::ByLLVM; // MC/DC, or malformed
       All.push_back(CMR.Count);
-      All.push_back(CMR.FalseCount);
+      All.push_back(falseCount(CMR));
       if (isCounted(CMR))
         Counted.push_back(CMR.Count);
     }
     if (Loads == Loading::Kept) {
       if (!walkExpressions(R, All, NumCounts, [](uint32_t) {}))
         continue; // dropped
+      Order.clear();
       walkExpressions(R, Counted, NumCounts,
-                      [&](uint32_t E) { R.ExpressionOrder.push_back(E); });
+                      [&](uint32_t E) { Order.push_back(E); });
+      R.ExpressionOrder = copyTo<uint32_t>(Alloc, Order);
     }
     auto [It, New] = SeenKept.try_emplace(R.Key, false);
     if (It->second)
@@ -190,7 +198,7 @@ void BinaryCoverage::Impl::buildComponents() {
     if (R.Loads != Loading::Kept)
       continue;
     R.FirstValue = Values.size();
-    for (const CounterMappingRegion &CMR : R.Regions) {
+    for (const PackedRegion &CMR : R.Regions) {
       if (!isCounted(CMR))
         continue;
       Values.push_back({CMR.Count, R.FileIndices[CMR.FileID], NoSpan});
@@ -208,9 +216,9 @@ void BinaryCoverage::Impl::buildComponents() {
     std::vector<Code> Codes;
     for (const OwnedRecord &R : Records) {
       uint32_t Value = R.FirstValue;
-      for (const CounterMappingRegion &CMR : R.Regions) {
+      for (const PackedRegion &CMR : R.Regions) {
         bool Counted = R.Loads == Loading::Kept && isCounted(CMR);
-        if (CMR.FileID < R.Filenames.size() &&
+        if (CMR.FileID < R.FileIndices.size() &&
             CMR.Kind == CounterMappingRegion::CodeRegion)
           Codes.push_back({uint64_t(CMR.LineStart) << 32 | CMR.ColumnStart,
                            uint64_t(CMR.LineEnd) << 32 | CMR.ColumnEnd,
@@ -251,8 +259,8 @@ void BinaryCoverage::Impl::buildComponents() {
     if (R.Join == JoinKind::Mismatch)
       continue;
     SmallDenseMap<unsigned, std::pair<uint32_t, uint32_t>, 4> Extent;
-    for (const CounterMappingRegion &CMR : R.Regions) {
-      if (CMR.FileID >= R.Filenames.size())
+    for (const PackedRegion &CMR : R.Regions) {
+      if (CMR.FileID >= R.FileIndices.size())
         continue;
       unsigned File = R.FileIndices[CMR.FileID];
       auto [It, New] =
@@ -402,7 +410,7 @@ void BinaryCoverage::Impl::buildComponents() {
           if (R.Loads == Loading::Dropped)
             continue;
           uint32_t Value = R.FirstValue;
-          for (const CounterMappingRegion &CMR : R.Regions) {
+          for (const PackedRegion &CMR : R.Regions) {
             if (!isCounted(CMR))
               continue;
             if (R.FileIndices[CMR.FileID] == C.File)
@@ -489,12 +497,26 @@ void BinaryCoverage::Impl::buildComponents() {
       if (C.ByLLVM)
         for (uint32_t K = C.RecordsBegin; K != C.RecordsEnd; ++K)
           Replayable[ComponentRecords[K]] = 1;
-    for (uint32_t I = 0; I != Records.size(); ++I)
+    BumpPtrAllocator Keep;
+    DenseMap<const PackedRegion *, mcdc::Parameters> KeepParams;
+    for (uint32_t I = 0; I != Records.size(); ++I) {
+      OwnedRecord &R = Records[I];
       if (!Replayable[I]) {
-        std::vector<CounterMappingRegion>().swap(Records[I].Regions);
-        std::vector<StringRef>().swap(Records[I].Filenames);
-        std::vector<uint32_t>().swap(Records[I].FileIndices);
+        R.Regions = {};
+        R.FileIndices = {};
+        continue;
       }
+      ArrayRef<PackedRegion> Old = R.Regions;
+      R.Regions = copyTo(Keep, Old);
+      R.FileIndices = copyTo(Keep, R.FileIndices);
+      for (size_t K = 0; K != Old.size(); ++K) {
+        auto It = MCDCParams.find(&Old[K]);
+        if (It != MCDCParams.end())
+          KeepParams[&R.Regions[K]] = It->second;
+      }
+    }
+    RegionAlloc = std::move(Keep);
+    MCDCParams = std::move(KeepParams);
   }
   Programs.shrink();
   ComponentRecords.shrink_to_fit();

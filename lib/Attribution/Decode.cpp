@@ -30,7 +30,13 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
   if (!ReadersOrErr)
     return createFileError(Path, ReadersOrErr.takeError());
 
-  StringMap<bool> SeenFiles;
+  // Files in order of appearance, and each record's (flat, FilesBegin);
+  // renumbered in name order once all are known.
+  StringMap<uint32_t> SeenFiles;
+  std::vector<uint32_t> RecordFiles, FilesBegin{0};
+  std::vector<PackedRegion> Packed;
+  std::vector<PackedExpression> PackedExpressions;
+  std::vector<std::pair<size_t, mcdc::Parameters>> Params;
   for (std::unique_ptr<BinaryCoverageReader> &Reader : *ReadersOrErr) {
     while (true) {
       CoverageMappingRecord R;
@@ -53,25 +59,69 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
       // The reader's strings die with it: keep copies.
       O.Name = Saver.save(R.FunctionName);
       O.Hash = R.FunctionHash;
-      for (StringRef F : R.Filenames) {
-        O.Filenames.push_back(Saver.save(F));
-        SeenFiles.try_emplace(F, true);
-      }
-      O.Expressions.assign(R.Expressions.begin(), R.Expressions.end());
-      O.Regions.assign(R.MappingRegions.begin(), R.MappingRegions.end());
       O.NameRef = IndexedInstrProf::ComputeHash(O.Name);
-      Records.push_back(std::move(O));
+      for (StringRef F : R.Filenames)
+        RecordFiles.push_back(
+            SeenFiles.try_emplace(F, SeenFiles.size()).first->second);
+      FilesBegin.push_back(RecordFiles.size());
+      PackedExpressions.clear();
+      for (const CounterExpression &X : R.Expressions)
+        PackedExpressions.push_back({PackedCounter::of(X.LHS),
+                                     PackedCounter::of(X.RHS),
+                                     uint8_t(X.Kind)});
+      O.Expressions = copyTo<PackedExpression>(Alloc, PackedExpressions);
+      Packed.clear();
+      Params.clear();
+      for (const CounterMappingRegion &CMR : R.MappingRegions) {
+        bool Expansion = CMR.Kind == CounterMappingRegion::ExpansionRegion;
+        // What the packed form cannot hold, the reader never gives.
+        if (CMR.FileID >= 1u << 24 ||
+            (Expansion ? !CMR.FalseCount.isZero() : CMR.ExpandedFileID != 0))
+          return createFileError(
+              Path, make_error<CoverageMapError>(
+                        coveragemap_error::malformed,
+                        "unexpected region in " + R.FunctionName.str()));
+        Packed.push_back(
+            {CMR.LineStart, CMR.ColumnStart, CMR.LineEnd, CMR.ColumnEnd,
+             PackedCounter::of(CMR.Count),
+             Expansion ? CMR.ExpandedFileID
+                       : PackedCounter::of(CMR.FalseCount).Bits,
+             CMR.FileID, CMR.Kind});
+        if (!std::holds_alternative<std::monostate>(CMR.MCDCParams))
+          Params.push_back({Packed.size() - 1, CMR.MCDCParams});
+      }
+      O.Regions = copyTo<PackedRegion>(RegionAlloc, Packed);
+      for (auto &[Index, P] : Params)
+        MCDCParams[&O.Regions[Index]] = P;
+      Records.push_back(O);
     }
   }
+  Records.shrink_to_fit();
   for (const auto &KV : SeenFiles)
     Files.push_back(KV.getKey().str());
   llvm::sort(Files);
-  for (unsigned I = 0, E = Files.size(); I != E; ++I)
+  std::vector<uint32_t> Renumber(Files.size());
+  for (unsigned I = 0, E = Files.size(); I != E; ++I) {
     FileIndex[Files[I]] = I;
-  for (OwnedRecord &R : Records)
-    for (StringRef F : R.Filenames)
-      R.FileIndices.push_back(FileIndex.lookup(F));
+    Renumber[SeenFiles.lookup(Files[I])] = I;
+  }
+  for (uint32_t &F : RecordFiles)
+    F = Renumber[F];
+  for (size_t I = 0, E = Records.size(); I != E; ++I)
+    Records[I].FileIndices = copyTo<uint32_t>(
+        RegionAlloc, ArrayRef(RecordFiles).slice(FilesBegin[I],
+                                                 FilesBegin[I + 1] - FilesBegin[I]));
   return Error::success();
+}
+
+CounterMappingRegion BinaryCoverage::Impl::unpack(const PackedRegion &R) const {
+  bool Expansion = R.Kind == CounterMappingRegion::ExpansionRegion;
+  auto Params = MCDCParams.find(&R);
+  return CounterMappingRegion(
+      R.Count.unpack(), Expansion ? Counter() : PackedCounter{R.Extra}.unpack(),
+      R.FileID, Expansion ? R.Extra : 0, R.LineStart, R.ColumnStart, R.LineEnd,
+      R.ColumnEnd, CounterMappingRegion::RegionKind(R.Kind),
+      Params == MCDCParams.end() ? mcdc::Parameters() : Params->second);
 }
 
 void BinaryCoverage::Impl::join() {
