@@ -352,7 +352,7 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
     FileAttribution *FA = nullptr;
     for (uint32_t RI = C.Program.RunsBegin; RI != C.Program.RunsEnd; ++RI) {
       const attribution::LineRun &Run = Programs.Runs[RI];
-      bool Covered = Programs.isCovered(Run, S.Values);
+      bool Covered = Programs.isCovered(RI, S.Values);
       if (!Covered && !Options.Executable)
         continue;
       if (!FA) {
@@ -458,6 +458,13 @@ void BinaryCoverage::join(const BinaryLayout &Layout, bool ForReplay) {
   I->Layout = &Layout;
   I->ReplayAll = ForReplay;
   I->index();
+}
+
+void BinaryCoverage::endAttribution() {
+  auto Done = std::make_unique<Impl>();
+  Done->Files = std::move(I->Files);
+  Done->FileRegions = std::move(I->FileRegions);
+  I = std::move(Done);
 }
 
 ArrayRef<std::string> BinaryCoverage::files() const { return I->Files; }

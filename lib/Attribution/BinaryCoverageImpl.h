@@ -89,8 +89,9 @@ struct PackedRegion {
 static_assert(sizeof(PackedRegion) == 28, "regions are the bulk of a mapping");
 
 inline PackedCounter falseCount(const PackedRegion &R) {
-  return R.Kind == CounterMappingRegion::ExpansionRegion ? PackedCounter()
-                                                         : PackedCounter{R.Extra};
+  if (R.Kind == CounterMappingRegion::ExpansionRegion)
+    return PackedCounter();
+  return PackedCounter{R.Extra};
 }
 
 /// A CounterExpression in 12 bytes instead of 20.

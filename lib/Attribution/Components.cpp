@@ -193,6 +193,9 @@ void BinaryCoverage::Impl::buildComponents() {
   for (const OwnedRecord &R : Records)
     if (R.Loads == Loading::Kept)
       NumValues += llvm::count_if(R.Regions, isCounted);
+  // Line programs tell values from sums by the top bit.
+  if (NumValues >= attribution::LinePrograms::SumBit)
+    ReplayAll = true;
   Values.reserve(NumValues);
   for (OwnedRecord &R : Records) {
     if (R.Loads != Loading::Kept)
@@ -416,7 +419,7 @@ void BinaryCoverage::Impl::buildComponents() {
             if (R.FileIndices[CMR.FileID] == C.File)
               Rules.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
                                CMR.ColumnEnd, uint8_t(CMR.Kind),
-                               R.Loads == Loading::Kept ? Value : 0});
+                               R.Loads == Loading::Kept ? Value : NoValue});
             if (R.Loads == Loading::Kept)
               ++Value;
           }

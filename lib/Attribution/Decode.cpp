@@ -109,8 +109,8 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
     F = Renumber[F];
   for (size_t I = 0, E = Records.size(); I != E; ++I)
     Records[I].FileIndices = copyTo<uint32_t>(
-        RegionAlloc, ArrayRef(RecordFiles).slice(FilesBegin[I],
-                                                 FilesBegin[I + 1] - FilesBegin[I]));
+        RegionAlloc, ArrayRef(RecordFiles)
+                         .slice(FilesBegin[I], FilesBegin[I + 1] - FilesBegin[I]));
   return Error::success();
 }
 

@@ -149,20 +149,36 @@ LineProgram addLineProgram(std::vector<RuleRegion> &Regions, bool EndsFile,
                    });
   // Regions of one area share a count: the sum of those of the first's kind.
   static thread_local std::vector<Combined> Areas;
+  static thread_local std::vector<uint32_t> AreaValues, AreaValuesBegin;
   Areas.clear();
+  AreaValues.clear();
+  AreaValuesBegin.clear();
   for (const RuleRegion &R : Regions) {
     if (!Areas.empty() && Areas.back().Start == StartOf(R) &&
         Areas.back().End == EndOf(R)) {
-      if (R.Kind == Areas.back().Kind) {
-        Into.SourceValues.push_back(R.Value);
-        ++Into.SourceBegin.back();
-      }
+      if (R.Kind == Areas.back().Kind)
+        AreaValues.push_back(R.Value);
       continue;
     }
-    Areas.push_back({StartOf(R), EndOf(R), R.Kind,
-                     uint32_t(Into.SourceBegin.size() - 1)});
-    Into.SourceValues.push_back(R.Value);
-    Into.SourceBegin.push_back(Into.SourceValues.size());
+    Areas.push_back({StartOf(R), EndOf(R), R.Kind, 0});
+    AreaValuesBegin.push_back(AreaValues.size());
+    AreaValues.push_back(R.Value);
+  }
+  AreaValuesBegin.push_back(AreaValues.size());
+  for (size_t A = 0; A != Areas.size(); ++A) {
+    llvm::ArrayRef<uint32_t> Values(AreaValues.data() + AreaValuesBegin[A],
+                                    AreaValues.data() + AreaValuesBegin[A + 1]);
+    if (Values.size() == 1 && Values[0] != NoValue) {
+      Areas[A].Source = Values[0];
+      continue;
+    }
+    // A sum, also for an area without values: sources of different areas
+    // must differ (emit compares them).
+    Areas[A].Source = LinePrograms::SumBit | (Into.SumBegin.size() - 1);
+    for (uint32_t V : Values)
+      if (V != NoValue)
+        Into.SumValues.push_back(V);
+    Into.SumBegin.push_back(Into.SumValues.size());
   }
 
   static thread_local std::vector<uint32_t> Active;
@@ -176,11 +192,9 @@ LineProgram addLineProgram(std::vector<RuleRegion> &Regions, bool EndsFile,
   // wrapping into it from before.
   auto AddRun = [&](uint32_t First, uint32_t Last,
                     llvm::ArrayRef<uint32_t> Sources) {
-    LineRun R{First, Last, uint32_t(Into.RunSources.size()), 0};
+    Into.Runs.push_back({First, Last, uint32_t(Into.RunSources.size())});
     Into.RunSources.insert(Into.RunSources.end(), Sources.begin(),
                            Sources.end());
-    R.SourcesEnd = Into.RunSources.size();
-    Into.Runs.push_back(R);
   };
   const Segment *Wrapped = nullptr;
   llvm::SmallVector<uint32_t, 8> Sources;

@@ -19,6 +19,7 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace covlock {
@@ -30,69 +31,96 @@ namespace attribution {
 struct RuleRegion {
   uint32_t LineStart, ColumnStart, LineEnd, ColumnEnd;
   uint8_t Kind;
-  uint32_t Value; ///< which evaluated count is this region's
+  uint32_t Value; ///< which evaluated count is this region's, or NoValue
 };
+/// A region whose count the program will never be asked for.
+constexpr uint32_t NoValue = UINT32_MAX;
 
-/// Lines [First, Last] all have the count max(sums of Sources).
+/// Lines [First, Last] all have the count max(Sources). The sources of run
+/// R are RunSources[R.SourcesBegin, next run's SourcesBegin).
 struct LineRun {
   uint32_t First, Last;
-  uint32_t SourcesBegin, SourcesEnd; ///< into LinePrograms::RunSources
+  uint32_t SourcesBegin;
 };
 
 /// The line programs of many groups of regions, in flat arrays.
 struct LinePrograms {
-  /// Sums of counts: source S is the sum of Values[SourceBegin[S] ..
-  /// SourceBegin[S + 1]).
-  std::vector<uint32_t> SourceBegin{0};
-  std::vector<uint32_t> SourceValues;
+  /// A source is a value index (most areas have one region), or with
+  /// SumBit set, a sum: sum S adds Values[SumBegin[S] .. SumBegin[S + 1]).
+  static constexpr uint32_t SumBit = 1u << 31;
+  std::vector<uint32_t> SumBegin{0};
+  std::vector<uint32_t> SumValues;
   std::vector<LineRun> Runs;
   std::vector<uint32_t> RunSources;
 
-  /// Moves \p Other's programs after these (its sources and runs
-  /// renumbered); returns the number its runs now start at.
+  uint32_t sourcesEnd(uint32_t Run) const {
+    return Run + 1 == Runs.size() ? RunSources.size()
+                                  : Runs[Run + 1].SourcesBegin;
+  }
+
+  /// Moves \p Other's programs after these (its sums and runs renumbered),
+  /// each array at its exact size; returns the number its runs now start at.
   uint32_t append(LinePrograms &&Other) {
     uint32_t RunsOffset = Runs.size();
     uint32_t RunSourcesOffset = RunSources.size();
-    uint32_t SourcesOffset = SourceBegin.size() - 1;
-    uint32_t ValuesOffset = SourceValues.size();
-    for (size_t S = 1; S < Other.SourceBegin.size(); ++S)
-      SourceBegin.push_back(Other.SourceBegin[S] + ValuesOffset);
-    SourceValues.insert(SourceValues.end(), Other.SourceValues.begin(),
-                        Other.SourceValues.end());
-    for (uint32_t S : Other.RunSources)
-      RunSources.push_back(S + SourcesOffset);
-    for (LineRun R : Other.Runs) {
+    uint32_t SumsOffset = SumBegin.size() - 1;
+    uint32_t ValuesOffset = SumValues.size();
+    // One array at a time, each of Other's freed once copied: the peak is
+    // one array's worth above the result, not all of Other's.
+    auto Join = [](auto &To, auto &From, size_t Skip, auto Renumber) {
+      std::remove_reference_t<decltype(To)> Both;
+      Both.reserve(To.size() + From.size() - Skip);
+      Both.insert(Both.end(), To.begin(), To.end());
+      decltype(Both)().swap(To);
+      for (size_t I = Skip; I < From.size(); ++I)
+        Both.push_back(Renumber(From[I]));
+      decltype(Both)().swap(From);
+      To = std::move(Both);
+    };
+    Join(SumBegin, Other.SumBegin, 1,
+         [&](uint32_t B) { return B + ValuesOffset; });
+    Join(SumValues, Other.SumValues, 0, [](uint32_t V) { return V; });
+    Join(RunSources, Other.RunSources, 0, [&](uint32_t S) {
+      return S & SumBit ? S + SumsOffset : S;
+    });
+    Join(Runs, Other.Runs, 0, [&](LineRun R) {
       R.SourcesBegin += RunSourcesOffset;
-      R.SourcesEnd += RunSourcesOffset;
-      Runs.push_back(R);
-    }
+      return R;
+    });
     Other.clear();
     return RunsOffset;
   }
 
   /// Gives back what growing left unused.
   void shrink() {
-    SourceBegin.shrink_to_fit();
-    SourceValues.shrink_to_fit();
+    SumBegin.shrink_to_fit();
+    SumValues.shrink_to_fit();
     Runs.shrink_to_fit();
     RunSources.shrink_to_fit();
   }
 
   void clear() {
-    SourceBegin.assign(1, 0);
-    SourceValues.clear();
+    SumBegin.assign(1, 0);
+    SumValues.clear();
     Runs.clear();
     RunSources.clear();
   }
 
-  /// Whether \p Run has a non-zero count given the region counts
+  /// Whether run \p Run has a non-zero count given the region counts
   /// \p Values. Sums wrap as llvm-cov's unsigned counts do.
-  bool isCovered(const LineRun &Run, llvm::ArrayRef<uint64_t> Values) const {
-    for (uint32_t I = Run.SourcesBegin; I != Run.SourcesEnd; ++I) {
+  bool isCovered(uint32_t Run, llvm::ArrayRef<uint64_t> Values) const {
+    for (uint32_t I = Runs[Run].SourcesBegin, E = sourcesEnd(Run); I != E;
+         ++I) {
       uint32_t S = RunSources[I];
+      if (!(S & SumBit)) {
+        if (Values[S])
+          return true;
+        continue;
+      }
+      S &= ~SumBit;
       uint64_t Sum = 0;
-      for (uint32_t K = SourceBegin[S]; K != SourceBegin[S + 1]; ++K)
-        Sum += Values[SourceValues[K]];
+      for (uint32_t K = SumBegin[S]; K != SumBegin[S + 1]; ++K)
+        Sum += Values[SumValues[K]];
       if (Sum)
         return true;
     }

@@ -23,16 +23,60 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
-#include <map>
-#include <set>
 #include <condition_variable>
+#include <cstdio>
+#include <map>
 #include <mutex>
+#include <set>
 #include <fcntl.h>
 #include <unistd.h>
 
 using namespace llvm;
 
 namespace covlock {
+
+/// \p Writer as an indexed profile in memory. InstrProfWriter::writeBuffer
+/// holds up to three times the profile's size while writing; this holds the
+/// result only. The writer patches its header afterwards, so it needs a
+/// seekable stream: an anonymous temporary file, read back at its size.
+static Expected<std::string> indexedProfileBytes(InstrProfWriter &Writer) {
+  auto SystemError = [](const char *What) {
+    return createStringError(std::error_code(errno, std::generic_category()),
+                             "%s a temporary file", What);
+  };
+  std::FILE *Tmp = std::tmpfile();
+  if (!Tmp) // no temporary directory: memory will do
+    return Writer.writeBuffer()->getBuffer().str();
+  auto Close = make_scope_exit([&] { std::fclose(Tmp); });
+  int FD = ::fileno(Tmp);
+  {
+    raw_fd_ostream OS(FD, /*shouldClose=*/false);
+    if (Error E = Writer.write(OS))
+      return std::move(E);
+    OS.flush();
+    if (OS.has_error()) {
+      std::error_code EC = OS.error();
+      OS.clear_error();
+      return createStringError(EC, "cannot write a temporary file");
+    }
+  }
+  off_t Size = ::lseek(FD, 0, SEEK_END);
+  if (Size < 0)
+    return SystemError("cannot read");
+  std::string Bytes(Size, '\0');
+  for (off_t Done = 0; Done < Size;) {
+    ssize_t N = ::pread(FD, &Bytes[Done], Size - Done, Done);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N < 0)
+      return SystemError("cannot read");
+    if (N == 0)
+      return createStringError(std::make_error_code(std::errc::io_error),
+                               "a temporary file was cut short");
+    Done += N;
+  }
+  return std::move(Bytes);
+}
 
 namespace {
 using Lines = std::vector<uint32_t>;
@@ -412,10 +456,14 @@ void CovDBBuilder::Impl::startAggregates() {
     if (!WriteErr)
       addLayoutRecords(Writer, *Layouts[AggList[I]->first.second], A.Counters,
                        A.Bitmap, WriteErr);
-    if (WriteErr)
-      AggProfileErrors[I] = std::move(WriteErr);
-    else
-      AggProfiles[I] = Writer.writeBuffer()->getBuffer().str();
+    if (!WriteErr) {
+      auto Bytes = indexedProfileBytes(Writer);
+      if (Bytes)
+        AggProfiles[I] = std::move(*Bytes);
+      else
+        WriteErr = Bytes.takeError();
+    }
+    AggProfileErrors[I] = std::move(WriteErr);
   };
   for (size_t I = 0; I != AggList.size(); ++I) {
     if (Pool)
@@ -445,6 +493,9 @@ Error CovDBBuilder::Impl::finish(ArrayRef<std::string> InputDatabases,
   if (Errs)
     return Errs;
 
+  for (std::unique_ptr<BinaryCoverage> &BC : Coverage)
+    if (BC)
+      BC->endAttribution();
   for (size_t AI = 0; AI != AggList.size(); ++AI) {
     const std::string &Label = AggList[AI]->first.first;
     const BinaryCoverage &BC = *Coverage[AggList[AI]->first.second];
@@ -653,10 +704,8 @@ static Error addDatabase(StringRef Path, Model &M) {
   return Error::success();
 }
 
-/// The sum of several indexed profiles.
+/// The sum of indexed profiles.
 static Expected<std::string> sumProfiles(ArrayRef<std::string> Profiles) {
-  if (Profiles.size() == 1)
-    return Profiles.front();
   InstrProfWriter Writer;
   if (Error E = Writer.mergeProfileKind(InstrProfKind::FrontendInstrumentation))
     return std::move(E);
@@ -679,7 +728,7 @@ static Expected<std::string> sumProfiles(ArrayRef<std::string> Profiles) {
   }
   if (WriteErr)
     return std::move(WriteErr);
-  return Writer.writeBuffer()->getBuffer().str();
+  return indexedProfileBytes(Writer);
 }
 
 /// Writes \p M into a new database at \p Path.
@@ -723,13 +772,19 @@ static Error writeModel(Model &M, StringRef Path) {
             "INSERT INTO label (id, name, profile) VALUES (?1, ?2, ?3)"))
       return E;
     for (auto &[Name, L] : M.Labels) {
-      auto Profile = sumProfiles(L.Profiles);
-      if (!Profile)
-        return createFileError(Path, Profile.takeError());
+      if (L.Profiles.size() != 1) {
+        auto Sum = sumProfiles(L.Profiles);
+        if (!Sum)
+          return createFileError(Path, Sum.takeError());
+        L.Profiles.assign(1, std::move(*Sum));
+      }
       int64_t Id = LabelIds.size() + 1;
       LabelIds[Name] = Id;
-      if (Error E = S.bind(1, Id).bind(2, Name).bindBlob(3, *Profile).exec())
+      if (Error E =
+              S.bind(1, Id).bind(2, Name).bindBlob(3, L.Profiles[0]).exec())
         return E;
+      // Written: the biggest blob of the database need not wait for the rest.
+      std::vector<std::string>().swap(L.Profiles);
     }
   }
   {

@@ -141,6 +141,10 @@ public:
                                         llvm::ArrayRef<uint8_t> Bitmap,
                                         const AttributeOptions &Options) const;
 
+  /// Attribution is over: frees all but files() and regions(), which a
+  /// database needs after the contexts are attributed.
+  void endAttribution();
+
   class Impl;
 
 private:
