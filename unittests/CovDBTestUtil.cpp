@@ -67,7 +67,7 @@ std::string llvmTool(StringRef Name) {
 }
 
 std::string compile(const TempDir &Dir, StringRef Name, StringRef Ext,
-                    StringRef Source) {
+                    StringRef Source, ArrayRef<std::string> Flags) {
   std::string Src = Dir.file((Name + "." + Ext).str());
   std::string Bin = Dir.file(Name);
   {
@@ -78,6 +78,7 @@ std::string compile(const TempDir &Dir, StringRef Name, StringRef Ext,
   std::vector<std::string> Argv = {
       Ext == "c" ? clang() : clang() + "++", "-fprofile-instr-generate",
       "-fcoverage-mapping", "-O0", "-o", Bin, Src};
+  Argv.insert(Argv.end(), Flags.begin(), Flags.end());
   if (run(Argv) != 0)
     return "";
   return Bin;

@@ -39,9 +39,10 @@ std::string clang();
 std::string llvmTool(llvm::StringRef Name);
 
 /// Compiles \p Source (C if \p Ext is "c", else C++) into Dir/Name with
-/// coverage. Returns the binary's path, or empty on failure.
+/// coverage and \p Flags. Returns the binary's path, or empty on failure.
 std::string compile(const TempDir &Dir, llvm::StringRef Name,
-                    llvm::StringRef Ext, llvm::StringRef Source);
+                    llvm::StringRef Ext, llvm::StringRef Source,
+                    llvm::ArrayRef<std::string> Flags = {});
 
 /// Runs \p Bin once per argument list, each with its own profile; returns the
 /// .profraw paths.
