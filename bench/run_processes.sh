@@ -8,10 +8,15 @@
 #   (b) stock-pool  stock runtime, LLVM_PROFILE_FILE=DIR/%m.profraw (merge pool)
 #   (c) covlock     the same program linked with `llvm-covlock link-flags`,
 #                   COVLOCK_DIR=DIR, COVLOCK_TEST per process
-# The output directories are emptied by --prepare before every timed run,
-# dirty pages are written back (sync) and the disk is given two seconds for
-# the discards of the deleted gigabyte (ext4 `discard`), so that one run's
-# I/O does not land in the next one's timing.
+# Before every timed run, --prepare gives the command an output directory
+# of its own and lets the disk settle: dirty pages written back (sync), the
+# page cache dropped when allowed (root), two seconds of quiet. Earlier
+# runs' outputs are only removed at the end (FRESH=1, the default): ext4
+# without a journal will not reuse an inode freed in the last 60 seconds
+# and scans past each such one on every create, so timing a run right after
+# deleting the last one's files measures that scan, not the runtime, and
+# punishes most whoever creates the most files. FRESH=0 measures exactly
+# that: each run first deletes its own previous output.
 # Prints the per-process wall time and its ratio to (a), and the disk used
 # (du -sb) by each output.
 #
@@ -24,12 +29,16 @@
 #                  the filesystem out of the measurement)
 #   CHECK=1      also check that (a) and (c) merge to the same counts
 #                (llvm-profdata show --all-functions --counts)
+#   FRESH=1      a new output directory for every timed run (see above);
+#                needs (RUNS + WARMUP) x 2 x PROCS profiles of disk
+#                (about 13 GB with the defaults)
 set -euo pipefail
 
 BENCH_NAME=run_processes.sh BENCH_WORK=bench-processes
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
 check=${CHECK:-1}
+fresh=${FRESH:-1}
 require "$covlock" "$build/lib/libcovlock_rt.a"
 compile_program
 
@@ -42,29 +51,74 @@ $cc -fprofile-instr-generate "$work/prog.o" $linkflags -o "$work/prog-covlock"
 
 out=${OUT:-$work/out}   # OUT=/dev/shm/... measures the runtime without the disk
 mkdir -p "$out"
+# An earlier invocation's outputs go at the end with this one's (see above).
+for d in a b c; do
+  if [ -L "$out/$d" ]; then
+    rm -f "$out/$d"
+  elif [ -e "$out/$d" ]; then
+    mv "$out/$d" "$(mktemp -u "$out/$d.XXXXXX")"
+  fi
+done
 seq 0 $((procs - 1)) > "$work/args"
 # Every process gets its own test id; `env` is the same cheap exec in all three.
 drive() { # PROGRAM -> the driver command line
   printf 'xargs -P1 -I{} env COVLOCK_TEST=t{} %q {} < %q' "$1" "$work/args"
 }
+# The commands write to $out/a, $out/b and $out/c; with FRESH=1 each is a
+# symbolic link that --prepare points at a new directory.
 stock_pid="env LLVM_PROFILE_FILE=$out/a/%p.profraw $(drive "$work/prog-stock")"
 stock_pool="env LLVM_PROFILE_FILE=$out/b/%m.profraw $(drive "$work/prog-stock")"
 covlock_run="env -u LLVM_PROFILE_FILE COVLOCK_DIR=$out/c $(drive "$work/prog-covlock")"
 
 # A dry run outside the timing: the covlock program must write its profile.
-rm -rf "${out:?}/c"; mkdir -p "$out/c"
-COVLOCK_DIR=$out/c COVLOCK_TEST=t1 "$work/prog-covlock" 1 >/dev/null
-[ -n "$(ls -A "$out/c")" ] || { echo "run_processes.sh: the covlock program wrote nothing to $out/c" >&2; exit 1; }
+mkdir -p "$out/dry"
+COVLOCK_DIR=$out/dry COVLOCK_TEST=t1 "$work/prog-covlock" 1 >/dev/null
+[ -n "$(ls -A "$out/dry")" ] || { echo "run_processes.sh: the covlock program wrote nothing to $out/dry" >&2; exit 1; }
+if [ "$fresh" = 1 ]; then
+  need=$(( $(du -sb "$out/dry" | cut -f1) * procs * 2 * (runs + warmup) / 1024 ))
+  have=$(df -Pk "$out" | awk 'NR == 2 {print $4}')
+  if [ "$need" -gt "$have" ]; then
+    echo "run_processes.sh: FRESH=1 needs $((need / 1048576)) GB in $out, $((have / 1048576)) GB free; set OUT, fewer RUNS, or FRESH=0" >&2
+    exit 1
+  fi
+fi
+rm -rf "$out/dry"
+# Inodes freed by an earlier invocation's clean-up must be a minute old.
+if [ "$fresh" = 1 ] && [ -f "$out/cleaned" ]; then
+  wait_s=$(( $(stat -c %Y "$out/cleaned") + 65 - $(date +%s) ))
+  if [ "$wait_s" -gt 0 ]; then
+    echo "run_processes.sh: waiting ${wait_s}s for the files deleted by the last run to age (see FRESH)" >&2
+    sleep "$wait_s"
+  fi
+fi
+
+settle="sync && { echo 3 > /proc/sys/vm/drop_caches; } 2>/dev/null; sleep 2"
+prepare() { # X -> the --prepare command giving $out/X an empty directory
+  if [ "$fresh" = 1 ]; then
+    # shellcheck disable=SC2016 # for the shell of --prepare
+    printf 'ln -sfn "$(mktemp -d %q)" %q && %s' "$out/$1.XXXXXX" "$out/$1" "$settle"
+  else
+    printf 'rm -rf %q && mkdir -p %q && %s' "$out/$1" "$out/$1" "$settle"
+  fi
+}
 
 hyperfine --warmup "$warmup" --runs "$runs" --export-json "$work/hyperfine.json" \
-  -n "(a) stock %p" --prepare "rm -rf $out/a && mkdir -p $out/a && sync && sleep 2" "$stock_pid" \
-  -n "(b) stock %m" --prepare "rm -rf $out/b && mkdir -p $out/b && sync && sleep 2" "$stock_pool" \
-  -n "(c) covlock" --prepare "rm -rf $out/c && mkdir -p $out/c && sync && sleep 2" "$covlock_run"
+  -n "(a) stock %p" --prepare "$(prepare a)" "$stock_pid" \
+  -n "(b) stock %m" --prepare "$(prepare b)" "$stock_pool" \
+  -n "(c) covlock" --prepare "$(prepare c)" "$covlock_run"
 
 # The last timed run of each command left its output in place.
+# (With FRESH=1, the earlier ones go now.)
 for d in a b c; do
-  printf '%s %s %s\n' "$d" "$(du -sb "$out/$d" | cut -f1)" "$(find "$out/$d" -name '*.profraw' | wc -l)"
+  printf '%s %s %s\n' "$d" "$(du -sb "$out/$d/" | cut -f1)" "$(find "$out/$d/" -name '*.profraw' | wc -l)"
+  last=$(readlink "$out/$d" || true)
+  if [ -n "$last" ] || [ "$fresh" = 0 ]; then
+    for old in "$out/$d".*; do
+      [ "$old" = "$last" ] || rm -rf "$old"
+    done
+  fi
 done > "$work/disk.txt"
+touch "$out/cleaned"
 
 python3 - "$work/hyperfine.json" "$work/disk.txt" "$procs" "$funcs" <<'EOF'
 import json, sys
@@ -84,8 +138,8 @@ EOF
 if [ "$check" = 1 ]; then
   echo >&2
   echo "checking that (a) and (c) merge to the same counts..." >&2
-  find "$out/a" -name '*.profraw' > "$work/a.list"
-  find "$out/c" -name '*.profraw' > "$work/c.list"
+  find "$out/a/" -name '*.profraw' > "$work/a.list"
+  find "$out/c/" -name '*.profraw' > "$work/c.list"
   "$profdata" merge -f "$work/a.list" -o "$work/a.profdata"
   "$profdata" merge -f "$work/c.list" -o "$work/c.profdata"
   if cmp -s <("$profdata" show --all-functions --counts "$work/a.profdata") \
