@@ -46,7 +46,7 @@ struct LineRun {
 /// The line programs of many groups of regions, in flat arrays.
 struct LinePrograms {
   /// A source is a value index (most areas have one region), or with
-  /// SumBit set, a sum: sum S adds Values[SumBegin[S] .. SumBegin[S + 1]).
+  /// SumBit set, sum S: the values SumValues[SumBegin[S] .. SumBegin[S + 1]).
   static constexpr uint32_t SumBit = 1u << 31;
   std::vector<uint32_t> SumBegin{0};
   std::vector<uint32_t> SumValues;
