@@ -80,18 +80,17 @@ struct PackedCounter {
 struct PackedRegion {
   uint32_t LineStart, ColumnStart, LineEnd, ColumnEnd;
   PackedCounter Count;
-  /// The expanded file of an expansion, else the false count: the reader
+  /// The expanded file (ExtraIsFile), else the false count: the reader
   /// never gives a region both.
   uint32_t Extra;
   uint32_t FileID : 24;
-  uint32_t Kind : 8; ///< a CounterMappingRegion::RegionKind
+  uint32_t Kind : 7; ///< a CounterMappingRegion::RegionKind
+  uint32_t ExtraIsFile : 1;
 };
 static_assert(sizeof(PackedRegion) == 28, "regions are the bulk of a mapping");
 
 inline PackedCounter falseCount(const PackedRegion &R) {
-  if (R.Kind == CounterMappingRegion::ExpansionRegion)
-    return PackedCounter();
-  return PackedCounter{R.Extra};
+  return R.ExtraIsFile ? PackedCounter() : PackedCounter{R.Extra};
 }
 
 /// A CounterExpression in 12 bytes instead of 20.

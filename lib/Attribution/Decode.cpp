@@ -73,10 +73,13 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
       Packed.clear();
       Params.clear();
       for (const CounterMappingRegion &CMR : R.MappingRegions) {
-        bool Expansion = CMR.Kind == CounterMappingRegion::ExpansionRegion;
-        // What the packed form cannot hold, the reader never gives.
+        // An expansion's file stays when a gap bit turns it into a gap.
+        bool ExtraIsFile = CMR.Kind == CounterMappingRegion::ExpansionRegion ||
+                           CMR.ExpandedFileID != 0;
+        // What the packed form cannot hold, the reader never gives: both
+        // an expanded file and a false count, or 2^24 files in a record.
         if (CMR.FileID >= 1u << 24 ||
-            (Expansion ? !CMR.FalseCount.isZero() : CMR.ExpandedFileID != 0))
+            (ExtraIsFile && !CMR.FalseCount.isZero()))
           return createFileError(
               Path, make_error<CoverageMapError>(
                         coveragemap_error::malformed,
@@ -84,9 +87,9 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
         Packed.push_back(
             {CMR.LineStart, CMR.ColumnStart, CMR.LineEnd, CMR.ColumnEnd,
              PackedCounter::of(CMR.Count),
-             Expansion ? CMR.ExpandedFileID
-                       : PackedCounter::of(CMR.FalseCount).Bits,
-             CMR.FileID, CMR.Kind});
+             ExtraIsFile ? CMR.ExpandedFileID
+                         : PackedCounter::of(CMR.FalseCount).Bits,
+             CMR.FileID, CMR.Kind, ExtraIsFile});
         if (!std::holds_alternative<std::monostate>(CMR.MCDCParams))
           Params.push_back({Packed.size() - 1, CMR.MCDCParams});
       }
@@ -115,11 +118,10 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
 }
 
 CounterMappingRegion BinaryCoverage::Impl::unpack(const PackedRegion &R) const {
-  bool Expansion = R.Kind == CounterMappingRegion::ExpansionRegion;
   auto Params = MCDCParams.find(&R);
   return CounterMappingRegion(
-      R.Count.unpack(), Expansion ? Counter() : PackedCounter{R.Extra}.unpack(),
-      R.FileID, Expansion ? R.Extra : 0, R.LineStart, R.ColumnStart, R.LineEnd,
+      R.Count.unpack(), falseCount(R).unpack(), R.FileID,
+      R.ExtraIsFile ? R.Extra : 0, R.LineStart, R.ColumnStart, R.LineEnd,
       R.ColumnEnd, CounterMappingRegion::RegionKind(R.Kind),
       Params == MCDCParams.end() ? mcdc::Parameters() : Params->second);
 }

@@ -24,7 +24,6 @@
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 #include <condition_variable>
-#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -38,41 +37,44 @@ namespace covlock {
 /// \p Writer as an indexed profile in memory. InstrProfWriter::writeBuffer
 /// holds up to three times the profile's size while writing; this holds the
 /// result only. The writer patches its header afterwards, so it needs a
-/// seekable stream: an anonymous temporary file, read back at its size.
+/// seekable stream: an anonymous temporary file (TMPDIR), read back at its
+/// size. Without a usable one, memory will do.
 static Expected<std::string> indexedProfileBytes(InstrProfWriter &Writer) {
-  auto SystemError = [](const char *What) {
-    return createStringError(std::error_code(errno, std::generic_category()),
-                             "%s a temporary file", What);
+  auto InMemory = [&]() -> Expected<std::string> {
+    std::unique_ptr<MemoryBuffer> Buffer = Writer.writeBuffer();
+    if (!Buffer)
+      return createStringError(std::make_error_code(std::errc::io_error),
+                               "cannot write an indexed profile");
+    return Buffer->getBuffer().str();
   };
-  std::FILE *Tmp = std::tmpfile();
-  if (!Tmp) // no temporary directory: memory will do
-    return Writer.writeBuffer()->getBuffer().str();
-  auto Close = make_scope_exit([&] { std::fclose(Tmp); });
-  int FD = ::fileno(Tmp);
+  int FD;
+  SmallString<128> Path;
+  if (sys::fs::createTemporaryFile("covlock-label", "profdata", FD, Path))
+    return InMemory();
+  sys::fs::remove(Path); // anonymous from now on
+  auto Close = make_scope_exit([&] { ::close(FD); });
+  bool Failed;
   {
     raw_fd_ostream OS(FD, /*shouldClose=*/false);
-    if (Error E = Writer.write(OS))
-      return std::move(E);
-    OS.flush();
-    if (OS.has_error()) {
-      std::error_code EC = OS.error();
+    // An error of the profile itself is one in memory too.
+    if (Error E = Writer.write(OS)) {
       OS.clear_error();
-      return createStringError(EC, "cannot write a temporary file");
+      return std::move(E);
     }
+    OS.flush();
+    Failed = OS.has_error();
+    OS.clear_error();
   }
-  off_t Size = ::lseek(FD, 0, SEEK_END);
+  off_t Size = Failed ? -1 : ::lseek(FD, 0, SEEK_END);
   if (Size < 0)
-    return SystemError("cannot read");
+    return InMemory(); // e.g. no space for it
   std::string Bytes(Size, '\0');
   for (off_t Done = 0; Done < Size;) {
     ssize_t N = ::pread(FD, &Bytes[Done], Size - Done, Done);
     if (N < 0 && errno == EINTR)
       continue;
-    if (N < 0)
-      return SystemError("cannot read");
-    if (N == 0)
-      return createStringError(std::make_error_code(std::errc::io_error),
-                               "a temporary file was cut short");
+    if (N <= 0)
+      return InMemory();
     Done += N;
   }
   return std::move(Bytes);
@@ -434,10 +436,12 @@ void CovDBBuilder::Impl::startAggregates() {
     const auto &Agg = *AggList[J / AggParts];
     auto R = Coverage[Agg.first.second]->attribute(Agg.second.Counters,
                                                    Agg.second.Bitmap, AO);
-    if (R)
+    if (R) {
       AggResults[J] = std::move(*R);
-    else
+    } else {
+      consumeError(std::move(AggErrors[J])); // the unchecked success
       AggErrors[J] = R.takeError();
+    }
   };
   for (size_t J = 0; J != Jobs; ++J) {
     if (Pool)
@@ -463,7 +467,10 @@ void CovDBBuilder::Impl::startAggregates() {
       else
         WriteErr = Bytes.takeError();
     }
-    AggProfileErrors[I] = std::move(WriteErr);
+    if (WriteErr) {
+      consumeError(std::move(AggProfileErrors[I])); // the unchecked success
+      AggProfileErrors[I] = std::move(WriteErr);
+    }
   };
   for (size_t I = 0; I != AggList.size(); ++I) {
     if (Pool)
