@@ -236,6 +236,8 @@ public:
   Error finish(ArrayRef<std::string> InputDatabases, StringRef OutPath);
 
 private:
+  /// \p P names an added binary and fits its profile layout.
+  Error checkProfile(const ContextProfile &P) const;
   void startAggregates();
 
   Error attributeContext(const Context &C, ContextModel &CM);
@@ -303,6 +305,19 @@ Expected<unsigned> CovDBBuilder::Impl::addBinary(const BinaryLayout &Layout) {
   return Layouts.size() - 1;
 }
 
+Error CovDBBuilder::Impl::checkProfile(const ContextProfile &P) const {
+  if (P.Binary >= Layouts.size())
+    return stringError("a context's profile names binary " + Twine(P.Binary) +
+                       ", which was not added");
+  const BinaryLayout &B = *Layouts[P.Binary];
+  if (!CounterView::of(P).fits(B.NumCounters) ||
+      (!P.Bitmap.empty() && P.Bitmap.size() != B.NumBitmapBytes))
+    return createFileError(B.Path,
+                           stringError("a context's counters do not match "
+                                       "the binary's profile layout"));
+  return Error::success();
+}
+
 Error CovDBBuilder::Impl::attributeContext(const Context &C,
                                            ContextModel &CM) {
   CM.Label = C.Label;
@@ -315,15 +330,8 @@ Error CovDBBuilder::Impl::attributeContext(const Context &C,
   CM.Problems = C.Problems;
   CM.Source = "the merged inputs";
   for (const ContextProfile &P : C.Profiles) {
-    if (P.Binary >= Layouts.size())
-      return stringError("a context's profile names binary " +
-                         Twine(P.Binary) + ", which was not added");
-    const BinaryLayout &B = *Layouts[P.Binary];
-    if (!CounterView::of(P).fits(B.NumCounters) ||
-        (!P.Bitmap.empty() && P.Bitmap.size() != B.NumBitmapBytes))
-      return createFileError(B.Path,
-                             stringError("a context's counters do not match "
-                                         "the binary's profile layout"));
+    if (Error E = checkProfile(P))
+      return E;
     const BinaryCoverage &BC = *Coverage[P.Binary];
     // A label with this one binary has its regions (BC.regions) as the
     // label's: the row can be encoded here, on a worker, and no spans kept.
@@ -397,17 +405,9 @@ void CovDBBuilder::Impl::addContext(const Context &C,
 Error CovDBBuilder::Impl::presumAggregates(const MergeResult &Merged) {
   for (const Context &C : Merged.Contexts)
     for (const ContextProfile &P : C.Profiles) {
-      if (P.Binary >= Layouts.size())
-        return stringError("a context's profile names binary " +
-                           Twine(P.Binary) + ", which was not added");
-      const BinaryLayout &B = *Layouts[P.Binary];
-      if (!CounterView::of(P).fits(B.NumCounters) ||
-          (!P.Bitmap.empty() && P.Bitmap.size() != B.NumBitmapBytes))
-        return createFileError(B.Path,
-                               stringError("a context's counters do not "
-                                           "match the binary's profile "
-                                           "layout"));
-      Aggregates[{C.Label, P.Binary}].add(B, P);
+      if (Error E = checkProfile(P))
+        return E;
+      Aggregates[{C.Label, P.Binary}].add(*Layouts[P.Binary], P);
       LabelBinaries[C.Label].insert(P.Binary);
     }
   Presummed = true;
