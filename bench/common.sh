@@ -28,6 +28,12 @@ require() {
   command -v hyperfine >/dev/null || { echo "$BENCH_NAME: hyperfine not found" >&2; exit 1; }
 }
 
+# same_counts A B: the two indexed profiles hold the same counts.
+same_counts() {
+  cmp -s <("$profdata" show --all-functions --counts "$1") \
+         <("$profdata" show --all-functions --counts "$2")
+}
+
 # The FUNCS-function program (bench/gen_program.py), generated and compiled
 # once; both are kept in $work between runs.
 compile_program() {

@@ -72,8 +72,7 @@ aggregate_check() {
   "$profdata" merge -j 2 -o "$out/profdata.profdata" "$cov"/*/*.profraw
   if cmp -s "$out/covmerge.profdata" "$out/profdata.profdata"; then
     echo "aggregate output: byte-identical"
-  elif cmp -s <("$profdata" show --all-functions --counts "$out/covmerge.profdata") \
-              <("$profdata" show --all-functions --counts "$out/profdata.profdata"); then
+  elif same_counts "$out/covmerge.profdata" "$out/profdata.profdata"; then
     echo "aggregate output: same counts (llvm-profdata show), different bytes"
   else
     echo "aggregate output: DIFFERENT counts"

@@ -142,8 +142,7 @@ if [ "$check" = 1 ]; then
   find "$out/c/" -name '*.profraw' > "$work/c.list"
   "$profdata" merge -f "$work/a.list" -o "$work/a.profdata"
   "$profdata" merge -f "$work/c.list" -o "$work/c.profdata"
-  if cmp -s <("$profdata" show --all-functions --counts "$work/a.profdata") \
-            <("$profdata" show --all-functions --counts "$work/c.profdata"); then
+  if same_counts "$work/a.profdata" "$work/c.profdata"; then
     echo "counts: (a) == (c)"
   else
     echo "counts: (a) != (c)  (see llvm-profdata overlap $work/a.profdata $work/c.profdata)"
