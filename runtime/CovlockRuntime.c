@@ -345,8 +345,10 @@ static void onForkChild(void) {
   CovlockState *S = &covlockState;
   if (!S->Enabled)
     return;
-  /* The parent still owns everything counted so far. */
-  __llvm_profile_reset_counters();
+  /* The child keeps the counts it inherited: the coverage mapping derives
+   * many regions as differences of counters, and a function in flight at
+   * the fork is only consistent with its whole history (docs/runtime.md,
+   * "Fork"). Pre-fork work therefore appears in every child's profile. */
   S->Ppid = S->Pid;
   S->Pid = getpid();
   S->StartNs = covlockNowNs();

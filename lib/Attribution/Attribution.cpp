@@ -90,6 +90,12 @@ void CounterView::slice(uint64_t First, uint32_t N,
     Out[*It - First] = Counts[It - Indices.begin()];
 }
 
+/// llvm-cov's counts are signed sums and differences in unsigned form: one
+/// with the sign bit set is negative, and counts as zero.
+static uint64_t clampNegative(uint64_t Count) {
+  return int64_t(Count) < 0 ? 0 : Count;
+}
+
 void BinaryCoverage::Impl::evaluate(const OwnedRecord &R,
                                     const CounterView &Counters,
                                     std::vector<uint64_t> &Scratch,
@@ -121,8 +127,10 @@ void BinaryCoverage::Impl::evaluate(const OwnedRecord &R,
     uint64_t L = Value(X.LHS), Rv = Value(X.RHS);
     Scratch[E] = X.Kind == CounterExpression::Subtract ? L - Rv : L + Rv;
   }
+  // A negative region count (a context cut by a test boundary while the
+  // function was in flight, docs/runtime.md) ran nothing in that context.
   for (uint32_t K = 0; K != R.NumValues; ++K)
-    Out[K] = Value(Values[R.FirstValue + K].Count);
+    Out[K] = clampNegative(Value(Values[R.FirstValue + K].Count));
 }
 
 Error BinaryCoverage::Impl::replay(
@@ -193,7 +201,7 @@ Error BinaryCoverage::Impl::replay(
       for (unsigned L = First; L != Last; ++L) {
         if (Executable)
           FA.Executable.push_back(L);
-        if (S.getExecutionCount())
+        if (clampNegative(S.getExecutionCount()))
           FA.Covered.push_back(L);
       }
     };
@@ -219,7 +227,8 @@ Error BinaryCoverage::Impl::replay(
 
   for (const FunctionRecord &FR : CM.getCoveredFunctions()) {
     for (const CountedRegion &CR : FR.CountedRegions) {
-      if (CR.Kind != CounterMappingRegion::CodeRegion || !CR.ExecutionCount ||
+      if (CR.Kind != CounterMappingRegion::CodeRegion ||
+          !clampNegative(CR.ExecutionCount) ||
           CR.FileID >= FR.Filenames.size())
         continue;
       auto It = FileIndex.find(FR.Filenames[CR.FileID]);
