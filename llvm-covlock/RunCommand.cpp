@@ -227,6 +227,11 @@ static void printSummary(StringRef Dir, StringRef Shown) {
   errs() << "covlock: " << C.Processes << " processes, " << C.Flushed
          << " flushed, " << C.Lost << " lost, " << C.Bytes << " bytes in "
          << Shown << '\n';
+  if (C.Processes == 0)
+    errs() << "covlock: note: no process reported to " << Shown
+           << "; programs must be linked with $(llvm-covlock link-flags), "
+              "and harnesses that filter the environment (lit) must pass "
+              "COVLOCK_* on (docs/lit.md)\n";
   if (C.Failed)
     errs() << "covlock: warning: " << C.Failed
            << " processes could not write their profile; see 'llvm-covlock "
