@@ -335,9 +335,21 @@ static int belongsToLockedRun(const char *ControlDir) {
 
 static void enableCovlock(const char *Dir);
 
+/* exit() runs the atexit and on_exit handlers (C++ static destructors
+ * among them), newest first, and then the ELF destructors. This handler,
+ * registered at start-up, only notes the status; the final flush is the
+ * executable's last destructor, after all of that exit-time code. */
+static int ExitStatus, HasExitStatus;
+
 static void onExit(int Status, void *Arg) {
   (void)Arg;
-  CovlockFlushRequest Req = {COVLOCK_EXIT, 1, 0, 0, 1, Status, 0, 0};
+  ExitStatus = Status;
+  HasExitStatus = 1;
+}
+
+__attribute__((destructor(101))) static void covlockFinalize(void) {
+  CovlockFlushRequest Req = {COVLOCK_EXIT, 1, 0, 0, HasExitStatus,
+                             ExitStatus, 0, 0};
   covlockFlush(&Req);
 }
 

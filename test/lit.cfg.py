@@ -45,6 +45,7 @@ clang = shlex.quote(config.clang)
 config.substitutions.append(
     ("%cc_covlock", "%s %s -g0 %s %s" % (clang, coverage, cflags, ldflags)))
 config.substitutions.append(("%cc_stock", "%s %s -g0" % (clang, coverage)))
+config.substitutions.append(("%clangxx", shlex.quote(config.clang + "++")))
 config.substitutions.append(("%clang", clang))
 config.substitutions.append(("%covlock_cflags", cflags))
 config.substitutions.append(("%covlock_ldflags", ldflags))
