@@ -9,6 +9,7 @@
 #include "covlock/Locking/RunLock.h"
 #include "covlock/Protocol/Directory.h"
 #include "covlock/Protocol/Protocol.h"
+#include "covlock/Protocol/TestIdentity.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Option/Option.h"
 #include "llvm/Support/FileSystem.h"
@@ -41,6 +42,13 @@ static json::Value lockToJSON(const std::optional<LockHolder> &Holder) {
   return json::Object{{"problem", Holder->Problem}};
 }
 
+/// Whether status can name the test: not outside, and not a cut key that
+/// nothing in its directory names.
+static bool knowsId(const TestIdentity &Id) {
+  return Id.Source != TestIdSource::Outside &&
+         Id.Source != TestIdSource::Unknown;
+}
+
 static void printJSON(StringRef Dir, const std::optional<LockHolder> &Holder,
                       const DirectorySummary &Sum) {
   json::Object Top = countsToJSON(Sum.Total);
@@ -51,9 +59,14 @@ static void printJSON(StringRef Dir, const std::optional<LockHolder> &Holder,
   for (const TestSummary &T : Sum.Tests) {
     json::Object O = countsToJSON(T.Counts);
     O["key"] = T.Key;
-    O["test"] = T.Test ? json::Value(*T.Test) : json::Value(nullptr);
-    if (T.TestHex)
-      O["test_hex"] = *T.TestHex;
+    // "test" is readable (lossy for ids that are not valid UTF-8, like the
+    // records'); "test_hex" is the id exactly.
+    if (knowsId(T.Identity)) {
+      O["test"] = readableTestId(*T.Identity.Id);
+      O["test_hex"] = testIdHex(*T.Identity.Id);
+    } else {
+      O["test"] = nullptr;
+    }
     Tests.push_back(std::move(O));
   }
   Top["tests"] = std::move(Tests);
@@ -62,11 +75,11 @@ static void printJSON(StringRef Dir, const std::optional<LockHolder> &Holder,
 }
 
 static std::string testName(const TestSummary &T) {
-  if (T.Key == OutsideKey)
+  if (T.Identity.Source == TestIdSource::Outside)
     return "(outside any test)";
-  if (T.Test)
-    return *T.Test;
-  return "(unknown id, key " + T.Key + ")";
+  if (!knowsId(T.Identity))
+    return "(unknown id, key " + T.Key + ")";
+  return readableTestId(*T.Identity.Id);
 }
 
 static void printText(StringRef Dir, const std::optional<LockHolder> &Holder,

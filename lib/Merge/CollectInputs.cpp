@@ -13,6 +13,7 @@
 #include "covlock/Locking/RunLock.h"
 #include "covlock/Protocol/Directory.h"
 #include "covlock/Protocol/Protocol.h"
+#include "covlock/Protocol/TestIdentity.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
@@ -108,6 +109,10 @@ Error Merger::collectDirectory(StringRef Dir) {
     std::set<ContextState *> Contexts;
   };
   std::map<ProcessId, ProcessInfo> Processes;
+  // Every file of a key directory is one test (docs/protocol.md, "Test
+  // identity"): records, markers, stock and orphan profiles, and files that
+  // cannot be parsed.
+  std::map<std::string, std::optional<std::string>> TestOfKey;
 
   for (const TestDirectory &TD : Contents.Tests) {
     std::string Sub = joinPath(Dir, TD.Key);
@@ -118,24 +123,12 @@ Error Merger::collectDirectory(StringRef Dir) {
         DirLabel = NR.Record.Label;
         break;
       }
-    std::optional<std::string> DirTest = TD.testId();
-    if (std::optional<std::string> Hex = TD.testHex()) {
-      std::string Bytes;
-      if (tryGetFromHex(*Hex, Bytes))
-        DirTest = Bytes;
-    }
+    const std::optional<std::string> &DirTest = TestOfKey[TD.Key] =
+        identifyTest(TD).Id;
 
     for (const NamedRecord<FlushRecord> &NR : TD.Records) {
       const FlushRecord &R = NR.Record;
-      std::optional<std::string> Test = R.Test;
-      if (R.TestHex) {
-        std::string Bytes;
-        if (tryGetFromHex(*R.TestHex, Bytes))
-          Test = Bytes;
-      }
-      if (Test && Test->empty())
-        Test.reset();
-      ContextState &Ctx = context(labelOf(R.Label), Test);
+      ContextState &Ctx = context(labelOf(R.Label), DirTest);
       std::string RecordPath = joinPath(Sub, NR.Name);
       ProcessInfo &P = Processes[R.id()];
       P.Contexts.insert(&Ctx);
@@ -177,10 +170,7 @@ Error Merger::collectDirectory(StringRef Dir) {
     }
     for (const NamedRecord<BootMarker> &NM : TD.Markers) {
       const BootMarker &M = NM.Record;
-      std::optional<std::string> Test = M.Test;
-      if (Test && Test->empty())
-        Test.reset();
-      ContextState &Ctx = context(labelOf(M.Label), Test ? Test : DirTest);
+      ContextState &Ctx = context(labelOf(M.Label), DirTest);
       ProcessInfo &P = Processes[M.id()];
       P.Contexts.insert(&Ctx);
       P.MarkerPath = joinPath(Sub, NM.Name);
@@ -203,9 +193,17 @@ Error Merger::collectDirectory(StringRef Dir) {
   }
 
   for (auto &[Path, Message] : Unreadable) {
-    // A record or marker that cannot be parsed: its test is its directory.
-    StringRef Key = sys::path::filename(sys::path::parent_path(Path));
-    std::optional<std::string> Test = decodeTestKey(Key);
+    // A record or marker that cannot be parsed: its test is its directory's.
+    std::string Key = sys::path::filename(sys::path::parent_path(Path)).str();
+    auto It = TestOfKey.find(Key);
+    std::optional<std::string> Test;
+    if (It != TestOfKey.end()) {
+      Test = It->second;
+    } else {
+      TestDirectory Empty;
+      Empty.Key = Key;
+      Test = identifyTest(Empty).Id;
+    }
     ContextState &Ctx = context(labelOf(std::nullopt), Test);
     ++Ctx.C.Unreadable;
     Ctx.C.Problems.push_back({"unreadable", Path, Message});

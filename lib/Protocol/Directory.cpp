@@ -20,25 +20,6 @@ namespace fs = llvm::sys::fs;
 
 namespace covlock {
 
-std::optional<std::string> TestDirectory::testId() const {
-  if (Key == OutsideKey)
-    return std::nullopt;
-  for (const NamedRecord<FlushRecord> &R : Records)
-    if (R.Record.Test)
-      return R.Record.Test;
-  for (const NamedRecord<BootMarker> &M : Markers)
-    if (M.Record.Test)
-      return M.Record.Test;
-  return decodeTestKey(Key);
-}
-
-std::optional<std::string> TestDirectory::testHex() const {
-  for (const NamedRecord<FlushRecord> &R : Records)
-    if (R.Record.TestHex)
-      return R.Record.TestHex;
-  return std::nullopt;
-}
-
 bool isCovlockDirectory(StringRef Dir) {
   fs::file_status S;
   if (fs::status(getControlDir(Dir), S, /*Follow=*/false))
@@ -260,8 +241,7 @@ summarizeDirectory(const DirectoryContents &Contents,
   for (const TestDirectory &TD : Contents.Tests) {
     TestSummary TS;
     TS.Key = TD.Key;
-    TS.Test = TD.testId();
-    TS.TestHex = TD.testHex();
+    TS.Identity = identifyTest(TD);
     std::set<ProcessId> Seen;
     for (const NamedRecord<FlushRecord> &R : TD.Records) {
       Seen.insert(R.Record.id());

@@ -11,6 +11,7 @@
 #define COVLOCK_PROTOCOL_DIRECTORY_H
 
 #include "covlock/Protocol/Records.h"
+#include "covlock/Protocol/TestIdentity.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -39,12 +40,6 @@ struct TestDirectory {
   std::vector<NamedRecord<FlushRecord>> Records;
   std::vector<NamedRecord<BootMarker>> Markers;
   std::vector<StockProfile> Stock;
-
-  /// The exact test id if any record or marker names it, else the decoded
-  /// key; std::nullopt outside any test or when the id cannot be known.
-  std::optional<std::string> testId() const;
-  /// The id's bytes in hex when it is not valid UTF-8 (from the records).
-  std::optional<std::string> testHex() const;
 };
 
 /// Everything a reader needs from a coverage directory.
@@ -82,8 +77,7 @@ enum class ProcessState { Flushed, Failed, Running, Lost };
 
 struct TestSummary {
   std::string Key;
-  std::optional<std::string> Test;
-  std::optional<std::string> TestHex;
+  TestIdentity Identity; ///< identifyTest() of the key directory.
   ProcessCounts Counts;
 };
 

@@ -58,7 +58,7 @@ struct ProcessId {
 /// for the last time.
 struct BootMarker {
   int Version = 1;
-  std::optional<std::string> Run, Label, Test;
+  std::optional<std::string> Run, Label, Test, TestHex;
   std::string Host;
   int64_t Pid = 0;
   int64_t PPid = 0;
