@@ -33,6 +33,11 @@ static struct sigaction Program[NSIG];       /* what the program asked for */
 static volatile sig_atomic_t Virtual[NSIG];  /* Program[] is authoritative */
 static CovlockSignalHandler Handler;
 static char TableLock;
+/* What glibc adds to every action it installs (SA_RESTORER and its return
+ * trampoline on x86-64): the program reads these back from the kernel. */
+static int AddedFlags;
+static void (*AddedRestorer)(void);
+static int Learned;
 
 int covlockRealSigaction(int Sig, const struct sigaction *Act,
                          struct sigaction *Old) {
@@ -61,6 +66,16 @@ static void unlockTable(const sigset_t *Old) {
   pthread_sigmask(SIG_SETMASK, Old, NULL);
 }
 
+/* Learns what glibc adds, from covlock's own action as the kernel has it. */
+static void learnAddedFields(int Sig, const struct sigaction *Installed) {
+  struct sigaction K;
+  if (__sigaction(Sig, NULL, &K) != 0 || K.sa_sigaction != Handler)
+    return;
+  AddedFlags = K.sa_flags & ~Installed->sa_flags;
+  AddedRestorer = K.sa_restorer;
+  Learned = 1;
+}
+
 /* What the kernel gets for a stored disposition. For a program handler,
  * covlock's handler runs with the program's mask, SA_NODEFER, SA_RESTART
  * and SA_ONSTACK, so the program's handler runs as it would have;
@@ -84,6 +99,20 @@ static void applyToKernel(int Sig) {
     K.sa_mask = P->sa_mask;
   }
   __sigaction(Sig, &K, NULL);
+  if (K.sa_handler != SIG_IGN && !Learned)
+    learnAddedFields(Sig, &K);
+}
+
+/* Stores Act as the kernel would have stored it, so that the program reads
+ * back what it would have read without covlock. */
+static void storeProgramAction(int Sig, const struct sigaction *Act) {
+  struct sigaction *P = &Program[Sig];
+  *P = *Act;
+  P->sa_flags |= AddedFlags;
+  if (AddedRestorer)
+    P->sa_restorer = AddedRestorer;
+  sigdelset(&P->sa_mask, SIGKILL);
+  sigdelset(&P->sa_mask, SIGSTOP);
 }
 
 static int isCovlockAction(const struct sigaction *A) {
@@ -112,8 +141,8 @@ void covlockTakeProgramAction(int Sig, struct sigaction *Out) {
   *Out = Program[Sig];
   int IsHandler = Out->sa_handler != SIG_DFL && Out->sa_handler != SIG_IGN;
   if (IsHandler && (Out->sa_flags & SA_RESETHAND)) {
-    /* What the kernel does on entry to a SA_RESETHAND handler. */
-    memset(&Program[Sig], 0, sizeof(Program[Sig]));
+    /* What the kernel does on entry to a SA_RESETHAND handler: only the
+     * handler changes. */
     Program[Sig].sa_handler = SIG_DFL;
     applyToKernel(Sig);
   }
@@ -143,7 +172,7 @@ sigaction(int Sig, const struct sigaction *Act, struct sigaction *OldAct) {
   /* Putting back covlock's own action, read behind covlock's back (a raw
    * syscall), leaves the program's disposition as it is. */
   if (Act && !isCovlockAction(Act)) {
-    Program[Sig] = *Act;
+    storeProgramAction(Sig, Act);
     applyToKernel(Sig);
   }
   unlockTable(&Old);
