@@ -105,6 +105,7 @@ typedef struct {
   uint64_t StartNs;
   unsigned Seq;
   volatile sig_atomic_t Flushing;
+  volatile sig_atomic_t SignalFlushed; /* SIGABRT flushed before its handler */
   unsigned ReportedErrors;      /* one stderr line per kind of problem */
 } CovlockState;
 
@@ -151,5 +152,19 @@ COVLOCK_HIDDEN void covlockFlush(const CovlockFlushRequest *Req);
 
 /* ---- Signals (CovlockSignals.c) ----------------------------------------- */
 COVLOCK_HIDDEN void covlockInstallSignalHandlers(void);
+
+/* ---- The program's dispositions of the handled signals (CovlockSigaction.c) */
+typedef void (*CovlockSignalHandler)(int, siginfo_t *, void *);
+/* glibc's sigaction, bypassing the virtual dispositions. */
+COVLOCK_HIDDEN int covlockRealSigaction(int Sig, const struct sigaction *Act,
+                                        struct sigaction *Old);
+COVLOCK_HIDDEN int covlockIsHandledSignal(int Sig);
+/* Takes over the handled signals: what is installed now becomes the
+ * program's disposition, H goes to the kernel (SIG_IGN stays). */
+COVLOCK_HIDDEN void covlockVirtualizeSignals(CovlockSignalHandler H);
+/* The program's disposition of Sig as a delivery finds it; a SA_RESETHAND
+ * handler is reset to SIG_DFL, as the kernel does on delivery. */
+COVLOCK_HIDDEN void covlockTakeProgramAction(int Sig, struct sigaction *Out);
+COVLOCK_HIDDEN int covlockProgramActionIsDefault(int Sig);
 
 #endif /* COVLOCK_INTERNAL_H */

@@ -173,11 +173,11 @@ void covlockIgnoreFileSizeSignal(struct sigaction *Old) {
   struct sigaction Ignore;
   memset(&Ignore, 0, sizeof(Ignore));
   Ignore.sa_handler = SIG_IGN;
-  sigaction(SIGXFSZ, &Ignore, Old);
+  covlockRealSigaction(SIGXFSZ, &Ignore, Old);
 }
 
 void covlockRestoreFileSizeSignal(const struct sigaction *Old) {
-  sigaction(SIGXFSZ, Old, NULL);
+  covlockRealSigaction(SIGXFSZ, Old, NULL);
 }
 
 static int placeBootMarker(void);
@@ -366,6 +366,7 @@ static void onForkChild(void) {
   S->StartNs = covlockNowNs();
   S->Seq = 0;
   S->Flushing = 0;
+  S->SignalFlushed = 0;
   covlockDropBootMarker(); /* the parent's */
   covlockPlaceBootMarker();
 }

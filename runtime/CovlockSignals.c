@@ -1,43 +1,94 @@
 /*===- CovlockSignals.c - flush on fatal and terminating signals ----------===*\
 |*
-|* The handler flushes, puts back the disposition it found and lets the
-|* signal take its course, so exit status and any earlier handler are what
-|* they would have been. Signals the program ignores stay ignored.
+|* covlock's handler stays installed for the handled signals whatever the
+|* program installs (CovlockSigaction.c keeps the program's dispositions)
+|* and acts as the program's disposition would:
+|*
+|* - SIG_DFL: flush, then the real default action: the signal is raised
+|*   again, or for a fault the handler returns and the instruction faults
+|*   again, so the process dies as it would have, with its real siginfo.
+|* - a handler: it is called as the kernel would have called it (its siginfo
+|*   and context, its mask, SA_RESETHAND, SA_NODEFER). covlock does not
+|*   flush first: a handler that ends the process does so through exit,
+|*   _exit, abort or the default action (signal(SIG_DFL) and raise, or
+|*   return and fault again), and each of them flushes; a handler that lets
+|*   the process live on (a SIGHUP reload, a fault handled by mprotect or
+|*   longjmp) costs nothing. SIGABRT is the exception: when its handler
+|*   returns into abort(), glibc puts back the default action behind
+|*   sigaction's back and raises again, so covlock flushes before calling
+|*   the handler, once.
+|* - SIG_IGN: in the kernel, so covlock's handler never sees it.
 |*
 \*===----------------------------------------------------------------------===*/
 
 #include "CovlockInternal.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-static const int HandledSignals[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,
-                                     SIGABRT, SIGTERM, SIGINT, SIGHUP};
-static struct sigaction Previous[NSIG];
-
 static int isSynchronousFault(int Sig, const siginfo_t *Info) {
   /* Kernel-generated faults have si_code > 0; returning re-executes the
-   * faulting instruction, which then meets the restored disposition with
-   * its real siginfo. kill()/raise() give si_code <= 0. */
+   * faulting instruction. kill()/raise() give si_code <= 0. */
   return (Sig == SIGSEGV || Sig == SIGBUS || Sig == SIGILL || Sig == SIGFPE) &&
          Info && Info->si_code > 0;
 }
 
-static void onSignal(int Sig, siginfo_t *Info, void *Context) {
-  (void)Context;
-  int SavedErrno = errno;
+/* The final flush of an image that dies of Sig; at most once for the
+ * SIGABRT flushed before its handler and then raised again. */
+static void flushForSignal(int Sig) {
+  if (covlockState.SignalFlushed == Sig)
+    return;
   CovlockFlushRequest Req = {COVLOCK_SIGNAL, 1, 1, Sig, 0, 0, 0, 0};
   covlockFlush(&Req);
-  sigaction(Sig, &Previous[Sig], NULL);
-  /* An earlier handler may let the process live on: its later flushes must
-   * not count again what was just written. */
-  if (Previous[Sig].sa_handler != SIG_DFL)
-    __llvm_profile_reset_counters();
+  covlockState.SignalFlushed = Sig;
+}
+
+static void takeDefaultAction(int Sig, const siginfo_t *Info) {
+  struct sigaction Default;
+  memset(&Default, 0, sizeof(Default));
+  Default.sa_handler = SIG_DFL;
+  sigemptyset(&Default.sa_mask);
+  covlockRealSigaction(Sig, &Default, NULL);
   if (!isSynchronousFault(Sig, Info))
-    raise(Sig); /* pending until this handler returns */
+    raise(Sig); /* pending until this handler returns, unless SA_NODEFER */
+}
+
+static void onSignal(int Sig, siginfo_t *Info, void *Context) {
+  int SavedErrno = errno;
+  struct sigaction Action;
+  covlockTakeProgramAction(Sig, &Action);
+  if (Action.sa_handler == SIG_DFL) {
+    flushForSignal(Sig);
+    takeDefaultAction(Sig, Info);
+    errno = SavedErrno;
+    return;
+  }
+  if (Action.sa_handler == SIG_IGN) /* changed while being delivered */
+    return;
+
+  if (Sig == SIGABRT && covlockState.SignalFlushed != Sig) {
+    flushForSignal(Sig);
+    /* Whatever runs from here on is new: a later flush (the handler exits,
+     * or the process lives on) writes only that. */
+    __llvm_profile_reset_counters();
+  }
   errno = SavedErrno;
+  if (Action.sa_flags & SA_SIGINFO)
+    Action.sa_sigaction(Sig, Info, Context);
+  else
+    Action.sa_handler(Sig);
+
+  if (covlockState.SignalFlushed == Sig) {
+    /* Dying: the handler put back the default action and raised the
+     * signal again (it is pending). Anything else: the process may live
+     * on, and a later SIGABRT must flush again. */
+    sigset_t Pending;
+    int Dying = covlockProgramActionIsDefault(Sig) &&
+                sigpending(&Pending) == 0 && sigismember(&Pending, Sig) == 1;
+    if (!Dying)
+      covlockState.SignalFlushed = 0;
+  }
 }
 
 /* A handler for SIGSEGV needs a stack when the fault is a stack overflow.
@@ -57,16 +108,5 @@ static void ensureAlternateStack(void) {
 
 void covlockInstallSignalHandlers(void) {
   ensureAlternateStack();
-  struct sigaction Action;
-  memset(&Action, 0, sizeof(Action));
-  Action.sa_sigaction = onSignal;
-  Action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-  sigfillset(&Action.sa_mask);
-  for (size_t I = 0; I != sizeof(HandledSignals) / sizeof(int); ++I) {
-    int Sig = HandledSignals[I];
-    if (sigaction(Sig, NULL, &Previous[Sig]) != 0 ||
-        Previous[Sig].sa_handler == SIG_IGN)
-      continue;
-    sigaction(Sig, &Action, NULL);
-  }
+  covlockVirtualizeSignals(onSignal);
 }
