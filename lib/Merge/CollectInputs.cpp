@@ -142,7 +142,9 @@ Error Merger::collectDirectory(StringRef Dir) {
       if (R.Reason == "test-begin" || R.Reason == "test-end" ||
           R.Reason == "explicit")
         Ctx.Boundary = true;
-      if (R.Error || !R.Profile) {
+      // v1 records without a profile always say why; a v2 flush with no
+      // module left to write (all unloaded) has nothing to merge.
+      if (R.Error || (!R.Profile && R.Version < 2)) {
         ++Ctx.C.Failed;
         std::string Why = R.Error ? *R.Error : "no profile was written";
         Ctx.C.Problems.push_back({"failed", RecordPath, Why});
@@ -150,23 +152,25 @@ Error Merger::collectDirectory(StringRef Dir) {
                        "the process could not write its profile: " + Why));
         continue;
       }
-      Used.insert(*R.Profile);
-      std::string ProfilePath = joinPath(Sub, *R.Profile);
-      if (!std::binary_search(Profiles[TD.Key].begin(), Profiles[TD.Key].end(),
-                              *R.Profile)) {
-        ++Ctx.C.Unreadable;
-        Ctx.C.Problems.push_back({"unreadable", ProfilePath,
-                                  "the profile its record names is missing"});
-        warn(fileError(ProfilePath, "missing (named by " + NR.Name + ")"));
-        continue;
+      for (const ModuleProfile &MP : R.profiles()) {
+        Used.insert(MP.Profile);
+        std::string ProfilePath = joinPath(Sub, MP.Profile);
+        if (!std::binary_search(Profiles[TD.Key].begin(),
+                                Profiles[TD.Key].end(), MP.Profile)) {
+          ++Ctx.C.Unreadable;
+          Ctx.C.Problems.push_back({"unreadable", ProfilePath,
+                                    "the profile its record names is missing"});
+          warn(fileError(ProfilePath, "missing (named by " + NR.Name + ")"));
+          continue;
+        }
+        Unit &U = addUnit(ProfilePath, Ctx);
+        U.Volatile = false;
+        U.Exe = MP.Path;
+        if (Opts.ExecutableFound && !U.Exe.empty() &&
+            ExecutablesSeen.insert(U.Exe).second)
+          Opts.ExecutableFound(U.Exe);
+        U.BinaryId = MP.BinaryId.value_or("");
       }
-      Unit &U = addUnit(ProfilePath, Ctx);
-      U.Volatile = false;
-      U.Exe = R.Exe;
-      if (Opts.ExecutableFound && !U.Exe.empty() &&
-          ExecutablesSeen.insert(U.Exe).second)
-        Opts.ExecutableFound(U.Exe);
-      U.BinaryId = R.BinaryId.value_or("");
     }
     for (const NamedRecord<BootMarker> &NM : TD.Markers) {
       const BootMarker &M = NM.Record;

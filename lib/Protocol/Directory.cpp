@@ -211,7 +211,10 @@ static void count(ProcessCounts &C, ProcessState S) {
 }
 
 static uint64_t profileBytes(const FlushRecord &R) {
-  return R.Profile && !R.Error ? R.Size : 0;
+  uint64_t Bytes = 0;
+  for (const ModuleProfile &MP : R.profiles())
+    Bytes += MP.Size;
+  return Bytes;
 }
 
 DirectorySummary

@@ -13,8 +13,18 @@ namespace covlock {
 
 // Every record carries the protocol version; one we do not know could mean
 // anything, so it makes the record unreadable rather than misread.
+/// A profile named by a record lives beside it: a plain name, never a path
+/// that leads elsewhere.
+static bool isPlainFileName(StringRef Name, json::Path P) {
+  if (!Name.empty() && Name != "." && Name != ".." &&
+      Name.find('/') == StringRef::npos && Name.find('\0') == StringRef::npos)
+    return true;
+  P.report("not a file name in the record's directory");
+  return false;
+}
+
 static bool checkVersion(int Version, json::Path P) {
-  if (Version == ProtocolVersion)
+  if (Version >= OldestProtocolVersion && Version <= ProtocolVersion)
     return true;
   P.field("version").report("unsupported protocol version");
   return false;
@@ -78,7 +88,34 @@ json::Value toJSON(const FlushRecord &R) {
     O["outcome"] = *R.Outcome;
   if (R.Error)
     O["error"] = *R.Error;
+  if (R.Module)
+    O["module"] = *R.Module;
+  if (!R.Modules.empty())
+    O["modules"] = R.Modules;
   return O;
+}
+
+json::Value toJSON(const ModuleProfile &M) {
+  json::Object O{{"path", M.Path}, {"profile", M.Profile}, {"size", M.Size}};
+  if (M.BinaryId)
+    O["binary_id"] = *M.BinaryId;
+  return O;
+}
+
+bool fromJSON(const json::Value &V, ModuleProfile &M, json::Path P) {
+  json::ObjectMapper O(V, P);
+  return O && O.map("path", M.Path) && O.map("profile", M.Profile) &&
+         O.map("size", M.Size) && O.mapOptional("binary_id", M.BinaryId) &&
+         isPlainFileName(M.Profile, P.field("profile"));
+}
+
+std::vector<ModuleProfile> FlushRecord::profiles() const {
+  std::vector<ModuleProfile> All;
+  if (Error || !Profile)
+    return All;
+  All.push_back({Module.value_or(Exe), BinaryId, *Profile, Size});
+  All.insert(All.end(), Modules.begin(), Modules.end());
+  return All;
 }
 
 bool fromJSON(const json::Value &V, FlushRecord &R, json::Path P) {
@@ -97,7 +134,9 @@ bool fromJSON(const json::Value &V, FlushRecord &R, json::Path P) {
          O.mapOptional("outcome", R.Outcome) &&
          O.mapOptional("final", R.Final) &&
          O.mapOptional("profile", R.Profile) && O.mapOptional("size", R.Size) &&
-         O.mapOptional("error", R.Error);
+         O.mapOptional("error", R.Error) && O.mapOptional("module", R.Module) &&
+         O.mapOptional("modules", R.Modules) &&
+         (!R.Profile || isPlainFileName(*R.Profile, P.field("profile")));
 }
 
 template <typename T> Expected<T> parseRecord(StringRef Text) {

@@ -16,8 +16,10 @@
 
 namespace covlock {
 
-/// The protocol version this code reads and writes.
-constexpr int ProtocolVersion = 1;
+/// The protocol version this code writes, and the oldest it reads
+/// (docs/protocol.md, "Versions").
+constexpr int ProtocolVersion = 2;
+constexpr int OldestProtocolVersion = 1;
 
 /// Name of the control area inside a coverage directory.
 constexpr llvm::StringLiteral ControlDirName = ".covlock";

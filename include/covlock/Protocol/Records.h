@@ -69,6 +69,14 @@ struct BootMarker {
 };
 
 /// <host>.<pid>.<seq>.json: one flush of a process image.
+/// The profile of one instrumented module, written by one flush.
+struct ModuleProfile {
+  std::string Path;                    ///< the module (executable or .so)
+  std::optional<std::string> BinaryId; ///< its GNU build id, in hex
+  std::string Profile;                 ///< the profile's file name
+  uint64_t Size = 0;                   ///< in bytes
+};
+
 struct FlushRecord {
   int Version = 1;
   std::optional<std::string> Run, Label, Test, TestHex;
@@ -86,14 +94,25 @@ struct FlushRecord {
   std::optional<std::string> Profile;
   uint64_t Size = 0;
   std::optional<std::string> Error;
+  /// v2: the module that wrote Profile, when it is not Exe (an instrumented
+  /// library in an uninstrumented host).
+  std::optional<std::string> Module;
+  /// v2: the profiles of the process's other instrumented modules.
+  std::vector<ModuleProfile> Modules;
 
   ProcessId id() const { return {Host, Pid, Start}; }
+  /// Every profile this flush wrote, Profile first: the one list readers
+  /// use. Empty when the flush failed or the process had no module left.
+  std::vector<ModuleProfile> profiles() const;
 };
 
 llvm::json::Value toJSON(const OwnerRecord &R);
 bool fromJSON(const llvm::json::Value &V, OwnerRecord &R, llvm::json::Path P);
 llvm::json::Value toJSON(const BootMarker &M);
 bool fromJSON(const llvm::json::Value &V, BootMarker &M, llvm::json::Path P);
+llvm::json::Value toJSON(const ModuleProfile &M);
+bool fromJSON(const llvm::json::Value &V, ModuleProfile &M,
+              llvm::json::Path P);
 llvm::json::Value toJSON(const FlushRecord &R);
 bool fromJSON(const llvm::json::Value &V, FlushRecord &R, llvm::json::Path P);
 

@@ -1,0 +1,141 @@
+/*===- CovlockModules.c - the instrumented modules of the process ---------===*\
+|*
+|* The registry behind CovlockModuleABI.h: which modules the runtime writes,
+|* with the path and GNU build id llvm-covmerge needs to find each binary.
+|* Modules register from their constructors (under the dynamic loader's
+|* lock) and leave from their last destructor: at dlclose their profile is
+|* flushed on its own before their code goes away; at exit they stay, and
+|* the final flush writes them after every module's exit-time code.
+|*
+\*===----------------------------------------------------------------------===*/
+
+#include "CovlockInternal.h"
+#include "CovlockModuleABI.h"
+
+#include <elf.h>
+#include <link.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+CovlockModuleEntry covlockModules[COVLOCK_MAX_MODULES];
+unsigned covlockNumModules;
+
+typedef struct {
+  uintptr_t Anchor;
+  unsigned Visited; /* objects seen; the first is the executable */
+  int Found, IsMain;
+  CovlockModuleEntry *Entry;
+} ModuleSearch;
+
+static void readBuildId(const struct dl_phdr_info *Info, char *Out) {
+  Out[0] = '\0';
+  for (int I = 0; I != Info->dlpi_phnum; ++I) {
+    const ElfW(Phdr) *P = &Info->dlpi_phdr[I];
+    if (P->p_type != PT_NOTE)
+      continue;
+    const char *Note = (const char *)(Info->dlpi_addr + P->p_vaddr);
+    const char *End = Note + P->p_memsz;
+    while (Note + sizeof(ElfW(Nhdr)) <= End) {
+      const ElfW(Nhdr) *N = (const ElfW(Nhdr) *)Note;
+      const char *Name = Note + sizeof(ElfW(Nhdr));
+      const char *Desc = Name + ((N->n_namesz + 3) & ~3u);
+      if (N->n_type == NT_GNU_BUILD_ID && N->n_namesz == 4 &&
+          memcmp(Name, "GNU", 4) == 0 && N->n_descsz <= 64) {
+        CovlockBuf B;
+        covlockBufInit(&B, Out, 2 * 64 + 1);
+        covlockPutHex(&B, (const unsigned char *)Desc, N->n_descsz);
+        covlockBufFinish(&B);
+        return;
+      }
+      Note = Desc + ((N->n_descsz + 3) & ~3u);
+    }
+  }
+}
+
+/* The loaded object whose segments hold the anchor: its path (the
+ * executable's is /proc/self/exe) and build id. */
+static int findModule(struct dl_phdr_info *Info, size_t Size, void *Data) {
+  (void)Size;
+  ModuleSearch *S = (ModuleSearch *)Data;
+  int IsMain = S->Visited++ == 0;
+  for (int I = 0; I != Info->dlpi_phnum; ++I) {
+    const ElfW(Phdr) *P = &Info->dlpi_phdr[I];
+    uintptr_t Start = Info->dlpi_addr + P->p_vaddr;
+    if (P->p_type != PT_LOAD || S->Anchor < Start ||
+        S->Anchor - Start >= P->p_memsz)
+      continue;
+    CovlockModuleEntry *E = S->Entry;
+    const char *Path = IsMain ? covlockState.Exe : Info->dlpi_name;
+    size_t Len = strnlen(Path ? Path : "", sizeof(E->Path) - 1);
+    memcpy(E->Path, Path ? Path : "", Len);
+    E->Path[Len] = '\0';
+    readBuildId(Info, E->BinaryId);
+    S->Found = 1;
+    S->IsMain = IsMain;
+    return 1;
+  }
+  return 0;
+}
+
+/* Exit has begun: modules that finalize from now on stay registered. The
+ * handler is registered at every load, since only one registered after
+ * the dynamic loader's own exit handler runs before the destructors. */
+static volatile int ExitStarted;
+static void noteExit(int Status, void *Arg) {
+  (void)Arg;
+  ExitStarted = 1;
+  covlockNoteExitStatus(Status);
+}
+
+COVLOCK_ABI int __covlock_module_loaded(CovlockModule *M) {
+  if (!M || M->AbiVersion != COVLOCK_MODULE_ABI_VERSION)
+    return 0;
+  covlockStart();
+  CovlockState *S = &covlockState;
+  if (!S->Enabled)
+    return 0;
+  if (covlockNumModules == COVLOCK_MAX_MODULES) {
+    covlockReport(COVLOCK_REPORT_SETUP,
+                  "too many instrumented modules; this one is not written",
+                  NULL, 0);
+    return 0;
+  }
+  CovlockModuleEntry Entry;
+  memset(&Entry, 0, sizeof(Entry));
+  Entry.Module = M;
+  ModuleSearch Search = {(uintptr_t)M->Anchor, 0, 0, 0, &Entry};
+  dl_iterate_phdr(findModule, &Search);
+  if (!Search.Found)
+    strcpy(Entry.Path, S->Exe);
+  /* The executable comes first: its profile is the record's "profile". */
+  unsigned At = Search.IsMain ? 0 : covlockNumModules;
+  memmove(&covlockModules[At + 1], &covlockModules[At],
+          (covlockNumModules - At) * sizeof(CovlockModuleEntry));
+  covlockModules[At] = Entry;
+  ++covlockNumModules;
+  on_exit(noteExit, NULL);
+  return 1;
+}
+
+static int indexOf(const CovlockModule *M) {
+  for (unsigned I = 0; I != covlockNumModules; ++I)
+    if (covlockModules[I].Module == M)
+      return (int)I;
+  return -1;
+}
+
+COVLOCK_ABI void __covlock_module_unloading(CovlockModule *M) {
+  int I = indexOf(M);
+  if (I < 0 || ExitStarted)
+    return;
+  CovlockFlushRequest Req = {COVLOCK_UNLOAD, 0, 0, 0, 0, 0, 0, 0};
+  Req.Module = M;
+  covlockFlush(&Req);
+  I = indexOf(M); /* the flush may have run while another left */
+  if (I < 0)
+    return;
+  memmove(&covlockModules[I], &covlockModules[I + 1],
+          (covlockNumModules - (unsigned)I - 1) * sizeof(CovlockModuleEntry));
+  --covlockNumModules;
+}
