@@ -39,10 +39,13 @@ bool fromJSON(const json::Value &V, OwnerRecord &R, json::Path P) {
 }
 
 json::Value toJSON(const BootMarker &M) {
-  return json::Object{
+  json::Object O{
       {"version", M.Version}, {"run", M.Run},   {"label", M.Label},
       {"test", M.Test},       {"host", M.Host}, {"pid", M.Pid},
       {"ppid", M.PPid},       {"exe", M.Exe},   {"start", M.Start}};
+  if (M.TestHex)
+    O["test_hex"] = *M.TestHex;
+  return O;
 }
 
 bool fromJSON(const json::Value &V, BootMarker &M, json::Path P) {
@@ -51,6 +54,7 @@ bool fromJSON(const json::Value &V, BootMarker &M, json::Path P) {
          O.map("host", M.Host) && O.map("pid", M.Pid) &&
          O.map("start", M.Start) && O.mapOptional("run", M.Run) &&
          O.mapOptional("label", M.Label) && O.mapOptional("test", M.Test) &&
+         O.mapOptional("test_hex", M.TestHex) &&
          O.mapOptional("ppid", M.PPid) && O.mapOptional("exe", M.Exe);
 }
 

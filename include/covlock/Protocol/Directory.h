@@ -43,7 +43,7 @@ struct TestDirectory {
   /// The exact test id if any record or marker names it, else the decoded
   /// key; std::nullopt outside any test or when the id cannot be known.
   std::optional<std::string> testId() const;
-  /// The id's bytes in hex when it is not valid UTF-8 (from the records).
+  /// The id's exact bytes in hex, from a record or marker that has them.
   std::optional<std::string> testHex() const;
 };
 
