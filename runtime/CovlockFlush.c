@@ -351,10 +351,12 @@ static int writeRecord(int KeyFd, const CovlockFlushRequest *Req,
     if (Err == EEXIST)
       ++*Seq;
   }
-  if (Err) {
+  /* A failed profile was reported already, most likely for the same
+   * reason: one line per problem. */
+  if (Err && !Error) {
     char Path[PATH_MAX];
     covlockFormatPath(Path, Final);
-    covlockReport(COVLOCK_REPORT_RECORD, "cannot write flush record", Path,
+    covlockReport(COVLOCK_REPORT_WRITE, "cannot write flush record", Path,
                   Err);
   }
   return Err;
@@ -405,6 +407,11 @@ void covlockFlush(const CovlockFlushRequest *Req) {
       } else {
         markFlushFailed(KeyFd);
       }
+    } else if (!Req->Final && S->BootName[0] &&
+               !covlockIsFileAt(KeyFd, S->BootName, S->BootDev, S->BootIno)) {
+      /* A new run cleared DIR under this process: it needs a marker again
+       * to be reported if it is lost later. */
+      covlockPlaceBootMarker();
     }
     close(KeyFd);
   }

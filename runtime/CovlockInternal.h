@@ -145,7 +145,6 @@ enum {
   COVLOCK_REPORT_WRITE = 2,
   COVLOCK_REPORT_LOCK = 4,
   COVLOCK_REPORT_MARKER = 8,
-  COVLOCK_REPORT_RECORD = 16,
 };
 /* Appends DIR/KEY (for messages). */
 COVLOCK_HIDDEN void covlockPutKeyDir(CovlockBuf *B);
