@@ -96,12 +96,13 @@ static int writeAll(int Fd, const char *Data, size_t N) {
   return 0;
 }
 
-/* Writes a new file (O_EXCL); on failure removes it and returns errno. */
+/* A new file in DIR/KEY: never an existing one, never through a symlink. */
 static int createFile(int KeyFd, const char *Name) {
   return openat(KeyFd, Name,
                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 }
 
+/* Writes a new file; on failure removes it and returns errno. */
 static int writeFile(int KeyFd, const char *Name, const char *Data,
                      size_t N) {
   int Fd = createFile(KeyFd, Name);
