@@ -1,8 +1,9 @@
 /*===- CovlockFlush.c - publishing a profile and its flush record ----------===*\
 |*
 |* One path for every flush, signal handlers included, so only
-|* async-signal-safe calls: the profile image is built in the buffer sized at
-|* start-up, then written with open/write/link/unlink/close.
+|* async-signal-safe calls: every file is written with openat/write/close
+|* and published with renameat2 under a descriptor of DIR/KEY opened for
+|* this flush (CovlockDir.c), never through a symlink.
 |*
 \*===----------------------------------------------------------------------===*/
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,11 +34,11 @@ static const char *reasonName(CovlockReason R) {
   return "explicit";
 }
 
-/* DIR/KEY/[.]HOST.PID.SEQ<Suffix> */
-static int formatFilePath(char *Out, unsigned Seq, const char *Suffix,
+/* [.]HOST.PID.SEQ<Suffix>, a name in DIR/KEY */
+static int formatFileName(char *Out, unsigned Seq, const char *Suffix,
                           int Hidden) {
   CovlockBuf B;
-  covlockBufInit(&B, Out, PATH_MAX);
+  covlockBufInit(&B, Out, COVLOCK_NAME_MAX);
   covlockPutProcessPrefix(&B, Hidden);
   covlockPutStr(&B, ".");
   covlockPutU64(&B, Seq);
@@ -52,7 +54,16 @@ static int acquireFlushLock(void) {
   covlockPutStr(&B, S->Dir);
   covlockPutStr(&B, "/.covlock/flush.lock");
   covlockBufFinish(&B);
-  int Fd = open(Path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  int DirFd = covlockOpenDir();
+  if (DirFd < 0)
+    return -1;
+  int ControlFd = covlockOpenSubdir(DirFd, ".covlock", 0);
+  close(DirFd);
+  if (ControlFd < 0)
+    return -1;
+  int Fd = openat(ControlFd, "flush.lock",
+                  O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+  close(ControlFd);
   if (Fd < 0)
     return -1;
   struct flock L;
@@ -85,16 +96,23 @@ static int writeAll(int Fd, const char *Data, size_t N) {
   return 0;
 }
 
-/* Writes a new file (O_EXCL); on failure removes it and returns errno. */
-static int writeFile(const char *Path, const char *Data, size_t N) {
-  int Fd = open(Path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+/* A new file in DIR/KEY: never an existing one, never through a symlink. */
+static int createFile(int KeyFd, const char *Name) {
+  return openat(KeyFd, Name,
+                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+}
+
+/* Writes a new file; on failure removes it and returns errno. */
+static int writeFile(int KeyFd, const char *Name, const char *Data,
+                     size_t N) {
+  int Fd = createFile(KeyFd, Name);
   if (Fd < 0)
     return errno;
   int Err = writeAll(Fd, Data, N);
   if (close(Fd) != 0 && !Err)
     Err = errno;
   if (Err)
-    unlink(Path);
+    unlinkat(KeyFd, Name, 0);
   return Err;
 }
 
@@ -126,10 +144,9 @@ static uint32_t writePieces(CovlockProfWriter *This, CovlockProfPiece *Pieces,
   return Sink->Err != 0;
 }
 
-/* Writes the profile image straight from the sections into Path. */
-static int writeProfileFile(const char *Path, size_t *Size) {
-  ProfileSink Sink = {open(Path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666),
-                      0, 0};
+/* Writes the profile image straight from the sections into KeyFd/Name. */
+static int writeProfileFile(int KeyFd, const char *Name, size_t *Size) {
+  ProfileSink Sink = {createFile(KeyFd, Name), 0, 0};
   if (Sink.Fd < 0)
     return errno;
   CovlockProfWriter Writer = {writePieces, &Sink};
@@ -138,7 +155,7 @@ static int writeProfileFile(const char *Path, size_t *Size) {
   if (close(Sink.Fd) != 0 && !Sink.Err)
     Sink.Err = errno;
   if (Sink.Err)
-    unlink(Path);
+    unlinkat(KeyFd, Name, 0);
   *Size = Sink.Size;
   return Sink.Err;
 }
@@ -147,21 +164,21 @@ static int writeProfileFile(const char *Path, size_t *Size) {
  * replacing a file (the name may be taken by the image this one exec'd
  * from, or by an earlier process with this pid). A seq is free only when
  * neither its profile nor its record exists. */
-static int publishProfile(const char *Tmp, unsigned *Seq) {
-  char Final[PATH_MAX], Record[PATH_MAX];
+static int publishProfile(int KeyFd, const char *Tmp, unsigned *Seq) {
+  char Final[COVLOCK_NAME_MAX], Record[COVLOCK_NAME_MAX];
   for (unsigned Tries = 0; Tries < 10000; ++Tries, ++*Seq) {
-    formatFilePath(Final, *Seq, ".profraw", 0);
-    formatFilePath(Record, *Seq, ".json", 0);
-    if (access(Record, F_OK) == 0)
+    formatFileName(Final, *Seq, ".profraw", 0);
+    formatFileName(Record, *Seq, ".json", 0);
+    if (covlockExistsAt(KeyFd, Record))
       continue;
-    int Err = covlockRenameNoReplace(Tmp, Final);
+    int Err = covlockRenameNoReplace(KeyFd, Tmp, Final);
     if (Err != EEXIST) {
       if (Err)
-        unlink(Tmp);
+        unlinkat(KeyFd, Tmp, 0);
       return Err;
     }
   }
-  unlink(Tmp);
+  unlinkat(KeyFd, Tmp, 0);
   return EEXIST;
 }
 
@@ -179,13 +196,7 @@ static void formatRecord(CovlockBuf *B, const CovlockFlushRequest *Req,
   else
     covlockPutStr(B, "null");
   covlockPutStr(B, ",\"test\":");
-  if (!S->HasTest) {
-    covlockPutStr(B, "null");
-  } else if (!covlockPutJsonStr(B, S->Test, S->TestLen)) {
-    covlockPutStr(B, ",\"test_hex\":\"");
-    covlockPutHex(B, (const unsigned char *)S->Test, S->TestLen);
-    covlockPutStr(B, "\"");
-  }
+  covlockPutTestId(B);
   covlockPutStr(B, ",\"key\":\"");
   covlockPutStr(B, S->Key);
   covlockPutStr(B, "\",\"host\":\"");
@@ -241,30 +252,37 @@ static void formatRecord(CovlockBuf *B, const CovlockFlushRequest *Req,
 }
 
 /* Writes and publishes the profile; returns 0 or an errno value. */
-static int writeProfile(unsigned *Seq, size_t *Size) {
-  char Tmp[PATH_MAX];
-  if (formatFilePath(Tmp, *Seq, ".profraw.tmp", 1))
+static int writeProfile(int KeyFd, unsigned *Seq, size_t *Size) {
+  char Tmp[COVLOCK_NAME_MAX];
+  if (formatFileName(Tmp, *Seq, ".profraw.tmp", 1))
     return ENAMETOOLONG;
-  int Err = writeProfileFile(Tmp, Size);
-  if (Err == ENOENT) {
-    /* A new run may have cleared DIR; recreate this test's directory. */
-    covlockPlaceBootMarker();
-    Err = writeProfileFile(Tmp, Size);
-  }
-  return Err ? Err : publishProfile(Tmp, Seq);
+  int Err = writeProfileFile(KeyFd, Tmp, Size);
+  return Err ? Err : publishProfile(KeyFd, Tmp, Seq);
 }
 
 /* The final record is appended to the boot marker, which is then renamed
  * into the record: the marker disappears as the record appears, and a
  * process image costs one file besides its profile. */
-static int publishRecordFromMarker(const char *Record, size_t Len,
+static int publishRecordFromMarker(int KeyFd, const char *Record, size_t Len,
                                    const char *Final) {
   CovlockState *S = &covlockState;
-  if (S->BootFd < 0)
+  if (!S->BootName[0])
     return -1;
+  /* Reopened by name: a descriptor kept from start-up could have been
+   * closed and its number reused by the program. */
+  int Fd = openat(KeyFd, S->BootName, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (Fd < 0)
+    return errno;
+  struct stat St;
+  if (fstat(Fd, &St) != 0 || !S_ISREG(St.st_mode) ||
+      (uint64_t)St.st_dev != S->BootDev || (uint64_t)St.st_ino != S->BootIno) {
+    close(Fd);
+    covlockDropBootMarker(); /* not ours any more */
+    return ESTALE;
+  }
   int Err = 0;
   for (size_t Done = 0; Done < Len && !Err;) {
-    ssize_t W = pwrite(S->BootFd, Record + Done, Len - Done,
+    ssize_t W = pwrite(Fd, Record + Done, Len - Done,
                        (off_t)(S->BootLen + Done));
     if (W < 0 && errno == EINTR)
       continue;
@@ -274,51 +292,74 @@ static int publishRecordFromMarker(const char *Record, size_t Len,
       Done += (size_t)W;
   }
   if (!Err)
-    Err = covlockRenameNoReplace(S->BootPath, Final);
+    Err = covlockRenameNoReplace(KeyFd, S->BootName, Final);
   if (Err) {
     /* The marker stays a plain marker; on failure readers still find its
      * first line intact. */
-    int Ignored = ftruncate(S->BootFd, (off_t)S->BootLen);
+    int Ignored = ftruncate(Fd, (off_t)S->BootLen);
     (void)Ignored;
-    return Err;
   }
-  covlockDropBootMarker();
-  return 0;
+  close(Fd);
+  if (!Err)
+    covlockDropBootMarker();
+  return Err;
+}
+
+/* The final record could not be written at all: the marker becomes
+ * HOST.PID[.bN].failed, which the tools count as a failed flush rather
+ * than a lost process. A rename needs no room in any file. */
+static void markFlushFailed(int KeyFd) {
+  CovlockState *S = &covlockState;
+  size_t Len = strlen(S->BootName);
+  char Failed[COVLOCK_NAME_MAX + 8];
+  if (Len < 5 || !covlockIsFileAt(KeyFd, S->BootName, S->BootDev, S->BootIno))
+    return;
+  memcpy(Failed, S->BootName, Len - 5); /* without ".boot" */
+  strcpy(Failed + Len - 5, ".failed");
+  covlockRenameNoReplace(KeyFd, S->BootName, Failed);
 }
 
 /* The record goes to the profile's seq; without a profile, to the first
  * seq with neither file. Returns 0 once a record is published. */
-static int writeRecord(const CovlockFlushRequest *Req, unsigned *Seq,
-                       size_t Size, int Error) {
-  static char Record[COVLOCK_ID_MAX * 3 + PATH_MAX + 2048];
-  char Tmp[PATH_MAX], Final[PATH_MAX], Profile[PATH_MAX];
+static int writeRecord(int KeyFd, const CovlockFlushRequest *Req,
+                       unsigned *Seq, size_t Size, int Error) {
+  /* Sized for the worst case (see COVLOCK_RECORD_MAX); static: flushes
+   * never run concurrently (the flush guard). */
+  static char Record[COVLOCK_RECORD_MAX];
+  char Tmp[COVLOCK_NAME_MAX], Final[COVLOCK_NAME_MAX];
+  char Profile[COVLOCK_NAME_MAX];
   int Err = EEXIST;
   for (unsigned Tries = 0; Err == EEXIST && Tries < 10000; ++Tries) {
-    formatFilePath(Final, *Seq, ".json", 0);
-    formatFilePath(Profile, *Seq, ".profraw", 0);
-    if (Error && access(Profile, F_OK) == 0) {
+    formatFileName(Final, *Seq, ".json", 0);
+    formatFileName(Profile, *Seq, ".profraw", 0);
+    if (Error && covlockExistsAt(KeyFd, Profile)) {
       ++*Seq;
       continue;
     }
     CovlockBuf B;
     covlockBufInit(&B, Record, sizeof(Record));
     formatRecord(&B, Req, *Seq, Size, Error);
-    if (covlockBufFinish(&B) || formatFilePath(Tmp, *Seq, ".json.tmp", 1))
+    if (covlockBufFinish(&B) || formatFileName(Tmp, *Seq, ".json.tmp", 1))
       return ENAMETOOLONG;
-    if (Req->Final && publishRecordFromMarker(Record, B.Len, Final) == 0)
+    if (Req->Final && publishRecordFromMarker(KeyFd, Record, B.Len, Final) == 0)
       return 0;
-    Err = writeFile(Tmp, Record, B.Len);
+    Err = writeFile(KeyFd, Tmp, Record, B.Len);
     if (Err)
       break;
-    Err = covlockRenameNoReplace(Tmp, Final);
+    Err = covlockRenameNoReplace(KeyFd, Tmp, Final);
     if (Err)
-      unlink(Tmp);
+      unlinkat(KeyFd, Tmp, 0);
     if (Err == EEXIST)
       ++*Seq;
   }
-  if (Err && !Error)
-    covlockReport(COVLOCK_REPORT_WRITE, "cannot write flush record", Final,
+  /* A failed profile was reported already, most likely for the same
+   * reason: one line per problem. */
+  if (Err && !Error) {
+    char Path[PATH_MAX];
+    covlockFormatPath(Path, Final);
+    covlockReport(COVLOCK_REPORT_WRITE, "cannot write flush record", Path,
                   Err);
+  }
   return Err;
 }
 
@@ -342,26 +383,41 @@ void covlockFlush(const CovlockFlushRequest *Req) {
   covlockIgnoreFileSizeSignal(&OldXfsz);
 
   int LockFd = acquireFlushLock();
-  unsigned Seq = S->Seq;
-  size_t Size = 0;
-  unsigned ReportedBefore = S->ReportedErrors;
-  int Err = writeProfile(&Seq, &Size);
-  /* A directory that could not be recreated was reported already. */
-  if (Err && !(S->ReportedErrors & ~ReportedBefore & COVLOCK_REPORT_MARKER)) {
-    char Path[PATH_MAX];
-    formatFilePath(Path, Seq, ".profraw", 0);
-    covlockReport(COVLOCK_REPORT_WRITE, "cannot write profile", Path, Err);
+  int KeyFd;
+  /* A directory that cannot be used (gone, replaced, a symlink) was
+   * reported by covlockOpenKeyDir; nothing can be written or recorded. */
+  if (covlockOpenKeyDir(S->Key, &KeyFd) == 0) {
+    unsigned Seq = S->Seq;
+    size_t Size = 0;
+    int Err = writeProfile(KeyFd, &Seq, &Size);
+    if (Err) {
+      char Name[COVLOCK_NAME_MAX], Path[PATH_MAX];
+      formatFileName(Name, Seq, ".profraw", 0);
+      covlockFormatPath(Path, Name);
+      covlockReport(COVLOCK_REPORT_WRITE, "cannot write profile", Path, Err);
+    }
+    int RecordErr = writeRecord(KeyFd, Req, &Seq, Size, Err);
+    S->Seq = Seq + 1;
+    if (Req->Final && S->BootName[0]) {
+      /* The record did not take the marker's place: remove the marker if a
+       * record was published on its own, else keep it as evidence of a
+       * failed flush. */
+      if (!RecordErr) {
+        if (covlockIsFileAt(KeyFd, S->BootName, S->BootDev, S->BootIno))
+          unlinkat(KeyFd, S->BootName, 0);
+      } else {
+        markFlushFailed(KeyFd);
+      }
+    } else if (!Req->Final && S->BootName[0] &&
+               !covlockIsFileAt(KeyFd, S->BootName, S->BootDev, S->BootIno)) {
+      /* A new run cleared DIR under this process: it needs a marker again
+       * to be reported if it is lost later. */
+      covlockPlaceBootMarker();
+    }
+    close(KeyFd);
   }
-  int RecordErr = writeRecord(Req, &Seq, Size, Err);
-  S->Seq = Seq + 1;
-  if (Req->Final && S->BootPath[0]) {
-    /* The record could not take the marker's place. If there is no record
-     * at all, the marker stays: the tools then count the process as lost
-     * rather than not at all. */
-    if (!RecordErr)
-      unlink(S->BootPath);
+  if (Req->Final)
     covlockDropBootMarker();
-  }
   if (LockFd >= 0)
     close(LockFd);
   /* Later flushes of this image write only what runs after this one. A

@@ -141,6 +141,8 @@ const char *covlockErrnoText(int Err) {
   case EMFILE: return "Too many open files";
   case ENOMEM: return "Cannot allocate memory";
   case EAGAIN: return "Resource temporarily unavailable";
+  case ELOOP: return "Is a symbolic link; not followed";
+  case ESTALE: return "Not the directory found at start-up";
   default: return "Unknown error";
   }
 }

@@ -18,7 +18,14 @@
 #define COVLOCK_HIDDEN __attribute__((visibility("hidden")))
 #define COVLOCK_PROTOCOL_VERSION 1
 #define COVLOCK_KEY_MAX 160     /* see docs/protocol.md, "Test keys" */
-#define COVLOCK_ID_MAX 8192     /* longer test ids are cut before storing */
+#define COVLOCK_ID_MAX 8192     /* ids are cut to COVLOCK_ID_MAX - 1 bytes */
+#define COVLOCK_NAME_MAX (COVLOCK_KEY_MAX + 64) /* a file name in DIR/KEY */
+/* The longest JSON line the runtime writes: every byte of the test id
+ * escaped as \u00XX (6 bytes) plus its hex (2 bytes), the executable's path,
+ * run and label escaped the same way, and the fixed keys and numbers. */
+#define COVLOCK_RECORD_MAX                                                     \
+  (COVLOCK_ID_MAX * 8 + PATH_MAX * 6 + 2 * 256 * 6 + 2 * COVLOCK_KEY_MAX +     \
+   2048)
 #define COVLOCK_OUTSIDE_KEY "_outside"
 
 /* compiler-rt's profile runtime: linkable internals of the same link unit. */
@@ -72,6 +79,24 @@ COVLOCK_HIDDEN const char *covlockErrnoText(int Err);
 /* Writes the key of the N-byte id into Out (COVLOCK_KEY_MAX + 1 bytes). */
 COVLOCK_HIDDEN void covlockEncodeKey(const char *Id, size_t N, char *Out);
 
+/* ---- Directories by descriptor (CovlockDir.c) -------------------------- */
+/* DIR, by its canonical path without following a symlink, if it is still
+ * the directory found at start-up (else -1, errno ESTALE). */
+COVLOCK_HIDDEN int covlockOpenDir(void);
+/* DirFd/Name as a directory (made first if Create); a symlink is never
+ * followed and gives -1 with errno ELOOP. */
+COVLOCK_HIDDEN int covlockOpenSubdir(int DirFd, const char *Name, int Create);
+/* DIR/KEY, made if missing; on failure says so once and returns -1. */
+COVLOCK_HIDDEN int covlockOpenKeyDir(const char *Key, int *KeyFd);
+/* Whether DirFd/Name is the regular file Dev/Ino (not following a symlink). */
+COVLOCK_HIDDEN int covlockIsFileAt(int DirFd, const char *Name, uint64_t Dev,
+                                   uint64_t Ino);
+/* Whether anything (or something unknowable) is at DirFd/Name. */
+COVLOCK_HIDDEN int covlockExistsAt(int DirFd, const char *Name);
+/* Renames DirFd/From to DirFd/To unless To exists (0 or an errno value). */
+COVLOCK_HIDDEN int covlockRenameNoReplace(int DirFd, const char *From,
+                                          const char *To);
+
 /* ---- Process state (CovlockRuntime.c) ----------------------------------- */
 typedef enum {
   COVLOCK_EXIT,
@@ -85,7 +110,8 @@ typedef enum {
 
 typedef struct {
   int Enabled;                  /* COVLOCK_DIR set and usable */
-  char Dir[PATH_MAX];
+  char Dir[PATH_MAX];           /* canonical path, resolved at start-up */
+  uint64_t DirDev, DirIno;      /* what Dir must still be at every flush */
   char Host[COVLOCK_KEY_MAX + 1];
   char Run[256], Label[256];
   int HasRun, HasLabel;
@@ -96,8 +122,8 @@ typedef struct {
   size_t TestLen;
   int HasTest;
   char Key[COVLOCK_KEY_MAX + 1];
-  char BootPath[PATH_MAX];      /* empty when this image has no marker */
-  int BootFd;                   /* open marker: the final record goes here */
+  char BootName[COVLOCK_NAME_MAX]; /* in DIR/KEY; empty: no marker */
+  uint64_t BootDev, BootIno;    /* the marker file this image created */
   size_t BootLen;               /* bytes of the marker's boot line */
   char Exe[PATH_MAX];
   char BinaryId[2 * 64 + 1];
@@ -121,9 +147,14 @@ enum {
   COVLOCK_REPORT_LOCK = 4,
   COVLOCK_REPORT_MARKER = 8,
 };
-/* Appends DIR/KEY, and with Name also "/[.]HOST.PID": the prefix of every
- * file this process image writes. */
+/* Appends DIR/KEY (for messages). */
 COVLOCK_HIDDEN void covlockPutKeyDir(CovlockBuf *B);
+/* DIR/KEY/Name into Out (PATH_MAX bytes), for messages. */
+COVLOCK_HIDDEN void covlockFormatPath(char *Out, const char *Name);
+/* Appends the id as the value of "test" (and a "test_hex" key), or null. */
+COVLOCK_HIDDEN void covlockPutTestId(CovlockBuf *B);
+/* Appends "[.]HOST.PID": the prefix of every file name this image writes
+ * in DIR/KEY. */
 COVLOCK_HIDDEN void covlockPutProcessPrefix(CovlockBuf *B, int Hidden);
 /* A file size limit must give EFBIG from our writes, not kill the process
  * with SIGXFSZ: ignore it while writing, then put back what was there. */
@@ -131,10 +162,8 @@ COVLOCK_HIDDEN void covlockIgnoreFileSizeSignal(struct sigaction *Old);
 COVLOCK_HIDDEN void covlockRestoreFileSizeSignal(const struct sigaction *Old);
 /* Makes the current key's directory and places this image's boot marker. */
 COVLOCK_HIDDEN int covlockPlaceBootMarker(void);
-/* Forgets the marker (closing it) without touching the file. */
+/* Forgets the marker without touching the file. */
 COVLOCK_HIDDEN void covlockDropBootMarker(void);
-/* Renames From to To unless To exists (0 or an errno value). */
-COVLOCK_HIDDEN int covlockRenameNoReplace(const char *From, const char *To);
 COVLOCK_HIDDEN void covlockSetTest(const char *Id, size_t N, int HasId);
 COVLOCK_HIDDEN void covlockChangeTest(const char *Id, size_t N, int HasId);
 

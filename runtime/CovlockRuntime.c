@@ -93,26 +93,48 @@ void covlockSetTest(const char *Id, size_t N, int HasId) {
     strcpy(S->Key, COVLOCK_OUTSIDE_KEY);
 }
 
-/* DIR/KEY/HOST.PID[.bN].boot: the suffix only appears if a marker of an
- * earlier image with this pid (pid reuse under --append) is still there;
- * that one is evidence of a lost process and must not be replaced. */
+/* The test id: its JSON string (lossy for invalid UTF-8), and whenever an
+ * id is set its exact bytes as "test_hex"; null outside any test. */
+void covlockPutTestId(CovlockBuf *B) {
+  CovlockState *S = &covlockState;
+  if (!S->HasTest) {
+    covlockPutStr(B, "null");
+    return;
+  }
+  covlockPutJsonStr(B, S->Test, S->TestLen);
+  covlockPutStr(B, ",\"test_hex\":\"");
+  covlockPutHex(B, (const unsigned char *)S->Test, S->TestLen);
+  covlockPutStr(B, "\"");
+}
+
 void covlockPutKeyDir(CovlockBuf *B) {
   covlockPutStr(B, covlockState.Dir);
   covlockPutStr(B, "/");
   covlockPutStr(B, covlockState.Key);
 }
 
+void covlockFormatPath(char *Out, const char *Name) {
+  CovlockBuf B;
+  covlockBufInit(&B, Out, PATH_MAX);
+  covlockPutKeyDir(&B);
+  covlockPutStr(&B, "/");
+  covlockPutStr(&B, Name);
+  covlockBufFinish(&B);
+}
+
 void covlockPutProcessPrefix(CovlockBuf *B, int Hidden) {
-  covlockPutKeyDir(B);
-  covlockPutStr(B, Hidden ? "/." : "/");
+  covlockPutStr(B, Hidden ? "." : "");
   covlockPutStr(B, covlockState.Host);
   covlockPutStr(B, ".");
   covlockPutU64(B, (uint64_t)covlockState.Pid);
 }
 
-static void formatBootPath(char *Out, unsigned Attempt) {
+/* HOST.PID[.bN].boot: the suffix only appears if a marker of an earlier
+ * image with this pid (pid reuse under --append) is still there; that one
+ * is evidence of a lost process and must not be replaced. */
+static void formatBootName(char *Out, unsigned Attempt) {
   CovlockBuf B;
-  covlockBufInit(&B, Out, PATH_MAX);
+  covlockBufInit(&B, Out, COVLOCK_NAME_MAX);
   covlockPutProcessPrefix(&B, 0);
   if (Attempt) {
     covlockPutStr(&B, ".b");
@@ -151,10 +173,7 @@ static size_t formatBootRecord(char *Out, size_t Cap) {
   else
     covlockPutStr(&B, "null");
   covlockPutStr(&B, ",\"test\":");
-  if (S->HasTest)
-    covlockPutJsonStr(&B, S->Test, S->TestLen);
-  else
-    covlockPutStr(&B, "null");
+  covlockPutTestId(&B);
   covlockPutStr(&B, ",\"host\":\"");
   covlockPutStr(&B, S->Host);
   covlockPutStr(&B, "\",\"pid\":");
@@ -193,82 +212,80 @@ int covlockPlaceBootMarker(void) {
 
 static int placeBootMarker(void) {
   CovlockState *S = &covlockState;
-  char KeyDir[PATH_MAX];
-  CovlockBuf B;
-  covlockBufInit(&B, KeyDir, sizeof(KeyDir));
-  covlockPutKeyDir(&B);
-  if (covlockBufFinish(&B) || makeDir(KeyDir) != 0) {
-    covlockReport(COVLOCK_REPORT_MARKER, "cannot create test directory",
-                  KeyDir, B.Overflow ? ENAMETOOLONG : errno);
-    S->BootPath[0] = '\0';
+  S->BootName[0] = '\0';
+  int KeyFd;
+  if (covlockOpenKeyDir(S->Key, &KeyFd) != 0)
     return -1;
-  }
   /* Static: this runs on signal stacks too, and never concurrently (the
-   * flush guard, or a fork child's single thread). */
-  static char Content[COVLOCK_ID_MAX * 2 + PATH_MAX + 1024];
+   * flush guard, or a fork child's single thread). Sized for the worst
+   * case, so it never overflows. */
+  static char Content[COVLOCK_RECORD_MAX];
   size_t Len = formatBootRecord(Content, sizeof(Content));
-  for (unsigned Attempt = 0; Attempt < 100; ++Attempt) {
-    formatBootPath(S->BootPath, Attempt);
-    int Fd = open(S->BootPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  char Name[COVLOCK_NAME_MAX], Path[PATH_MAX];
+  int Result = -1;
+  for (unsigned Attempt = 0; Len && Attempt < 100; ++Attempt) {
+    formatBootName(Name, Attempt);
+    int Fd = openat(KeyFd, Name,
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (Fd < 0 && errno == EEXIST)
       continue;
-    if (Fd < 0 || writeAll(Fd, Content, Len) != 0) {
+    struct stat St;
+    if (Fd < 0 || writeAll(Fd, Content, Len) != 0 || fstat(Fd, &St) != 0) {
       int Err = errno;
-      covlockReport(COVLOCK_REPORT_MARKER, "cannot write boot marker",
-                    S->BootPath, Err);
+      covlockFormatPath(Path, Name);
+      covlockReport(COVLOCK_REPORT_MARKER, "cannot write boot marker", Path,
+                    Err);
       if (Fd >= 0) {
         close(Fd);
-        unlink(S->BootPath);
+        unlinkat(KeyFd, Name, 0);
       }
-      S->BootPath[0] = '\0';
-      return -1;
+      break;
     }
-    /* Kept open: the final flush appends its record and renames the marker
-     * into the record, one file for both (docs/protocol.md). */
-    S->BootFd = Fd;
+    /* Not kept open: the program may close any descriptor and reuse its
+     * number. The final flush reopens the marker by name and checks that
+     * it is still this file (docs/runtime.md). */
+    close(Fd);
+    strcpy(S->BootName, Name);
+    S->BootDev = (uint64_t)St.st_dev;
+    S->BootIno = (uint64_t)St.st_ino;
     S->BootLen = Len;
-    return 0;
+    Result = 0;
+    break;
   }
-  S->BootPath[0] = '\0';
-  return -1;
+  close(KeyFd);
+  return Result;
 }
 
-void covlockDropBootMarker(void) {
-  CovlockState *S = &covlockState;
-  if (S->BootFd >= 0)
-    close(S->BootFd);
-  S->BootFd = -1;
-  S->BootPath[0] = '\0';
-}
+void covlockDropBootMarker(void) { covlockState.BootName[0] = '\0'; }
 
-int covlockRenameNoReplace(const char *From, const char *To) {
-  if (renameat2(AT_FDCWD, From, AT_FDCWD, To, RENAME_NOREPLACE) == 0)
-    return 0;
-  if (errno != EINVAL && errno != ENOSYS)
-    return errno;
-  /* Filesystems without RENAME_NOREPLACE: link never replaces either. */
-  if (link(From, To) != 0)
-    return errno;
-  unlink(From);
-  return 0;
+/* Removes DIR/Key/Name if it is still the marker Dev/Ino. */
+static void removeMarker(const char *Key, const char *Name, uint64_t Dev,
+                         uint64_t Ino) {
+  int DirFd = covlockOpenDir();
+  if (DirFd < 0)
+    return;
+  int KeyFd = covlockOpenSubdir(DirFd, Key, 0);
+  if (KeyFd >= 0) {
+    if (covlockIsFileAt(KeyFd, Name, Dev, Ino))
+      unlinkat(KeyFd, Name, 0);
+    close(KeyFd);
+  }
+  close(DirFd);
 }
 
 /* Moves the boot marker with the process when its test changes, so that a
  * process lost during a test marks that test. */
 void covlockChangeTest(const char *Id, size_t N, int HasId) {
   CovlockState *S = &covlockState;
-  char OldBoot[PATH_MAX], OldKey[sizeof(S->Key)];
-  strcpy(OldBoot, S->BootPath);
+  char OldName[sizeof(S->BootName)], OldKey[sizeof(S->Key)];
+  strcpy(OldName, S->BootName);
   strcpy(OldKey, S->Key);
+  uint64_t OldDev = S->BootDev, OldIno = S->BootIno;
   covlockSetTest(Id, N, HasId);
-  if (OldBoot[0] && strcmp(OldKey, S->Key) == 0)
+  if (OldName[0] && strcmp(OldKey, S->Key) == 0)
     return;
-  int OldFd = S->BootFd;
-  S->BootFd = -1;
-  if (covlockPlaceBootMarker() == 0 && OldBoot[0])
-    unlink(OldBoot);
-  if (OldFd >= 0)
-    close(OldFd);
+  if (covlockPlaceBootMarker() == 0 && OldName[0])
+    removeMarker(OldKey, OldName, OldDev, OldIno);
 }
 
 /* The GNU build id of the main executable, as llvm-covmerge verifies it. */
@@ -301,16 +318,10 @@ static int findBuildId(struct dl_phdr_info *Info, size_t Size, void *Data) {
 /* A process whose COVLOCK_DIR is held by a run it does not belong to must
  * not mix its coverage into that run. Whether a run is live is decided by
  * the lock alone; the owner record is only read for its run id. */
-static int belongsToLockedRun(const char *ControlDir) {
+static int belongsToLockedRun(int ControlFd) {
   CovlockState *S = &covlockState;
-  char Path[PATH_MAX];
   CovlockBuf B;
-  covlockBufInit(&B, Path, sizeof(Path));
-  covlockPutStr(&B, ControlDir);
-  covlockPutStr(&B, "/run.lock");
-  if (covlockBufFinish(&B))
-    return 1;
-  int Fd = open(Path, O_RDONLY | O_CLOEXEC);
+  int Fd = openat(ControlFd, "run.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (Fd < 0)
     return 1; /* no run has ever locked it */
   struct flock L;
@@ -383,7 +394,6 @@ __attribute__((constructor(101))) static void covlockInitialize(void) {
 
 static void enableCovlock(const char *Dir) {
   CovlockState *S = &covlockState;
-  S->BootFd = -1;
   size_t DirLen = strlen(Dir);
   if (DirLen + COVLOCK_KEY_MAX * 2 + 64 >= sizeof(S->Dir) / 2) {
     covlockReport(COVLOCK_REPORT_SETUP, "coverage directory path too long",
@@ -405,12 +415,41 @@ static void enableCovlock(const char *Dir) {
   while (DirLen > 1 && S->Dir[DirLen - 1] == '/')
     S->Dir[--DirLen] = '\0';
 
-  char ControlDir[PATH_MAX];
-  strcpy(ControlDir, S->Dir);
-  strcat(ControlDir, "/.covlock");
-  if (makeDir(S->Dir) != 0 || makeDir(ControlDir) != 0) {
+  /* The path the user chose is followed once, here; from now on DIR is
+   * opened by its canonical path without following a symlink, and must be
+   * the directory found now. */
+  char Canonical[PATH_MAX];
+  if (makeDir(S->Dir) != 0 || !realpath(S->Dir, Canonical)) {
     covlockReport(COVLOCK_REPORT_SETUP, "cannot use coverage directory",
                   S->Dir, errno);
+    return;
+  }
+  if (strlen(Canonical) + COVLOCK_KEY_MAX * 2 + 64 >= sizeof(S->Dir) / 2) {
+    covlockReport(COVLOCK_REPORT_SETUP, "coverage directory path too long",
+                  NULL, 0);
+    return;
+  }
+  strcpy(S->Dir, Canonical);
+  int DirFd = open(S->Dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat St;
+  if (DirFd < 0 || fstat(DirFd, &St) != 0) {
+    covlockReport(COVLOCK_REPORT_SETUP, "cannot use coverage directory",
+                  S->Dir, errno);
+    if (DirFd >= 0)
+      close(DirFd);
+    return;
+  }
+  S->DirDev = (uint64_t)St.st_dev;
+  S->DirIno = (uint64_t)St.st_ino;
+  int ControlFd = covlockOpenSubdir(DirFd, ".covlock", 1);
+  int Err = errno;
+  close(DirFd);
+  if (ControlFd < 0) {
+    char ControlDir[PATH_MAX];
+    strcpy(ControlDir, S->Dir);
+    strcat(ControlDir, "/.covlock");
+    covlockReport(COVLOCK_REPORT_SETUP, "cannot use coverage directory",
+                  ControlDir, Err);
     return;
   }
 
@@ -418,7 +457,9 @@ static void enableCovlock(const char *Dir) {
   copyEnv("COVLOCK_LABEL", S->Label, sizeof(S->Label), &S->HasLabel, NULL);
   copyEnv("COVLOCK_TEST", S->AmbientTest, sizeof(S->AmbientTest),
           &S->HasAmbientTest, &S->AmbientTestLen);
-  if (!belongsToLockedRun(ControlDir)) {
+  int Ours = belongsToLockedRun(ControlFd);
+  close(ControlFd);
+  if (!Ours) {
     covlockReport(COVLOCK_REPORT_SETUP,
                   "coverage directory is locked by another run; this "
                   "process's coverage is not written",

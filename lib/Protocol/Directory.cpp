@@ -61,7 +61,10 @@ static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
       continue;
     }
     bool IsRecord = N.ends_with(".json");
-    bool IsMarker = N.ends_with(".boot");
+    // A .failed file is a marker whose image could not write its final
+    // record: the image failed, it was not lost.
+    bool IsFailed = N.ends_with(".failed");
+    bool IsMarker = N.ends_with(".boot") || IsFailed;
     if (!IsRecord && !IsMarker)
       continue;
 
@@ -84,8 +87,10 @@ static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
         Skip(R.takeError());
     } else {
       Expected<BootMarker> M = readRecordFile<BootMarker>(Path);
-      if (M)
+      if (M) {
+        M->FlushFailed = IsFailed;
         TD.Markers.push_back({Name, std::move(*M)});
+      }
       else
         Skip(M.takeError());
     }
@@ -176,6 +181,7 @@ namespace {
 struct ProcessInfo {
   const FlushRecord *Final = nullptr;
   bool HasMarker = false;
+  bool FlushFailed = false; ///< a .failed marker
 };
 } // namespace
 
@@ -185,6 +191,8 @@ static ProcessState classify(const ProcessId &Id, const ProcessInfo &Info,
   // record wins over a marker that is still there.
   if (Info.Final)
     return Info.Final->Error ? ProcessState::Failed : ProcessState::Flushed;
+  if (Info.FlushFailed)
+    return ProcessState::Failed;
   if (Info.HasMarker && IsRunning(Id))
     return ProcessState::Running;
   // A marker left behind, or records without a final one and without a
@@ -228,8 +236,10 @@ summarizeDirectory(const DirectoryContents &Contents,
       if (R.Record.Final && (!Info.Final || Info.Final->Seq <= R.Record.Seq))
         Info.Final = &R.Record;
     }
-    for (const NamedRecord<BootMarker> &M : TD.Markers)
-      Processes[M.Record.id()].HasMarker = true;
+    for (const NamedRecord<BootMarker> &M : TD.Markers) {
+      ProcessInfo &Info = Processes[M.Record.id()];
+      (M.Record.FlushFailed ? Info.FlushFailed : Info.HasMarker) = true;
+    }
   }
 
   std::map<ProcessId, ProcessState> States;

@@ -55,7 +55,8 @@ struct ProcessId {
 };
 
 /// <host>.<pid>.boot: a process image that has started and not yet flushed
-/// for the last time.
+/// for the last time; <host>.<pid>.failed: one whose final flush could not
+/// write its record.
 struct BootMarker {
   int Version = 1;
   std::optional<std::string> Run, Label, Test, TestHex;
@@ -64,6 +65,8 @@ struct BootMarker {
   int64_t PPid = 0;
   std::string Exe;
   int64_t Start = 0;
+  /// Read from a .failed file (the name, not the JSON, says so).
+  bool FlushFailed = false;
 
   ProcessId id() const { return {Host, Pid, Start}; }
 };

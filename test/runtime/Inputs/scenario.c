@@ -57,6 +57,14 @@ int main(int argc, char **argv) {
     snprintf(Command, sizeof(Command), "rm -rf '%s'", getenv("COVLOCK_DIR"));
     return system(Command) == 0 ? 4 : 1;
   }
+  if (!strcmp(Mode, "swap-key-dir") && argc > 3) {
+    // Moves the test's directory away and puts a symlink to argv[3] there.
+    char Key[4096], Moved[4200];
+    snprintf(Key, sizeof(Key), "%s/%s", getenv("COVLOCK_DIR"),
+             getenv("COVLOCK_TEST"));
+    snprintf(Moved, sizeof(Moved), "%s.moved", Key);
+    return rename(Key, Moved) == 0 && symlink(argv[3], Key) == 0 ? 0 : 1;
+  }
   if (!strcmp(Mode, "sleep")) {
     sleep(60);
     return 0;
