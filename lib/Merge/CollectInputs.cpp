@@ -105,6 +105,7 @@ Error Merger::collectDirectory(StringRef Dir) {
     std::string LastPath;
     ContextState *LastCtx = nullptr;
     std::string MarkerPath;
+    bool MarkerFailed = false; ///< a .failed marker: the final record failed
     ContextState *MarkerCtx = nullptr;
     std::set<ContextState *> Contexts;
   };
@@ -179,6 +180,7 @@ Error Merger::collectDirectory(StringRef Dir) {
       P.Contexts.insert(&Ctx);
       P.MarkerPath = joinPath(Sub, NM.Name);
       P.MarkerCtx = &Ctx;
+      P.MarkerFailed = M.FlushFailed;
     }
     // A program linked without the runtime: one whole process, if its
     // profile is readable.
@@ -222,6 +224,15 @@ Error Merger::collectDirectory(StringRef Dir) {
     }
     if (P.Final)
       continue;
+    if (P.MarkerFailed) {
+      std::string Msg = "process " + std::to_string(Id.Pid) + " on " + Id.Host +
+                        " could not write its final flush: its counts since "
+                        "its last flush are gone";
+      ++P.MarkerCtx->C.Failed;
+      P.MarkerCtx->C.Problems.push_back({"failed", P.MarkerPath, Msg});
+      warn(fileError(P.MarkerPath, Msg));
+      continue;
+    }
     bool Running = !P.MarkerPath.empty() && isProcessImageRunning(Id);
     ContextState *Ctx = P.MarkerCtx ? P.MarkerCtx : P.LastCtx;
     std::string Path = P.MarkerPath.empty() ? P.LastPath : P.MarkerPath;
