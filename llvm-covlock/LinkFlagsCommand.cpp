@@ -1,9 +1,9 @@
 //===- LinkFlagsCommand.cpp - llvm-covlock link-flags ---------------------===//
 //
 // Prints what to add to a clang link line to link the covlock runtime, like
-// llvm-config does for LLVM. The runtime is found next to the tool: in the
-// build tree and in an install, the tool is in <prefix>/bin and the archive
-// in <prefix>/lib.
+// llvm-config does for LLVM: the same flags for executables and shared
+// objects. The runtime is found next to the tool: in the build tree and in
+// an install, the tool is in <prefix>/bin and the libraries in <prefix>/lib.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,16 +68,22 @@ int covlock::tool::linkFlagsMain(const char *Argv0,
     return 0;
   }
 
-  SmallString<256> Archive(Prefix);
-  sys::path::append(Archive, "lib", "libcovlock_rt.a");
-  if (!sys::fs::exists(Archive))
-    return reportError(createFileError(
-        Archive,
-        createStringError(inconvertibleErrorCode(),
-                          "covlock runtime not found (is it built?)")));
-  // --whole-archive: the runtime's definitions must win over compiler-rt's
-  // whatever the order of objects and libraries on the link line.
-  outs() << "-Wl,--whole-archive " << Archive << " -Wl,--no-whole-archive "
-         << WrapFlags << '\n';
+  // The module part goes whole into every module (its definitions must win
+  // over compiler-rt's wherever it stands on the line); the runtime is a
+  // shared library found through the rpath, one per process.
+  SmallString<256> LibDir(Prefix), Module, Runtime;
+  sys::path::append(LibDir, "lib");
+  Module = LibDir;
+  sys::path::append(Module, "libcovlock_module.a");
+  Runtime = LibDir;
+  sys::path::append(Runtime, "libcovlock_rt.so");
+  for (StringRef Needed : {Module.str(), Runtime.str()})
+    if (!sys::fs::exists(Needed))
+      return reportError(createFileError(
+          Needed,
+          createStringError(inconvertibleErrorCode(),
+                            "covlock runtime not found (is it built?)")));
+  outs() << "-Wl,--whole-archive " << Module << " -Wl,--no-whole-archive "
+         << Runtime << " -Wl,-rpath," << LibDir << ' ' << WrapFlags << '\n';
   return 0;
 }

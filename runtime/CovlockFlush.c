@@ -30,20 +30,9 @@ static const char *reasonName(CovlockReason R) {
   case COVLOCK_TEST_BEGIN: return "test-begin";
   case COVLOCK_TEST_END: return "test-end";
   case COVLOCK_EXPLICIT: return "explicit";
+  case COVLOCK_UNLOAD: return "unload";
   }
   return "explicit";
-}
-
-/* [.]HOST.PID.SEQ<Suffix>, a name in DIR/KEY */
-static int formatFileName(char *Out, unsigned Seq, const char *Suffix,
-                          int Hidden) {
-  CovlockBuf B;
-  covlockBufInit(&B, Out, COVLOCK_NAME_MAX);
-  covlockPutProcessPrefix(&B, Hidden);
-  covlockPutStr(&B, ".");
-  covlockPutU64(&B, Seq);
-  covlockPutStr(&B, Suffix);
-  return covlockBufFinish(&B);
 }
 
 static int acquireFlushLock(void) {
@@ -83,32 +72,13 @@ static int acquireFlushLock(void) {
   return Fd; /* closing it releases the lock */
 }
 
-static int writeAll(int Fd, const char *Data, size_t N) {
-  while (N) {
-    ssize_t W = write(Fd, Data, N);
-    if (W < 0 && errno == EINTR)
-      continue;
-    if (W <= 0)
-      return W < 0 ? errno : ENOSPC;
-    Data += W;
-    N -= (size_t)W;
-  }
-  return 0;
-}
-
-/* A new file in DIR/KEY: never an existing one, never through a symlink. */
-static int createFile(int KeyFd, const char *Name) {
-  return openat(KeyFd, Name,
-                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-}
-
 /* Writes a new file; on failure removes it and returns errno. */
 static int writeFile(int KeyFd, const char *Name, const char *Data,
                      size_t N) {
-  int Fd = createFile(KeyFd, Name);
+  int Fd = covlockCreateFile(KeyFd, Name);
   if (Fd < 0)
     return errno;
-  int Err = writeAll(Fd, Data, N);
+  int Err = covlockWriteAll(Fd, Data, N);
   if (close(Fd) != 0 && !Err)
     Err = errno;
   if (Err)
@@ -116,76 +86,82 @@ static int writeFile(int KeyFd, const char *Name, const char *Data,
   return Err;
 }
 
-typedef struct {
-  int Fd;
-  int Err;
-  size_t Size;
-} ProfileSink;
-
-static uint32_t writePieces(CovlockProfWriter *This, CovlockProfPiece *Pieces,
-                            uint32_t NumPieces) {
-  static const char Zeros[4096];
-  ProfileSink *Sink = (ProfileSink *)This->Context;
-  for (uint32_t I = 0; I != NumPieces && !Sink->Err; ++I) {
-    size_t N = Pieces[I].ElmSize * Pieces[I].NumElm;
-    Sink->Size += N;
-    if (Pieces[I].Data) {
-      Sink->Err = writeAll(Sink->Fd, (const char *)Pieces[I].Data, N);
-    } else if (!Pieces[I].UseZeroPadding) {
-      if (lseek(Sink->Fd, (off_t)N, SEEK_CUR) < 0)
-        Sink->Err = errno;
-    } else {
-      for (size_t Chunk; N && !Sink->Err; N -= Chunk) {
-        Chunk = N < sizeof(Zeros) ? N : sizeof(Zeros);
-        Sink->Err = writeAll(Sink->Fd, Zeros, Chunk);
-      }
-    }
+/* The first sequence number from S->Seq whose profile and record names are
+ * both free: the names may be taken by the image this one exec'd from, or
+ * by an earlier process with this pid. */
+static unsigned chooseSeq(int KeyFd) {
+  char Profile[COVLOCK_NAME_MAX], Record[COVLOCK_NAME_MAX];
+  unsigned Seq = covlockState.Seq;
+  for (unsigned Tries = 0; Tries < 10000; ++Tries, ++Seq) {
+    if (covlockFormatProfileName(Profile, Seq, 0, 0) ||
+        covlockFormatFileName(Record, Seq, ".json", 0))
+      break;
+    if (!covlockExistsAt(KeyFd, Profile) && !covlockExistsAt(KeyFd, Record))
+      break;
   }
-  return Sink->Err != 0;
+  return Seq;
 }
 
-/* Writes the profile image straight from the sections into KeyFd/Name. */
-static int writeProfileFile(int KeyFd, const char *Name, size_t *Size) {
-  ProfileSink Sink = {createFile(KeyFd, Name), 0, 0};
-  if (Sink.Fd < 0)
-    return errno;
-  CovlockProfWriter Writer = {writePieces, &Sink};
-  if (lprofWriteData(&Writer, NULL, 0) != 0 && !Sink.Err)
-    Sink.Err = EIO;
-  if (close(Sink.Fd) != 0 && !Sink.Err)
-    Sink.Err = errno;
-  if (Sink.Err)
-    unlinkat(KeyFd, Name, 0);
-  *Size = Sink.Size;
-  return Sink.Err;
+/* "profile", "size", "binary_id" and "module" describe the flush's first
+ * profile; "modules" lists the others (docs/protocol.md). A profile that
+ * could not be written is left out, and "error" says why. */
+static void putModuleFields(CovlockBuf *B, const CovlockModuleEntry *E) {
+  if (E->BinaryId[0]) {
+    covlockPutStr(B, ",\"binary_id\":\"");
+    covlockPutStr(B, E->BinaryId);
+    covlockPutStr(B, "\"");
+  }
 }
 
-/* Publishes Tmp as the first free DIR/KEY/HOST.PID.SEQ.profraw, never
- * replacing a file (the name may be taken by the image this one exec'd
- * from, or by an earlier process with this pid). A seq is free only when
- * neither its profile nor its record exists. */
-static int publishProfile(int KeyFd, const char *Tmp, unsigned *Seq) {
-  char Final[COVLOCK_NAME_MAX], Record[COVLOCK_NAME_MAX];
-  for (unsigned Tries = 0; Tries < 10000; ++Tries, ++*Seq) {
-    formatFileName(Final, *Seq, ".profraw", 0);
-    formatFileName(Record, *Seq, ".json", 0);
-    if (covlockExistsAt(KeyFd, Record))
+static void putProfiles(CovlockBuf *B, unsigned Seq,
+                        const CovlockFlushResult *R) {
+  CovlockState *S = &covlockState;
+  char Name[COVLOCK_NAME_MAX];
+  const CovlockWrittenProfile *First = R->NumProfiles ? &R->Profiles[0] : NULL;
+  if (First && !First->Err) {
+    const CovlockModuleEntry *E = &covlockModules[First->Module];
+    covlockFormatProfileName(Name, Seq, 0, 0);
+    covlockPutStr(B, ",\"profile\":\"");
+    covlockPutStr(B, Name);
+    covlockPutStr(B, "\",\"size\":");
+    covlockPutU64(B, First->Size);
+    putModuleFields(B, E);
+    if (strcmp(E->Path, S->Exe) != 0) {
+      covlockPutStr(B, ",\"module\":");
+      covlockPutJsonStr(B, E->Path, strlen(E->Path));
+    }
+  } else {
+    covlockPutStr(B, ",\"profile\":null,\"size\":0");
+  }
+  int Listed = 0;
+  for (unsigned K = 1; K < R->NumProfiles; ++K) {
+    const CovlockWrittenProfile *P = &R->Profiles[K];
+    if (P->Err)
       continue;
-    int Err = covlockRenameNoReplace(KeyFd, Tmp, Final);
-    if (Err != EEXIST) {
-      if (Err)
-        unlinkat(KeyFd, Tmp, 0);
-      return Err;
-    }
+    const CovlockModuleEntry *E = &covlockModules[P->Module];
+    covlockFormatProfileName(Name, Seq, K, 0);
+    covlockPutStr(B, Listed++ ? ",{\"path\":" : ",\"modules\":[{\"path\":");
+    covlockPutJsonStr(B, E->Path, strlen(E->Path));
+    covlockPutStr(B, ",\"profile\":\"");
+    covlockPutStr(B, Name);
+    covlockPutStr(B, "\",\"size\":");
+    covlockPutU64(B, P->Size);
+    putModuleFields(B, E);
+    covlockPutStr(B, "}");
   }
-  unlinkat(KeyFd, Tmp, 0);
-  return EEXIST;
+  if (Listed)
+    covlockPutStr(B, "]");
+  if (R->Err) {
+    covlockPutStr(B, ",\"error\":\"");
+    covlockPutStr(B, covlockErrnoText(R->Err));
+    covlockPutStr(B, "\"");
+  }
 }
 
 static void formatRecord(CovlockBuf *B, const CovlockFlushRequest *Req,
-                         unsigned Seq, size_t Size, int Error) {
+                         unsigned Seq, const CovlockFlushResult *R) {
   CovlockState *S = &covlockState;
-  covlockPutStr(B, "{\"version\":1,\"run\":");
+  covlockPutStr(B, "{\"version\":2,\"run\":");
   if (S->HasRun)
     covlockPutJsonStr(B, S->Run, strlen(S->Run));
   else
@@ -207,11 +183,6 @@ static void formatRecord(CovlockBuf *B, const CovlockFlushRequest *Req,
   covlockPutU64(B, (uint64_t)S->Ppid);
   covlockPutStr(B, ",\"exe\":");
   covlockPutJsonStr(B, S->Exe, strlen(S->Exe));
-  if (S->BinaryId[0]) {
-    covlockPutStr(B, ",\"binary_id\":\"");
-    covlockPutStr(B, S->BinaryId);
-    covlockPutStr(B, "\"");
-  }
   covlockPutStr(B, ",\"start\":");
   covlockPutU64(B, S->StartNs);
   covlockPutStr(B, ",\"end\":");
@@ -234,30 +205,8 @@ static void formatRecord(CovlockBuf *B, const CovlockFlushRequest *Req,
     covlockPutI64(B, Req->Outcome);
   }
   covlockPutStr(B, Req->Final ? ",\"final\":true" : ",\"final\":false");
-  if (Error) {
-    covlockPutStr(B, ",\"profile\":null,\"size\":0,\"error\":\"");
-    covlockPutStr(B, covlockErrnoText(Error));
-    covlockPutStr(B, "\"");
-  } else {
-    covlockPutStr(B, ",\"profile\":\"");
-    covlockPutStr(B, S->Host);
-    covlockPutStr(B, ".");
-    covlockPutU64(B, (uint64_t)S->Pid);
-    covlockPutStr(B, ".");
-    covlockPutU64(B, Seq);
-    covlockPutStr(B, ".profraw\",\"size\":");
-    covlockPutU64(B, Size);
-  }
+  putProfiles(B, Seq, R);
   covlockPutStr(B, "}\n");
-}
-
-/* Writes and publishes the profile; returns 0 or an errno value. */
-static int writeProfile(int KeyFd, unsigned *Seq, size_t *Size) {
-  char Tmp[COVLOCK_NAME_MAX];
-  if (formatFileName(Tmp, *Seq, ".profraw.tmp", 1))
-    return ENAMETOOLONG;
-  int Err = writeProfileFile(KeyFd, Tmp, Size);
-  return Err ? Err : publishProfile(KeyFd, Tmp, Seq);
 }
 
 /* The final record is appended to the boot marker, which is then renamed
@@ -319,42 +268,31 @@ static void markFlushFailed(int KeyFd) {
   covlockRenameNoReplace(KeyFd, S->BootName, Failed);
 }
 
-/* The record goes to the profile's seq; without a profile, to the first
- * seq with neither file. Returns 0 once a record is published. */
+/* Publishes the record of the flush with sequence number Seq; returns 0 or
+ * an errno value. */
 static int writeRecord(int KeyFd, const CovlockFlushRequest *Req,
-                       unsigned *Seq, size_t Size, int Error) {
+                       unsigned Seq, const CovlockFlushResult *R) {
   /* Sized for the worst case (see COVLOCK_RECORD_MAX); static: flushes
    * never run concurrently (the flush guard). */
   static char Record[COVLOCK_RECORD_MAX];
   char Tmp[COVLOCK_NAME_MAX], Final[COVLOCK_NAME_MAX];
-  char Profile[COVLOCK_NAME_MAX];
-  int Err = EEXIST;
-  for (unsigned Tries = 0; Err == EEXIST && Tries < 10000; ++Tries) {
-    formatFileName(Final, *Seq, ".json", 0);
-    formatFileName(Profile, *Seq, ".profraw", 0);
-    if (Error && covlockExistsAt(KeyFd, Profile)) {
-      ++*Seq;
-      continue;
-    }
-    CovlockBuf B;
-    covlockBufInit(&B, Record, sizeof(Record));
-    formatRecord(&B, Req, *Seq, Size, Error);
-    if (covlockBufFinish(&B) || formatFileName(Tmp, *Seq, ".json.tmp", 1))
-      return ENAMETOOLONG;
-    if (Req->Final && publishRecordFromMarker(KeyFd, Record, B.Len, Final) == 0)
-      return 0;
-    Err = writeFile(KeyFd, Tmp, Record, B.Len);
-    if (Err)
-      break;
+  CovlockBuf B;
+  covlockBufInit(&B, Record, sizeof(Record));
+  formatRecord(&B, Req, Seq, R);
+  if (covlockBufFinish(&B) || covlockFormatFileName(Final, Seq, ".json", 0) ||
+      covlockFormatFileName(Tmp, Seq, ".json.tmp", 1))
+    return ENAMETOOLONG;
+  if (Req->Final && publishRecordFromMarker(KeyFd, Record, B.Len, Final) == 0)
+    return 0;
+  int Err = writeFile(KeyFd, Tmp, Record, B.Len);
+  if (!Err) {
     Err = covlockRenameNoReplace(KeyFd, Tmp, Final);
     if (Err)
       unlinkat(KeyFd, Tmp, 0);
-    if (Err == EEXIST)
-      ++*Seq;
   }
   /* A failed profile was reported already, most likely for the same
    * reason: one line per problem. */
-  if (Err && !Error) {
+  if (Err && !R->Err) {
     char Path[PATH_MAX];
     covlockFormatPath(Path, Final);
     covlockReport(COVLOCK_REPORT_WRITE, "cannot write flush record", Path,
@@ -387,17 +325,15 @@ void covlockFlush(const CovlockFlushRequest *Req) {
   /* A directory that cannot be used (gone, replaced, a symlink) was
    * reported by covlockOpenKeyDir; nothing can be written or recorded. */
   if (covlockOpenKeyDir(S->Key, &KeyFd) == 0) {
-    unsigned Seq = S->Seq;
-    size_t Size = 0;
-    int Err = writeProfile(KeyFd, &Seq, &Size);
-    if (Err) {
-      char Name[COVLOCK_NAME_MAX], Path[PATH_MAX];
-      formatFileName(Name, Seq, ".profraw", 0);
-      covlockFormatPath(Path, Name);
-      covlockReport(COVLOCK_REPORT_WRITE, "cannot write profile", Path, Err);
-    }
-    int RecordErr = writeRecord(KeyFd, Req, &Seq, Size, Err);
+    /* Static: sized for every module, and flushes never overlap. */
+    static CovlockFlushResult Written;
+    unsigned Seq = chooseSeq(KeyFd);
+    covlockWriteProfiles(KeyFd, Req, Seq, &Written);
+    int RecordErr = writeRecord(KeyFd, Req, Seq, &Written);
     S->Seq = Seq + 1;
+    S->LastSeq = Seq;
+    S->LastNumProfiles = Written.NumProfiles;
+    S->HasLastFlush = 1;
     if (Req->Final && S->BootName[0]) {
       /* The record did not take the marker's place: remove the marker if a
        * record was published on its own, else keep it as evidence of a
@@ -424,11 +360,27 @@ void covlockFlush(const CovlockFlushRequest *Req) {
    * final flush skips it: the image ends, and resetting would touch every
    * counter page of a big program (see CovlockWrappers.c and
    * CovlockSignals.c for the final flushes an image may survive). */
-  if (!Req->Final)
-    __llvm_profile_reset_counters();
+  if (!Req->Final && !Req->Module)
+    covlockResetCounters();
 
   covlockRestoreFileSizeSignal(&OldXfsz);
   pthread_sigmask(SIG_SETMASK, &Old, NULL);
   errno = SavedErrno;
   __sync_lock_release(&S->Flushing);
+}
+
+void covlockRetractLastFlush(void) {
+  CovlockState *S = &covlockState;
+  int KeyFd;
+  if (!S->HasLastFlush || covlockOpenKeyDir(S->Key, &KeyFd) != 0)
+    return;
+  char Name[COVLOCK_NAME_MAX];
+  if (!covlockFormatFileName(Name, S->LastSeq, ".json", 0))
+    unlinkat(KeyFd, Name, 0);
+  for (unsigned K = 0; K != S->LastNumProfiles; ++K)
+    if (!covlockFormatProfileName(Name, S->LastSeq, K, 0))
+      unlinkat(KeyFd, Name, 0);
+  close(KeyFd);
+  S->Seq = S->LastSeq;
+  S->HasLastFlush = 0;
 }

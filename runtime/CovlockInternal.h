@@ -1,8 +1,9 @@
 /*===- CovlockInternal.h - covlock runtime internals -----------------------===*\
 |*
-|* Shared state and helpers of the runtime. Everything here has hidden
-|* visibility; the public ABI is include/covlock/covlock.h and the link-time
-|* wrappers in CovlockWrappers.c.
+|* Shared state and helpers of the runtime (libcovlock_rt.so, one per
+|* process). Everything here has hidden visibility; the public ABI is
+|* include/covlock/covlock.h, CovlockModuleABI.h (between the runtime and
+|* each instrumented module) and the interposed sigaction/signal.
 |*
 \*===----------------------------------------------------------------------===*/
 
@@ -16,7 +17,8 @@
 #include <sys/types.h>
 
 #define COVLOCK_HIDDEN __attribute__((visibility("hidden")))
-#define COVLOCK_PROTOCOL_VERSION 1
+#define COVLOCK_PROTOCOL_VERSION 2
+#define COVLOCK_MAX_MODULES 32 /* instrumented modules written per process */
 #define COVLOCK_KEY_MAX 160     /* see docs/protocol.md, "Test keys" */
 #define COVLOCK_ID_MAX 8192     /* ids are cut to COVLOCK_ID_MAX - 1 bytes */
 #define COVLOCK_NAME_MAX (COVLOCK_KEY_MAX + 64) /* a file name in DIR/KEY */
@@ -25,10 +27,11 @@
  * run and label escaped the same way, and the fixed keys and numbers. */
 #define COVLOCK_RECORD_MAX                                                     \
   (COVLOCK_ID_MAX * 8 + PATH_MAX * 6 + 2 * 256 * 6 + 2 * COVLOCK_KEY_MAX +     \
-   2048)
+   2048 + COVLOCK_MAX_MODULES * (PATH_MAX * 6 + COVLOCK_NAME_MAX + 256))
 #define COVLOCK_OUTSIDE_KEY "_outside"
 
-/* compiler-rt's profile runtime: linkable internals of the same link unit. */
+/* compiler-rt's profile runtime, in each instrumented module: linkable
+ * internals of the same link unit (CovlockModule.c only). */
 void __llvm_profile_initialize(void);
 void __llvm_profile_reset_counters(void);
 
@@ -105,10 +108,12 @@ typedef enum {
   COVLOCK_EXEC,
   COVLOCK_TEST_BEGIN,
   COVLOCK_TEST_END,
-  COVLOCK_EXPLICIT
+  COVLOCK_EXPLICIT,
+  COVLOCK_UNLOAD
 } CovlockReason;
 
 typedef struct {
+  int Requested;                /* COVLOCK_DIR set: modules never go stock */
   int Enabled;                  /* COVLOCK_DIR set and usable */
   char Dir[PATH_MAX];           /* canonical path, resolved at start-up */
   uint64_t DirDev, DirIno;      /* what Dir must still be at every flush */
@@ -126,10 +131,11 @@ typedef struct {
   uint64_t BootDev, BootIno;    /* the marker file this image created */
   size_t BootLen;               /* bytes of the marker's boot line */
   char Exe[PATH_MAX];
-  char BinaryId[2 * 64 + 1];
   pid_t Pid, Ppid;
   uint64_t StartNs;
   unsigned Seq;
+  unsigned LastSeq, LastNumProfiles; /* the last flush, for a retraction */
+  int HasLastFlush;
   volatile sig_atomic_t Flushing;
   volatile sig_atomic_t SignalFlushed; /* SIGABRT flushed before its handler */
   unsigned ReportedErrors;      /* one stderr line per kind of problem */
@@ -165,6 +171,13 @@ COVLOCK_HIDDEN int covlockPlaceBootMarker(void);
 /* Forgets the marker without touching the file. */
 COVLOCK_HIDDEN void covlockDropBootMarker(void);
 COVLOCK_HIDDEN void covlockSetTest(const char *Id, size_t N, int HasId);
+/* Start-up (CovlockStartup.c): reads the environment and enables covlock;
+ * runs once, from the runtime's constructor or a module's, whichever is
+ * first. */
+COVLOCK_HIDDEN void covlockStart(void);
+/* The status exit() was called with, for the final flush's record. */
+COVLOCK_HIDDEN void covlockNoteExitStatus(int Status);
+COVLOCK_HIDDEN void covlockOnForkChild(void);
 COVLOCK_HIDDEN void covlockChangeTest(const char *Id, size_t N, int HasId);
 
 /* ---- Flushing (CovlockFlush.c) ------------------------------------------ */
@@ -175,9 +188,55 @@ typedef struct {
   int Signal;       /* for COVLOCK_SIGNAL */
   int HasStatus, Status;
   int HasOutcome, Outcome;
+  const struct CovlockModule *Module; /* COVLOCK_UNLOAD: only this one */
 } CovlockFlushRequest;
 
 COVLOCK_HIDDEN void covlockFlush(const CovlockFlushRequest *Req);
+/* Removes the files of the image's last flush (a failed exec's). */
+COVLOCK_HIDDEN void covlockRetractLastFlush(void);
+
+/* ---- Instrumented modules (CovlockModules.c) ---------------------------- */
+typedef struct {
+  struct CovlockModule *Module;
+  char Path[PATH_MAX];          /* the executable's is /proc/self/exe */
+  char BinaryId[2 * 64 + 1];    /* GNU build id in hex, or empty */
+} CovlockModuleEntry;
+
+/* The executable first (when instrumented), then in load order. */
+extern COVLOCK_HIDDEN CovlockModuleEntry covlockModules[COVLOCK_MAX_MODULES];
+extern COVLOCK_HIDDEN unsigned covlockNumModules;
+/* Resets the counters of every module. */
+COVLOCK_HIDDEN void covlockResetCounters(void);
+
+/* ---- Profiles of a flush (CovlockProfiles.c) ----------------------------- */
+typedef struct {
+  unsigned Module; /* index in covlockModules */
+  size_t Size;     /* bytes written */
+  int Err;         /* 0 if published */
+} CovlockWrittenProfile;
+
+typedef struct {
+  CovlockWrittenProfile Profiles[COVLOCK_MAX_MODULES];
+  unsigned NumProfiles;
+  int Err; /* the first error */
+} CovlockFlushResult;
+
+/* [.]HOST.PID.SEQ.profraw for the flush's first profile (K = 0), and
+ * [.]HOST.PID.SEQ.mK.profraw for the others; with Tmp, the hidden
+ * temporary name (".tmp" appended). Returns 0 if it fitted. */
+COVLOCK_HIDDEN int covlockFormatProfileName(char *Out, unsigned Seq,
+                                            unsigned K, int Tmp);
+/* [.]HOST.PID.SEQ<Suffix>; returns 0 if it fitted. */
+COVLOCK_HIDDEN int covlockFormatFileName(char *Out, unsigned Seq,
+                                         const char *Suffix, int Hidden);
+/* Writes and publishes the profile of every module of the request under
+ * DIR/KEY with sequence number Seq (whose names must be free). */
+COVLOCK_HIDDEN void covlockWriteProfiles(int KeyFd,
+                                         const CovlockFlushRequest *Req,
+                                         unsigned Seq, CovlockFlushResult *Out);
+COVLOCK_HIDDEN int covlockWriteAll(int Fd, const char *Data, size_t N);
+/* A new file in DIR/KEY: never an existing one, never through a symlink. */
+COVLOCK_HIDDEN int covlockCreateFile(int KeyFd, const char *Name);
 
 /* ---- Signals (CovlockSignals.c) ----------------------------------------- */
 COVLOCK_HIDDEN void covlockInstallSignalHandlers(void);

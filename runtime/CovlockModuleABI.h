@@ -37,8 +37,9 @@ typedef struct CovlockModule {
 extern "C" {
 #endif
 
-/* From a module's constructor. Returns 1 if the runtime will write the
- * module's profile, 0 if the module must behave as stock. */
+/* From a module's constructor. Returns 0 if the module must behave as
+ * stock (COVLOCK_DIR unset), else 1: the runtime writes the module's
+ * profile, or nothing if the directory is unusable. */
 COVLOCK_ABI int __covlock_module_loaded(CovlockModule *M);
 /* From a module's last destructor: at dlclose the module's profile is
  * flushed before its code and counters are unmapped. */

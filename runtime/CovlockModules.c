@@ -93,8 +93,12 @@ COVLOCK_ABI int __covlock_module_loaded(CovlockModule *M) {
     return 0;
   covlockStart();
   CovlockState *S = &covlockState;
-  if (!S->Enabled)
+  /* With COVLOCK_DIR set but unusable (reported once), nothing is written
+   * at all: not a stray default.profraw either. */
+  if (!S->Requested)
     return 0;
+  if (!S->Enabled)
+    return 1;
   if (covlockNumModules == COVLOCK_MAX_MODULES) {
     covlockReport(COVLOCK_REPORT_SETUP,
                   "too many instrumented modules; this one is not written",
@@ -118,6 +122,11 @@ COVLOCK_ABI int __covlock_module_loaded(CovlockModule *M) {
   return 1;
 }
 
+void covlockResetCounters(void) {
+  for (unsigned I = 0; I != covlockNumModules; ++I)
+    covlockModules[I].Module->ResetCounters();
+}
+
 static int indexOf(const CovlockModule *M) {
   for (unsigned I = 0; I != covlockNumModules; ++I)
     if (covlockModules[I].Module == M)
@@ -129,7 +138,7 @@ COVLOCK_ABI void __covlock_module_unloading(CovlockModule *M) {
   int I = indexOf(M);
   if (I < 0 || ExitStarted)
     return;
-  CovlockFlushRequest Req = {COVLOCK_UNLOAD, 0, 0, 0, 0, 0, 0, 0};
+  CovlockFlushRequest Req = {COVLOCK_UNLOAD, 0, 0, 0, 0, 0, 0, 0, NULL};
   Req.Module = M;
   covlockFlush(&Req);
   I = indexOf(M); /* the flush may have run while another left */

@@ -1,9 +1,7 @@
-/*===- CovlockRuntime.c - start-up, process identity, test boundaries ------===*\
+/*===- CovlockRuntime.c - process identity, markers, test boundaries ------===*\
 |*
-|* Defining __llvm_profile_runtime keeps compiler-rt's registration object
-|* (and with it the stock at-exit write) out of the link; this file then
-|* either restores the stock behaviour (COVLOCK_DIR unset) or takes over
-|* writing, following docs/protocol.md.
+|* The process's state: its test (and key), its boot marker, and the public
+|* test-boundary API of covlock/covlock.h. Start-up is CovlockStartup.c.
 |*
 \*===----------------------------------------------------------------------===*/
 
@@ -21,8 +19,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-__attribute__((visibility("default"))) int __llvm_profile_runtime;
 
 CovlockState covlockState;
 
@@ -58,25 +54,6 @@ void covlockReport(unsigned Kind, const char *What, const char *Path,
   ssize_t Ignored = write(2, B.Data, B.Len);
   (void)Ignored;
   covlockRestoreFileSizeSignal(&OldXfsz);
-}
-
-static int makeDir(const char *Path) {
-  if (mkdir(Path, 0777) == 0 || errno == EEXIST)
-    return 0;
-  return -1;
-}
-
-static void copyEnv(const char *Name, char *Out, size_t Cap, int *Has,
-                    size_t *LenOut) {
-  const char *V = getenv(Name);
-  *Has = V && *V;
-  size_t Len = *Has ? strlen(V) : 0;
-  if (Len >= Cap)
-    Len = Cap - 1;
-  memcpy(Out, V ? V : "", Len);
-  Out[Len] = '\0';
-  if (LenOut)
-    *LenOut = Len;
 }
 
 void covlockSetTest(const char *Id, size_t N, int HasId) {
@@ -162,7 +139,7 @@ static size_t formatBootRecord(char *Out, size_t Cap) {
   CovlockState *S = &covlockState;
   CovlockBuf B;
   covlockBufInit(&B, Out, Cap);
-  covlockPutStr(&B, "{\"version\":1,\"run\":");
+  covlockPutStr(&B, "{\"version\":2,\"run\":");
   if (S->HasRun)
     covlockPutJsonStr(&B, S->Run, strlen(S->Run));
   else
@@ -288,83 +265,7 @@ void covlockChangeTest(const char *Id, size_t N, int HasId) {
     removeMarker(OldKey, OldName, OldDev, OldIno);
 }
 
-/* The GNU build id of the main executable, as llvm-covmerge verifies it. */
-static int findBuildId(struct dl_phdr_info *Info, size_t Size, void *Data) {
-  (void)Size;
-  for (int I = 0; I != Info->dlpi_phnum; ++I) {
-    const ElfW(Phdr) *P = &Info->dlpi_phdr[I];
-    if (P->p_type != PT_NOTE)
-      continue;
-    const char *Note = (const char *)(Info->dlpi_addr + P->p_vaddr);
-    const char *End = Note + P->p_memsz;
-    while (Note + sizeof(ElfW(Nhdr)) <= End) {
-      const ElfW(Nhdr) *N = (const ElfW(Nhdr) *)Note;
-      const char *Name = Note + sizeof(ElfW(Nhdr));
-      const char *Desc = Name + ((N->n_namesz + 3) & ~3u);
-      if (N->n_type == NT_GNU_BUILD_ID && N->n_namesz == 4 &&
-          memcmp(Name, "GNU", 4) == 0 && N->n_descsz <= 64) {
-        CovlockBuf B;
-        covlockBufInit(&B, (char *)Data, 2 * 64 + 1);
-        covlockPutHex(&B, (const unsigned char *)Desc, N->n_descsz);
-        covlockBufFinish(&B);
-        return 1;
-      }
-      Note = Desc + ((N->n_descsz + 3) & ~3u);
-    }
-  }
-  return 1; /* only the first object is the executable */
-}
-
-/* A process whose COVLOCK_DIR is held by a run it does not belong to must
- * not mix its coverage into that run. Whether a run is live is decided by
- * the lock alone; the owner record is only read for its run id. */
-static int belongsToLockedRun(int ControlFd) {
-  CovlockState *S = &covlockState;
-  CovlockBuf B;
-  int Fd = openat(ControlFd, "run.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (Fd < 0)
-    return 1; /* no run has ever locked it */
-  struct flock L;
-  memset(&L, 0, sizeof(L));
-  L.l_type = F_WRLCK;
-  L.l_whence = SEEK_SET;
-  int Ours = 1;
-  if (fcntl(Fd, F_OFD_GETLK, &L) == 0 && L.l_type != F_UNLCK) {
-    char Record[4096];
-    ssize_t N = pread(Fd, Record, sizeof(Record) - 1, 0);
-    Record[N > 0 ? N : 0] = '\0';
-    char Want[sizeof(S->Run) + 16];
-    covlockBufInit(&B, Want, sizeof(Want));
-    covlockPutStr(&B, "\"run\":");
-    covlockPutJsonStr(&B, S->Run, strlen(S->Run));
-    covlockBufFinish(&B);
-    Ours = S->HasRun && strstr(Record, Want) != NULL;
-  }
-  close(Fd);
-  return Ours;
-}
-
-static void enableCovlock(const char *Dir);
-
-/* exit() runs the atexit and on_exit handlers (C++ static destructors
- * among them), newest first, and then the ELF destructors. This handler,
- * registered at start-up, only notes the status; the final flush is the
- * executable's last destructor, after all of that exit-time code. */
-static int ExitStatus, HasExitStatus;
-
-static void onExit(int Status, void *Arg) {
-  (void)Arg;
-  ExitStatus = Status;
-  HasExitStatus = 1;
-}
-
-__attribute__((destructor(101))) static void covlockFinalize(void) {
-  CovlockFlushRequest Req = {COVLOCK_EXIT, 1, 0, 0, HasExitStatus,
-                             ExitStatus, 0, 0};
-  covlockFlush(&Req);
-}
-
-static void onForkChild(void) {
+void covlockOnForkChild(void) {
   CovlockState *S = &covlockState;
   if (!S->Enabled)
     return;
@@ -382,119 +283,13 @@ static void onForkChild(void) {
   covlockPlaceBootMarker();
 }
 
-__attribute__((constructor(101))) static void covlockInitialize(void) {
-  const char *Dir = getenv("COVLOCK_DIR");
-  if (!Dir || !*Dir) {
-    /* Exactly what compiler-rt's own registration would have done. */
-    __llvm_profile_initialize();
-    return;
-  }
-  enableCovlock(Dir);
-}
-
-static void enableCovlock(const char *Dir) {
-  CovlockState *S = &covlockState;
-  size_t DirLen = strlen(Dir);
-  if (DirLen + COVLOCK_KEY_MAX * 2 + 64 >= sizeof(S->Dir) / 2) {
-    covlockReport(COVLOCK_REPORT_SETUP, "coverage directory path too long",
-                  NULL, 0);
-    return;
-  }
-  /* Absolute, so that a process that changes directory still writes here. */
-  S->Dir[0] = '\0';
-  if (Dir[0] != '/') {
-    if (!getcwd(S->Dir, sizeof(S->Dir) - DirLen - 2)) {
-      covlockReport(COVLOCK_REPORT_SETUP, "cannot resolve coverage directory",
-                    Dir, errno);
-      return;
-    }
-    strcat(S->Dir, "/");
-  }
-  strcat(S->Dir, Dir);
-  DirLen = strlen(S->Dir);
-  while (DirLen > 1 && S->Dir[DirLen - 1] == '/')
-    S->Dir[--DirLen] = '\0';
-
-  /* The path the user chose is followed once, here; from now on DIR is
-   * opened by its canonical path without following a symlink, and must be
-   * the directory found now. */
-  char Canonical[PATH_MAX];
-  if (makeDir(S->Dir) != 0 || !realpath(S->Dir, Canonical)) {
-    covlockReport(COVLOCK_REPORT_SETUP, "cannot use coverage directory",
-                  S->Dir, errno);
-    return;
-  }
-  if (strlen(Canonical) + COVLOCK_KEY_MAX * 2 + 64 >= sizeof(S->Dir) / 2) {
-    covlockReport(COVLOCK_REPORT_SETUP, "coverage directory path too long",
-                  NULL, 0);
-    return;
-  }
-  strcpy(S->Dir, Canonical);
-  int DirFd = open(S->Dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  struct stat St;
-  if (DirFd < 0 || fstat(DirFd, &St) != 0) {
-    covlockReport(COVLOCK_REPORT_SETUP, "cannot use coverage directory",
-                  S->Dir, errno);
-    if (DirFd >= 0)
-      close(DirFd);
-    return;
-  }
-  S->DirDev = (uint64_t)St.st_dev;
-  S->DirIno = (uint64_t)St.st_ino;
-  int ControlFd = covlockOpenSubdir(DirFd, ".covlock", 1);
-  int Err = errno;
-  close(DirFd);
-  if (ControlFd < 0) {
-    char ControlDir[PATH_MAX];
-    strcpy(ControlDir, S->Dir);
-    strcat(ControlDir, "/.covlock");
-    covlockReport(COVLOCK_REPORT_SETUP, "cannot use coverage directory",
-                  ControlDir, Err);
-    return;
-  }
-
-  copyEnv("COVLOCK_RUN", S->Run, sizeof(S->Run), &S->HasRun, NULL);
-  copyEnv("COVLOCK_LABEL", S->Label, sizeof(S->Label), &S->HasLabel, NULL);
-  copyEnv("COVLOCK_TEST", S->AmbientTest, sizeof(S->AmbientTest),
-          &S->HasAmbientTest, &S->AmbientTestLen);
-  int Ours = belongsToLockedRun(ControlFd);
-  close(ControlFd);
-  if (!Ours) {
-    covlockReport(COVLOCK_REPORT_SETUP,
-                  "coverage directory is locked by another run; this "
-                  "process's coverage is not written",
-                  S->Dir, 0);
-    return;
-  }
-
-  char Host[65];
-  if (gethostname(Host, sizeof(Host)) != 0)
-    strcpy(Host, "localhost");
-  Host[sizeof(Host) - 1] = '\0';
-  covlockEncodeKey(Host, strlen(Host), S->Host);
-  ssize_t ExeLen = readlink("/proc/self/exe", S->Exe, sizeof(S->Exe) - 1);
-  S->Exe[ExeLen > 0 ? ExeLen : 0] = '\0';
-  dl_iterate_phdr(findBuildId, S->BinaryId);
-  S->Pid = getpid();
-  S->Ppid = getppid();
-  S->StartNs = covlockNowNs();
-  covlockSetTest(S->AmbientTest, S->AmbientTestLen, S->HasAmbientTest);
-
-  if (covlockPlaceBootMarker() != 0)
-    return;
-  S->Enabled = 1;
-  on_exit(onExit, NULL);
-  pthread_atfork(NULL, NULL, onForkChild);
-  covlockInstallSignalHandlers();
-}
-
 /* ---- Public test-boundary API (include/covlock/covlock.h) ------------- */
 
 __attribute__((visibility("default"))) void covlock_test_begin(const char *Id) {
   CovlockState *S = &covlockState;
   if (!S->Enabled)
     return;
-  CovlockFlushRequest Req = {COVLOCK_TEST_BEGIN, 0, 0, 0, 0, 0, 0, 0};
+  CovlockFlushRequest Req = {COVLOCK_TEST_BEGIN, 0, 0, 0, 0, 0, 0, 0, NULL};
   covlockFlush(&Req);
   covlockChangeTest(Id ? Id : "", Id ? strlen(Id) : 0, Id != NULL);
 }
@@ -503,7 +298,7 @@ __attribute__((visibility("default"))) void covlock_test_end(int Outcome) {
   CovlockState *S = &covlockState;
   if (!S->Enabled)
     return;
-  CovlockFlushRequest Req = {COVLOCK_TEST_END, 0, 0, 0, 0, 0, 1, Outcome};
+  CovlockFlushRequest Req = {COVLOCK_TEST_END, 0, 0, 0, 0, 0, 1, Outcome, NULL};
   covlockFlush(&Req);
   covlockChangeTest(S->AmbientTest, S->AmbientTestLen, S->HasAmbientTest);
 }
@@ -511,6 +306,6 @@ __attribute__((visibility("default"))) void covlock_test_end(int Outcome) {
 __attribute__((visibility("default"))) void covlock_flush(void) {
   if (!covlockState.Enabled)
     return;
-  CovlockFlushRequest Req = {COVLOCK_EXPLICIT, 0, 0, 0, 0, 0, 0, 0};
+  CovlockFlushRequest Req = {COVLOCK_EXPLICIT, 0, 0, 0, 0, 0, 0, 0, NULL};
   covlockFlush(&Req);
 }

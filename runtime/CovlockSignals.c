@@ -39,7 +39,7 @@ static int isSynchronousFault(int Sig, const siginfo_t *Info) {
 static void flushForSignal(int Sig) {
   if (covlockState.SignalFlushed == Sig)
     return;
-  CovlockFlushRequest Req = {COVLOCK_SIGNAL, 1, 1, Sig, 0, 0, 0, 0};
+  CovlockFlushRequest Req = {COVLOCK_SIGNAL, 1, 1, Sig, 0, 0, 0, 0, NULL};
   covlockFlush(&Req);
   covlockState.SignalFlushed = Sig;
 }
@@ -71,7 +71,7 @@ static void onSignal(int Sig, siginfo_t *Info, void *Context) {
     flushForSignal(Sig);
     /* Whatever runs from here on is new: a later flush (the handler exits,
      * or the process lives on) writes only that. */
-    __llvm_profile_reset_counters();
+    covlockResetCounters();
   }
   errno = SavedErrno;
   if (Action.sa_flags & SA_SIGINFO)

@@ -1,19 +1,21 @@
 /*===- CovlockWrappers.c - flush before _exit and exec ---------------------===*\
 |*
-|* Linked with -Wl,--wrap=NAME (see `llvm-covlock link-flags`): calls from
-|* the program to NAME land in __wrap_NAME, which flushes and then calls
+|* Linked into each module with -Wl,--wrap=NAME (see `llvm-covlock
+|* link-flags`): calls from the module to NAME land in __wrap_NAME, which
+|* has the process's runtime flush (CovlockExecExit.c) and then calls
 |* libc's NAME as __real_NAME. Calls made inside libc are not wrapped.
 |*
 \*===----------------------------------------------------------------------===*/
 
 #include "CovlockInternal.h"
+#include "CovlockModuleABI.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <unistd.h>
 
-#define COVLOCK_WRAPPER __attribute__((visibility("default")))
+#define COVLOCK_WRAPPER COVLOCK_HIDDEN /* each module has its own */
 
 void __real__exit(int Status) __attribute__((noreturn));
 void __real__Exit(int Status) __attribute__((noreturn));
@@ -23,35 +25,21 @@ int __real_execvp(const char *File, char *const Argv[]);
 int __real_execvpe(const char *File, char *const Argv[], char *const Envp[]);
 int __real_fexecve(int Fd, char *const Argv[], char *const Envp[]);
 
-static void flushBeforeExit(int Status) {
-  CovlockFlushRequest Req = {COVLOCK_UNDERSCORE_EXIT, 1, 0, 0, 1, Status,
-                             0, 0};
-  covlockFlush(&Req);
-}
-
 COVLOCK_WRAPPER void __wrap__exit(int Status) {
-  flushBeforeExit(Status);
+  __covlock_before_underscore_exit(Status);
   __real__exit(Status);
 }
 
 COVLOCK_WRAPPER void __wrap__Exit(int Status) {
-  flushBeforeExit(Status);
+  __covlock_before_underscore_exit(Status);
   __real__Exit(Status);
 }
 
-/* The image about to be replaced has run its course: its flush is final.
- * If exec fails the image lives on and needs its boot marker back. */
-static void flushBeforeExec(void) {
-  CovlockFlushRequest Req = {COVLOCK_EXEC, 1, 0, 0, 0, 0, 0, 0};
-  covlockFlush(&Req);
-}
+static void flushBeforeExec(void) { __covlock_before_exec(); }
 
 static int afterFailedExec(int Result) {
   int SavedErrno = errno;
-  if (covlockState.Enabled && getpid() == covlockState.Pid) {
-    __llvm_profile_reset_counters(); /* flushed before the exec */
-    covlockPlaceBootMarker();
-  }
+  __covlock_after_failed_exec();
   errno = SavedErrno;
   return Result;
 }

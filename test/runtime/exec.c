@@ -21,15 +21,22 @@
 // COUNTS-DAG: target_work:
 // COUNTS-DAG: before_exec:
 //
-// A failed exec leaves the process running, with a boot marker again, and
-// what it runs afterwards is flushed at exit.
+// A failed exec leaves the process running inside the functions that
+// called exec: the exec flush is taken back (its files removed) rather than
+// the counters reset under those functions, the image gets a boot marker
+// again, and everything it ran is flushed once, at exit.
 // RUN: rm -rf %t.fail && env COVLOCK_DIR=%t.fail COVLOCK_TEST=t not %t execv /nonexistent 1 \
 // RUN:   | FileCheck %s --check-prefix=FAIL
 // FAIL: exec failed: No such file or directory
 // RUN: cat %t.fail/t/*.json | FileCheck %s --check-prefix=FAILREC
-// FAILREC-DAG: "reason":"exec","final":true
-// FAILREC-DAG: "reason":"exit","status":2,"final":true
+// FAILREC: "seq":0,"reason":"exit","status":2,"final":true
+// FAILREC-NOT: "reason":"exec"
+// RUN: find %t.fail -name '*.profraw' | count 1
 // RUN: find %t.fail -name '*.boot' | count 0
+// RUN: llvm-profdata merge -o %t.fail.profdata %t.fail/t/*.profraw
+// RUN: llvm-profdata show --counts --function=before_exec %t.fail.profdata \
+// RUN:   | FileCheck %s --check-prefix=FAILCOUNT
+// FAILCOUNT: Function count: 1
 
 #define _GNU_SOURCE
 #include <errno.h>
