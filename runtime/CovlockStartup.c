@@ -67,6 +67,59 @@ static int belongsToLockedRun(int ControlFd) {
 
 static void enableCovlock(const char *Dir);
 
+/* A key for compiler-rt's file name patterns, which have no escape for
+ * '%': a key with '%' is reached through the alias the lit plugin uses too,
+ * DIR/.covlock/stock/<key with % as @> -> ../../<key> (docs/protocol.md). */
+static int stockKeyPath(CovlockBuf *B) {
+  CovlockState *S = &covlockState;
+  if (!strchr(S->Key, '%')) {
+    covlockPutStr(B, S->Key);
+    return 0;
+  }
+  char Alias[COVLOCK_KEY_MAX + 1], Target[COVLOCK_KEY_MAX + 8];
+  strcpy(Alias, S->Key);
+  for (char *C = Alias; *C; ++C)
+    if (*C == '%')
+      *C = '@';
+  strcpy(Target, "../../");
+  strcat(Target, S->Key);
+  int DirFd = covlockOpenDir();
+  int ControlFd = DirFd < 0 ? -1 : covlockOpenSubdir(DirFd, ".covlock", 0);
+  int StockFd = ControlFd < 0 ? -1 : covlockOpenSubdir(ControlFd, "stock", 1);
+  int Ok = StockFd >= 0 &&
+           (symlinkat(Target, StockFd, Alias) == 0 || errno == EEXIST);
+  int Fds[] = {DirFd, ControlFd, StockFd};
+  for (size_t I = 0; I != sizeof(Fds) / sizeof(Fds[0]); ++I)
+    if (Fds[I] >= 0)
+      close(Fds[I]);
+  covlockPutStr(B, ".covlock/stock/");
+  covlockPutStr(B, Alias);
+  return Ok ? 0 : -1;
+}
+
+/* Modules built with plain -fprofile-instr-generate (not linked with
+ * covlock) write with compiler-rt's own at-exit writer to LLVM_PROFILE_FILE,
+ * read when they are loaded. Unless the user (or the lit plugin) chose a
+ * file, point it at a stock profile in this process's key directory: such
+ * modules loaded from now on are then captured at normal exit under the
+ * process's test, and never leave default.profraw in the working directory
+ * (docs/runtime.md, "Modules linked without covlock"). */
+static void exportStockProfileFile(void) {
+  CovlockState *S = &covlockState;
+  const char *Current = getenv("LLVM_PROFILE_FILE");
+  if ((Current && *Current) || strchr(S->Dir, '%'))
+    return;
+  static char Pattern[PATH_MAX];
+  CovlockBuf B;
+  covlockBufInit(&B, Pattern, sizeof(Pattern));
+  covlockPutStr(&B, S->Dir);
+  covlockPutStr(&B, "/");
+  int Err = stockKeyPath(&B);
+  covlockPutStr(&B, "/%h.%p.stock.profraw");
+  if (!Err && !covlockBufFinish(&B))
+    setenv("LLVM_PROFILE_FILE", Pattern, 1);
+}
+
 /* exit() runs the atexit and on_exit handlers (C++ static destructors
  * among them), newest first, and then the ELF destructors: every module's,
  * and the runtime's last, since every instrumented module depends on it.
@@ -193,6 +246,7 @@ static void enableCovlock(const char *Dir) {
   if (covlockPlaceBootMarker() != 0)
     return;
   S->Enabled = 1;
+  exportStockProfileFile();
   pthread_atfork(NULL, NULL, covlockOnForkChild);
   covlockInstallSignalHandlers();
 }

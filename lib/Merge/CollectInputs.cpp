@@ -183,10 +183,12 @@ Error Merger::collectDirectory(StringRef Dir) {
       P.MarkerFailed = M.FlushFailed;
     }
     // A program linked without the runtime: one whole process, if its
-    // profile is readable.
+    // profile is readable; a module linked without it inside a covlock
+    // process: part of that process.
     for (const StockProfile &S : TD.Stock) {
       ContextState &Ctx = context(labelOf(DirLabel), DirTest);
-      ++Ctx.C.Processes;
+      if (!TD.isModuleOfCovlockProcess(S))
+        ++Ctx.C.Processes;
       addUnit(joinPath(Sub, S.Name), Ctx);
     }
     // Profiles without a record: their writer died between publishing the

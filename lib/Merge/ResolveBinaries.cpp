@@ -2,9 +2,10 @@
 //
 // Each raw profile layout is matched to an instrumented binary: one given
 // with --object, else one that the flush records name, verified by build id
-// (or, without build ids, by the names section). Profiles of another binary
-// than the --object given are bad input; a layout with no known binary is
-// an error that asks for --object.
+// (or, without build ids, by the names section). With --object, profiles of
+// none of the binaries given or named are bad input; without, a layout with
+// no known binary is an error that asks for --object (a module linked
+// without covlock has no record to name it).
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,28 +49,14 @@ Error Merger::resolveBinaries() {
   for (Layout *L : Layouts) {
     std::string Id = L->View.firstBinaryId();
     std::vector<Unit *> &Us = Members[L];
-    if (!Objects.empty()) {
-      for (const BinaryInfo &B : Objects)
-        if (Matches(B, *L)) {
-          L->BinaryPath = B.Path;
-          break;
-        }
-      if (L->BinaryPath.empty()) {
-        // Profiles of another binary than the one given: bad input.
-        L->Rejected = true;
-        std::string Ids;
-        for (const BinaryInfo &B : Objects)
-          Ids += (Ids.empty() ? "" : ", ") +
-                 (B.BuildId.empty() ? "none" : B.BuildId);
-        for (Unit *U : Us)
-          markBad(*U, "mismatch",
-                  "profile of another binary (build id " +
-                      (Id.empty() ? std::string("none") : Id) +
-                      ") than --object (build id " + Ids + ")");
+    for (const BinaryInfo &B : Objects)
+      if (Matches(B, *L)) {
+        L->BinaryPath = B.Path;
+        break;
       }
+    if (!L->BinaryPath.empty())
       continue;
-    }
-    // No --object: the binaries the flush records name, verified.
+    // Else the binaries the flush records name, verified.
     std::set<std::string> Tried;
     std::string Why;
     for (Unit *U : Us) {
@@ -92,6 +79,20 @@ Error Merger::resolveBinaries() {
     }
     if (!L->BinaryPath.empty())
       continue;
+    if (!Objects.empty()) {
+      // Profiles of none of the binaries given or named: bad input.
+      L->Rejected = true;
+      std::string Ids;
+      for (const BinaryInfo &B : Objects)
+        Ids += (Ids.empty() ? "" : ", ") +
+               (B.BuildId.empty() ? "none" : B.BuildId);
+      for (Unit *U : Us)
+        markBad(*U, "mismatch",
+                "profile of another binary (build id " +
+                    (Id.empty() ? std::string("none") : Id) +
+                    ") than --object (build id " + Ids + ")");
+      continue;
+    }
     std::string Example = Us.empty() ? std::string() : Us.front()->Path;
     if (Why.empty())
       Why = Example + ": no binary is known for this profile (build id " +

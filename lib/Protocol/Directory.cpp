@@ -20,6 +20,23 @@ namespace fs = llvm::sys::fs;
 
 namespace covlock {
 
+bool TestDirectory::isModuleOfCovlockProcess(const StockProfile &P) const {
+  // <raw host>.<pid>.stock.profraw; covlock's files name the host by its key.
+  StringRef Stem = StringRef(P.Name).drop_back(strlen(".stock.profraw"));
+  auto [RawHost, PidText] = Stem.rsplit('.');
+  int64_t Pid;
+  if (PidText.getAsInteger(10, Pid))
+    return false;
+  std::string Host = encodeTestKey(RawHost);
+  for (const NamedRecord<FlushRecord> &R : Records)
+    if (R.Record.Pid == Pid && R.Record.Host == Host)
+      return true;
+  for (const NamedRecord<BootMarker> &M : Markers)
+    if (M.Record.Pid == Pid && M.Record.Host == Host)
+      return true;
+  return false;
+}
+
 bool isCovlockDirectory(StringRef Dir) {
   fs::file_status S;
   if (fs::status(getControlDir(Dir), S, /*Follow=*/false))
@@ -265,7 +282,8 @@ summarizeDirectory(const DirectoryContents &Contents,
     for (const ProcessId &Id : Seen)
       count(TS.Counts, States.at(Id));
     for (const StockProfile &P : TD.Stock) {
-      ++TS.Counts.Stock;
+      if (!TD.isModuleOfCovlockProcess(P))
+        ++TS.Counts.Stock;
       TS.Counts.Bytes += P.Size;
     }
     Sum.Total.Stock += TS.Counts.Stock;

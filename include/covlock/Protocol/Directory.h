@@ -29,6 +29,7 @@ template <typename T> struct NamedRecord {
 };
 
 /// <host>.<pid>.stock.profraw: a profile from a program without the runtime.
+/// A profile written by compiler-rt's own writer: <host>.<pid>.stock.profraw.
 struct StockProfile {
   std::string Name;
   uint64_t Size = 0;
@@ -40,6 +41,11 @@ struct TestDirectory {
   std::vector<NamedRecord<FlushRecord>> Records;
   std::vector<NamedRecord<BootMarker>> Markers;
   std::vector<StockProfile> Stock;
+
+  /// Whether \p P was written by a module linked without covlock inside a
+  /// process that covlock's runtime accounts for here (same host and pid):
+  /// then it is part of that process, not a process of its own.
+  bool isModuleOfCovlockProcess(const StockProfile &P) const;
 };
 
 /// Everything a reader needs from a coverage directory.
