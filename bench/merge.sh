@@ -14,7 +14,7 @@
 #   aggregate_memory  peak resident memory of both (/usr/bin/time -f %M)
 #
 # Needs BUILD_DIR/bin/llvm-covmerge, BUILD_DIR/bin/llvm-covlock and
-# BUILD_DIR/lib/libcovlock_rt.a, clang-19, hyperfine, python3.
+# BUILD_DIR/lib/libcovlock_rt.so, clang-19, hyperfine, python3.
 # Environment (optional):
 #   FUNCS=20000 NGROUPS=100 PROCS=500 RUNS=5 WARMUP=1
 #   CC=clang-19  BENCH_CFLAGS="-O0 -g0"
@@ -27,7 +27,7 @@ BENCH_NAME=merge.sh BENCH_WORK=bench-merge
 . "$(dirname "$0")/common.sh"
 covmerge=$build/bin/llvm-covmerge
 steps=${STEPS:-aggregate_merge aggregate_check aggregate_memory}
-require "$covlock" "$covmerge" "$build/lib/libcovlock_rt.a"
+require "$covlock" "$covmerge" "$build/lib/libcovlock_rt.so"
 
 cov=$work/cov   # the coverage directory
 out=$work/out   # what the measured commands write

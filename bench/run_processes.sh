@@ -20,7 +20,7 @@
 # Prints the per-process wall time and its ratio to (a), and the disk used
 # (du -sb) by each output.
 #
-# Needs BUILD_DIR/bin/llvm-covlock and BUILD_DIR/lib/libcovlock_rt.a, clang-19,
+# Needs BUILD_DIR/bin/llvm-covlock and BUILD_DIR/lib/libcovlock_rt.so, clang-19,
 # hyperfine, python3. Environment (optional):
 #   FUNCS=20000 NGROUPS=100 PROCS=500 RUNS=5 WARMUP=1
 #   CC=clang-19  BENCH_CFLAGS="-O0 -g0"
@@ -39,7 +39,7 @@ BENCH_NAME=run_processes.sh BENCH_WORK=bench-processes
 . "$(dirname "$0")/common.sh"
 check=${CHECK:-1}
 fresh=${FRESH:-1}
-require "$covlock" "$build/lib/libcovlock_rt.a"
+require "$covlock" "$build/lib/libcovlock_rt.so"
 compile_program
 
 # One compile, two links: the programs differ only in their runtime.

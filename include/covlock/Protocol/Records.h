@@ -10,6 +10,7 @@
 #ifndef COVLOCK_PROTOCOL_RECORDS_H
 #define COVLOCK_PROTOCOL_RECORDS_H
 
+#include "covlock/Protocol/Protocol.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
@@ -24,7 +25,7 @@ namespace covlock {
 /// What `llvm-covlock run` (or `clean`) writes into run.lock while it holds
 /// the lock. Only used for messages: liveness is decided by the lock.
 struct OwnerRecord {
-  int Version = 1;
+  int Version = ProtocolVersion;
   std::string Run;
   int64_t Pid = 0;
   std::string Host;
@@ -58,7 +59,7 @@ struct ProcessId {
 /// for the last time; <host>.<pid>.failed: one whose final flush could not
 /// write its record.
 struct BootMarker {
-  int Version = 1;
+  int Version = ProtocolVersion;
   std::optional<std::string> Run, Label, Test, TestHex;
   std::string Host;
   int64_t Pid = 0;
@@ -81,7 +82,7 @@ struct ModuleProfile {
 };
 
 struct FlushRecord {
-  int Version = 1;
+  int Version = ProtocolVersion;
   std::optional<std::string> Run, Label, Test, TestHex;
   std::string Host;
   int64_t Pid = 0;
