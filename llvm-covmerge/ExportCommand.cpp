@@ -127,14 +127,12 @@ int exportMain(int Argc, const char **Argv) {
   }
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 1)
-    return reportError("expected one coverage database; " +
-                       helpHint("export"));
+    return reportError("expected one coverage database; " + helpHint("export"));
   StringRef Format = Parsed->getLastArgValue(OPT_format);
   if (Format != "lcov" && Format != "profdata")
-    return reportError(
-        (Format.empty() ? Twine("--format is required")
-                        : "unknown format '" + Format + "'") +
-        " (lcov or profdata); " + helpHint("export"));
+    return reportError((Format.empty() ? Twine("--format is required")
+                                       : "unknown format '" + Format + "'") +
+                       " (lcov or profdata); " + helpHint("export"));
   std::string Out = Parsed->getLastArgValue(OPT_output, "-").str();
   if (Format == "profdata" && Out == "-")
     return reportError("--format=profdata needs -o <file>; " +
@@ -190,9 +188,8 @@ int exportMain(int Argc, const char **Argv) {
   }
 
   std::error_code EC;
-  ToolOutputFile OF(Out, EC,
-                    Format == "lcov" ? sys::fs::OF_TextWithCRLF
-                                     : sys::fs::OF_None);
+  ToolOutputFile OF(
+      Out, EC, Format == "lcov" ? sys::fs::OF_TextWithCRLF : sys::fs::OF_None);
   if (EC)
     return reportError(createFileError(Out, errorCodeToError(EC)));
   if (Format == "lcov") {

@@ -137,8 +137,7 @@ int reportMain(int Argc, const char **Argv) {
   }
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 1)
-    return reportError("expected one coverage database; " +
-                       helpHint("report"));
+    return reportError("expected one coverage database; " + helpHint("report"));
   auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label));
   if (!Opened)
     return reportError(Opened.takeError());

@@ -27,8 +27,9 @@ int whoMain(int Argc, const char **Argv) {
   if (!Parsed)
     return ExitFailure;
   if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(), "llvm-covmerge who [options] <file.covdb> "
-                            "<source-file>:<line>",
+    Table.printHelp(outs(),
+                    "llvm-covmerge who [options] <file.covdb> "
+                    "<source-file>:<line>",
                     "The tests that cover a line, from a coverage database");
     return 0;
   }

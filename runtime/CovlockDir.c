@@ -1,4 +1,5 @@
-/*===- CovlockDir.c - directories opened by descriptor, never by symlink ---===*\
+/*===- CovlockDir.c - directories opened by descriptor, never by symlink
+---===*\
 |*
 |* Everything the runtime writes is created relative to a descriptor of DIR
 |* or of DIR/KEY, opened afresh for each operation: a descriptor kept for the
@@ -93,8 +94,7 @@ int covlockIsFileAt(int DirFd, const char *Name, uint64_t Dev, uint64_t Ino) {
 
 int covlockExistsAt(int DirFd, const char *Name) {
   struct stat St;
-  return fstatat(DirFd, Name, &St, AT_SYMLINK_NOFOLLOW) == 0 ||
-         errno != ENOENT;
+  return fstatat(DirFd, Name, &St, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT;
 }
 
 int covlockRenameNoReplace(int DirFd, const char *From, const char *To) {

@@ -1,4 +1,5 @@
-/*===- CovlockExecExit.c - flushes before _exit and exec -------------------===*\
+/*===- CovlockExecExit.c - flushes before _exit and exec
+-------------------===*\
 |*
 |* The runtime's side of the link-time wrappers (CovlockWrappers.c, in each
 |* module): _exit and exec end the process image without exit(), so the
@@ -12,8 +13,8 @@
 #include <unistd.h>
 
 COVLOCK_ABI void __covlock_before_underscore_exit(int Status) {
-  CovlockFlushRequest Req = {COVLOCK_UNDERSCORE_EXIT, 1, 0, 0, 1, Status,
-                             0, 0, NULL};
+  CovlockFlushRequest Req = {
+      COVLOCK_UNDERSCORE_EXIT, 1, 0, 0, 1, Status, 0, 0, NULL};
   covlockFlush(&Req);
 }
 

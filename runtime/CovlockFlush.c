@@ -1,4 +1,5 @@
-/*===- CovlockFlush.c - publishing a profile and its flush record ----------===*\
+/*===- CovlockFlush.c - publishing a profile and its flush record
+----------===*\
 |*
 |* One path for every flush, signal handlers included, so only
 |* async-signal-safe calls: every file is written with openat/write/close
@@ -10,8 +11,8 @@
 #include "CovlockInternal.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,14 +24,22 @@
 
 static const char *reasonName(CovlockReason R) {
   switch (R) {
-  case COVLOCK_EXIT: return "exit";
-  case COVLOCK_SIGNAL: return "signal";
-  case COVLOCK_UNDERSCORE_EXIT: return "_exit";
-  case COVLOCK_EXEC: return "exec";
-  case COVLOCK_TEST_BEGIN: return "test-begin";
-  case COVLOCK_TEST_END: return "test-end";
-  case COVLOCK_EXPLICIT: return "explicit";
-  case COVLOCK_UNLOAD: return "unload";
+  case COVLOCK_EXIT:
+    return "exit";
+  case COVLOCK_SIGNAL:
+    return "signal";
+  case COVLOCK_UNDERSCORE_EXIT:
+    return "_exit";
+  case COVLOCK_EXEC:
+    return "exec";
+  case COVLOCK_TEST_BEGIN:
+    return "test-begin";
+  case COVLOCK_TEST_END:
+    return "test-end";
+  case COVLOCK_EXPLICIT:
+    return "explicit";
+  case COVLOCK_UNLOAD:
+    return "unload";
   }
   return "explicit";
 }
@@ -73,8 +82,7 @@ static int acquireFlushLock(void) {
 }
 
 /* Writes a new file; on failure removes it and returns errno. */
-static int writeFile(int KeyFd, const char *Name, const char *Data,
-                     size_t N) {
+static int writeFile(int KeyFd, const char *Name, const char *Data, size_t N) {
   int Fd = covlockCreateFile(KeyFd, Name);
   if (Fd < 0)
     return errno;
@@ -231,8 +239,8 @@ static int publishRecordFromMarker(int KeyFd, const char *Record, size_t Len,
   }
   int Err = 0;
   for (size_t Done = 0; Done < Len && !Err;) {
-    ssize_t W = pwrite(Fd, Record + Done, Len - Done,
-                       (off_t)(S->BootLen + Done));
+    ssize_t W =
+        pwrite(Fd, Record + Done, Len - Done, (off_t)(S->BootLen + Done));
     if (W < 0 && errno == EINTR)
       continue;
     if (W <= 0)
@@ -270,8 +278,8 @@ static void markFlushFailed(int KeyFd) {
 
 /* Publishes the record of the flush with sequence number Seq; returns 0 or
  * an errno value. */
-static int writeRecord(int KeyFd, const CovlockFlushRequest *Req,
-                       unsigned Seq, const CovlockFlushResult *R) {
+static int writeRecord(int KeyFd, const CovlockFlushRequest *Req, unsigned Seq,
+                       const CovlockFlushResult *R) {
   /* Sized for the worst case (see COVLOCK_RECORD_MAX); static: flushes
    * never run concurrently (the flush guard). */
   static char Record[COVLOCK_RECORD_MAX];
@@ -295,8 +303,7 @@ static int writeRecord(int KeyFd, const CovlockFlushRequest *Req,
   if (Err && !R->Err) {
     char Path[PATH_MAX];
     covlockFormatPath(Path, Final);
-    covlockReport(COVLOCK_REPORT_WRITE, "cannot write flush record", Path,
-                  Err);
+    covlockReport(COVLOCK_REPORT_WRITE, "cannot write flush record", Path, Err);
   }
   return Err;
 }

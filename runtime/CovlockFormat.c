@@ -127,22 +127,39 @@ int covlockBufFinish(CovlockBuf *B) {
 /* strerror is not async-signal-safe; these are the errors a writer meets. */
 const char *covlockErrnoText(int Err) {
   switch (Err) {
-  case ENOSPC: return "No space left on device";
-  case EDQUOT: return "Disk quota exceeded";
-  case EFBIG: return "File too large";
-  case EACCES: return "Permission denied";
-  case EPERM: return "Operation not permitted";
-  case ENOENT: return "No such file or directory";
-  case ENOTDIR: return "Not a directory";
-  case EROFS: return "Read-only file system";
-  case EIO: return "Input/output error";
-  case EEXIST: return "File exists";
-  case ENAMETOOLONG: return "File name too long";
-  case EMFILE: return "Too many open files";
-  case ENOMEM: return "Cannot allocate memory";
-  case EAGAIN: return "Resource temporarily unavailable";
-  case ELOOP: return "Is a symbolic link; not followed";
-  case ESTALE: return "Not the directory found at start-up";
-  default: return "Unknown error";
+  case ENOSPC:
+    return "No space left on device";
+  case EDQUOT:
+    return "Disk quota exceeded";
+  case EFBIG:
+    return "File too large";
+  case EACCES:
+    return "Permission denied";
+  case EPERM:
+    return "Operation not permitted";
+  case ENOENT:
+    return "No such file or directory";
+  case ENOTDIR:
+    return "Not a directory";
+  case EROFS:
+    return "Read-only file system";
+  case EIO:
+    return "Input/output error";
+  case EEXIST:
+    return "File exists";
+  case ENAMETOOLONG:
+    return "File name too long";
+  case EMFILE:
+    return "Too many open files";
+  case ENOMEM:
+    return "Cannot allocate memory";
+  case EAGAIN:
+    return "Resource temporarily unavailable";
+  case ELOOP:
+    return "Is a symbolic link; not followed";
+  case ESTALE:
+    return "Not the directory found at start-up";
+  default:
+    return "Unknown error";
   }
 }

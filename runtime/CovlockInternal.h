@@ -1,4 +1,5 @@
-/*===- CovlockInternal.h - covlock runtime internals -----------------------===*\
+/*===- CovlockInternal.h - covlock runtime internals
+-----------------------===*\
 |*
 |* Shared state and helpers of the runtime (libcovlock_rt.so, one per
 |* process). Everything here has hidden visibility; the public ABI is
@@ -19,8 +20,8 @@
 #define COVLOCK_HIDDEN __attribute__((visibility("hidden")))
 #define COVLOCK_PROTOCOL_VERSION 2
 #define COVLOCK_MAX_MODULES 32 /* instrumented modules written per process */
-#define COVLOCK_KEY_MAX 160     /* see docs/protocol.md, "Test keys" */
-#define COVLOCK_ID_MAX 8192     /* ids are cut to COVLOCK_ID_MAX - 1 bytes */
+#define COVLOCK_KEY_MAX 160    /* see docs/protocol.md, "Test keys" */
+#define COVLOCK_ID_MAX 8192    /* ids are cut to COVLOCK_ID_MAX - 1 bytes */
 #define COVLOCK_NAME_MAX (COVLOCK_KEY_MAX + 64) /* a file name in DIR/KEY */
 /* The longest JSON line the runtime writes: every byte of the test id
  * escaped as \u00XX (6 bytes) plus its hex (2 bytes), the executable's path,
@@ -70,7 +71,8 @@ COVLOCK_HIDDEN void covlockPutMem(CovlockBuf *B, const void *M, size_t N);
 COVLOCK_HIDDEN void covlockPutStr(CovlockBuf *B, const char *S);
 COVLOCK_HIDDEN void covlockPutU64(CovlockBuf *B, uint64_t V);
 COVLOCK_HIDDEN void covlockPutI64(CovlockBuf *B, int64_t V);
-COVLOCK_HIDDEN void covlockPutHex(CovlockBuf *B, const unsigned char *M, size_t N);
+COVLOCK_HIDDEN void covlockPutHex(CovlockBuf *B, const unsigned char *M,
+                                  size_t N);
 /* A JSON string literal (quotes included); invalid UTF-8 becomes U+FFFD.
  * Returns 1 if the bytes were valid UTF-8. */
 COVLOCK_HIDDEN int covlockPutJsonStr(CovlockBuf *B, const char *S, size_t N);
@@ -113,23 +115,23 @@ typedef enum {
 } CovlockReason;
 
 typedef struct {
-  int Requested;                /* COVLOCK_DIR set: modules never go stock */
-  int Enabled;                  /* COVLOCK_DIR set and usable */
-  char Dir[PATH_MAX];           /* canonical path, resolved at start-up */
-  uint64_t DirDev, DirIno;      /* what Dir must still be at every flush */
+  int Requested;           /* COVLOCK_DIR set: modules never go stock */
+  int Enabled;             /* COVLOCK_DIR set and usable */
+  char Dir[PATH_MAX];      /* canonical path, resolved at start-up */
+  uint64_t DirDev, DirIno; /* what Dir must still be at every flush */
   char Host[COVLOCK_KEY_MAX + 1];
   char Run[256], Label[256];
   int HasRun, HasLabel;
   char AmbientTest[COVLOCK_ID_MAX]; /* COVLOCK_TEST */
   size_t AmbientTestLen;
   int HasAmbientTest;
-  char Test[COVLOCK_ID_MAX];    /* the current test id */
+  char Test[COVLOCK_ID_MAX]; /* the current test id */
   size_t TestLen;
   int HasTest;
   char Key[COVLOCK_KEY_MAX + 1];
   char BootName[COVLOCK_NAME_MAX]; /* in DIR/KEY; empty: no marker */
-  uint64_t BootDev, BootIno;    /* the marker file this image created */
-  size_t BootLen;               /* bytes of the marker's boot line */
+  uint64_t BootDev, BootIno;       /* the marker file this image created */
+  size_t BootLen;                  /* bytes of the marker's boot line */
   char Exe[PATH_MAX];
   pid_t Pid, Ppid;
   uint64_t StartNs;
@@ -138,7 +140,7 @@ typedef struct {
   int HasLastFlush;
   volatile sig_atomic_t Flushing;
   volatile sig_atomic_t SignalFlushed; /* SIGABRT flushed before its handler */
-  unsigned ReportedErrors;      /* one stderr line per kind of problem */
+  unsigned ReportedErrors;             /* one stderr line per kind of problem */
 } CovlockState;
 
 extern COVLOCK_HIDDEN CovlockState covlockState;
@@ -183,9 +185,9 @@ COVLOCK_HIDDEN void covlockChangeTest(const char *Id, size_t N, int HasId);
 /* ---- Flushing (CovlockFlush.c) ------------------------------------------ */
 typedef struct {
   CovlockReason Reason;
-  int Final;        /* last flush of this image: remove its boot marker */
-  int InSignal;     /* only async-signal-safe calls allowed */
-  int Signal;       /* for COVLOCK_SIGNAL */
+  int Final;    /* last flush of this image: remove its boot marker */
+  int InSignal; /* only async-signal-safe calls allowed */
+  int Signal;   /* for COVLOCK_SIGNAL */
   int HasStatus, Status;
   int HasOutcome, Outcome;
   const struct CovlockModule *Module; /* COVLOCK_UNLOAD: only this one */
@@ -198,8 +200,8 @@ COVLOCK_HIDDEN void covlockRetractLastFlush(void);
 /* ---- Instrumented modules (CovlockModules.c) ---------------------------- */
 typedef struct {
   struct CovlockModule *Module;
-  char Path[PATH_MAX];          /* the executable's is /proc/self/exe */
-  char BinaryId[2 * 64 + 1];    /* GNU build id in hex, or empty */
+  char Path[PATH_MAX];       /* the executable's is /proc/self/exe */
+  char BinaryId[2 * 64 + 1]; /* GNU build id in hex, or empty */
 } CovlockModuleEntry;
 
 /* The executable first (when instrumented), then in load order. */
@@ -224,8 +226,8 @@ typedef struct {
 /* [.]HOST.PID.SEQ.profraw for the flush's first profile (K = 0), and
  * [.]HOST.PID.SEQ.mK.profraw for the others; with Tmp, the hidden
  * temporary name (".tmp" appended). Returns 0 if it fitted. */
-COVLOCK_HIDDEN int covlockFormatProfileName(char *Out, unsigned Seq,
-                                            unsigned K, int Tmp);
+COVLOCK_HIDDEN int covlockFormatProfileName(char *Out, unsigned Seq, unsigned K,
+                                            int Tmp);
 /* [.]HOST.PID.SEQ<Suffix>; returns 0 if it fitted. */
 COVLOCK_HIDDEN int covlockFormatFileName(char *Out, unsigned Seq,
                                          const char *Suffix, int Hidden);
@@ -241,7 +243,8 @@ COVLOCK_HIDDEN int covlockCreateFile(int KeyFd, const char *Name);
 /* ---- Signals (CovlockSignals.c) ----------------------------------------- */
 COVLOCK_HIDDEN void covlockInstallSignalHandlers(void);
 
-/* ---- The program's dispositions of the handled signals (CovlockSigaction.c) */
+/* ---- The program's dispositions of the handled signals (CovlockSigaction.c)
+ */
 typedef void (*CovlockSignalHandler)(int, siginfo_t *, void *);
 /* glibc's sigaction, bypassing the virtual dispositions. */
 COVLOCK_HIDDEN int covlockRealSigaction(int Sig, const struct sigaction *Act,

@@ -18,9 +18,8 @@ static int writeProfile(CovlockProfWriter *Writer) {
   return lprofWriteData(Writer, NULL, 0);
 }
 
-static CovlockModule ThisModule = {
-    COVLOCK_MODULE_ABI_VERSION, writeProfile, __llvm_profile_reset_counters,
-    &ThisModule};
+static CovlockModule ThisModule = {COVLOCK_MODULE_ABI_VERSION, writeProfile,
+                                   __llvm_profile_reset_counters, &ThisModule};
 
 /* Priority 101: the first constructor of the module and the last
  * destructor, so that the module's own exit-time code is counted. */

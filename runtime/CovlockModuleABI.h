@@ -1,4 +1,5 @@
-/*===- CovlockModuleABI.h - instrumented modules and the process runtime ---===*\
+/*===- CovlockModuleABI.h - instrumented modules and the process runtime
+---===*\
 |*
 |* Every instrumented module (the executable, each shared library, each
 |* dlopen'ed plugin) carries its own hidden copy of compiler-rt's profile

@@ -1,4 +1,5 @@
-/*===- CovlockProfiles.c - writing every module's profile of a flush -------===*\
+/*===- CovlockProfiles.c - writing every module's profile of a flush
+-------===*\
 |*
 |* Each instrumented module's profile goes to a file of its own, named
 |* after the flush (docs/protocol.md, "Profiles of a flush"): the first
@@ -126,8 +127,7 @@ void covlockWriteProfiles(int KeyFd, const CovlockFlushRequest *Req,
       char Path[PATH_MAX];
       Out->Err = P->Err;
       covlockFormatPath(Path, Final);
-      covlockReport(COVLOCK_REPORT_WRITE, "cannot write profile", Path,
-                    P->Err);
+      covlockReport(COVLOCK_REPORT_WRITE, "cannot write profile", Path, P->Err);
     }
     ++Out->NumProfiles;
   }

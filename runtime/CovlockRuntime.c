@@ -28,8 +28,7 @@ uint64_t covlockNowNs(void) {
   return (uint64_t)T.tv_sec * 1000000000u + (uint64_t)T.tv_nsec;
 }
 
-void covlockReport(unsigned Kind, const char *What, const char *Path,
-                   int Err) {
+void covlockReport(unsigned Kind, const char *What, const char *Path, int Err) {
   if (covlockState.ReportedErrors & Kind)
     return;
   covlockState.ReportedErrors |= Kind;

@@ -26,11 +26,11 @@
 extern int __sigaction(int Sig, const struct sigaction *Act,
                        struct sigaction *Old);
 
-static const int HandledSignals[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,
+static const int HandledSignals[] = {SIGSEGV, SIGBUS,  SIGILL, SIGFPE,
                                      SIGABRT, SIGTERM, SIGINT, SIGHUP};
 
-static struct sigaction Program[NSIG];       /* what the program asked for */
-static volatile sig_atomic_t Virtual[NSIG];  /* Program[] is authoritative */
+static struct sigaction Program[NSIG];      /* what the program asked for */
+static volatile sig_atomic_t Virtual[NSIG]; /* Program[] is authoritative */
 static CovlockSignalHandler Handler;
 static char TableLock;
 /* What glibc adds to every action it installs (SA_RESTORER and its return
@@ -182,8 +182,8 @@ sigaction(int Sig, const struct sigaction *Act, struct sigaction *OldAct) {
 }
 
 /* glibc's signal(): BSD semantics, the signal blocked in its handler. */
-__attribute__((visibility("default"))) __sighandler_t
-signal(int Sig, __sighandler_t H) {
+__attribute__((visibility("default"))) __sighandler_t signal(int Sig,
+                                                             __sighandler_t H) {
   if (!isVirtual(Sig))
     return ssignal(Sig, H); /* glibc's signal under its SVID name */
   if (H == SIG_ERR) {

@@ -1,4 +1,5 @@
-/*===- CovlockStartup.c - enabling covlock in a process --------------------===*\
+/*===- CovlockStartup.c - enabling covlock in a process
+--------------------===*\
 |*
 |* Once per process, before any module registers: reads COVLOCK_*, makes
 |* and checks the coverage directory, refuses a directory another run
@@ -133,8 +134,8 @@ void covlockNoteExitStatus(int Status) {
 }
 
 __attribute__((destructor(101))) static void covlockFinalize(void) {
-  CovlockFlushRequest Req = {COVLOCK_EXIT, 1, 0, 0, HasExitStatus,
-                             ExitStatus, 0, 0, NULL};
+  CovlockFlushRequest Req = {COVLOCK_EXIT, 1, 0, 0,   HasExitStatus,
+                             ExitStatus,   0, 0, NULL};
   covlockFlush(&Req);
 }
 
@@ -154,7 +155,6 @@ void covlockStart(void) {
 __attribute__((constructor(101))) static void covlockInitialize(void) {
   covlockStart();
 }
-
 
 static void enableCovlock(const char *Dir) {
   CovlockState *S = &covlockState;
@@ -184,8 +184,8 @@ static void enableCovlock(const char *Dir) {
    * the directory found now. */
   char Canonical[PATH_MAX];
   if (makeDir(S->Dir) != 0 || !realpath(S->Dir, Canonical)) {
-    covlockReport(COVLOCK_REPORT_SETUP, "cannot use coverage directory",
-                  S->Dir, errno);
+    covlockReport(COVLOCK_REPORT_SETUP, "cannot use coverage directory", S->Dir,
+                  errno);
     return;
   }
   if (strlen(Canonical) + COVLOCK_KEY_MAX * 2 + 64 >= sizeof(S->Dir) / 2) {
@@ -197,8 +197,8 @@ static void enableCovlock(const char *Dir) {
   int DirFd = open(S->Dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct stat St;
   if (DirFd < 0 || fstat(DirFd, &St) != 0) {
-    covlockReport(COVLOCK_REPORT_SETUP, "cannot use coverage directory",
-                  S->Dir, errno);
+    covlockReport(COVLOCK_REPORT_SETUP, "cannot use coverage directory", S->Dir,
+                  errno);
     if (DirFd >= 0)
       close(DirFd);
     return;

@@ -1,4 +1,5 @@
-/*===- CovlockWrappers.c - flush before _exit and exec ---------------------===*\
+/*===- CovlockWrappers.c - flush before _exit and exec
+---------------------===*\
 |*
 |* Linked into each module with -Wl,--wrap=NAME (see `llvm-covlock
 |* link-flags`): calls from the module to NAME land in __wrap_NAME, which
@@ -86,7 +87,7 @@ static size_t countArgs(va_list Args) {
   va_end(Args);                                                                \
   char *Argv[NumArgs];                                                         \
   va_start(Args, First);                                                       \
-  Argv[0] = (char *)(uintptr_t)First;                                                   \
+  Argv[0] = (char *)(uintptr_t)First;                                          \
   for (size_t I = 1; I != NumArgs; ++I)                                        \
     Argv[I] = va_arg(Args, char *);
 

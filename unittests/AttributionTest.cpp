@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CovDBTestUtil.h"
 #include "covlock/Attribution/Attribution.h"
+#include "CovDBTestUtil.h"
 #include "gtest/gtest.h"
 
 using namespace llvm;

@@ -1,7 +1,7 @@
 //===- CovDBTest.cpp - Writing, reading and merging covdbs ----------------===//
 
-#include "CovDBTestUtil.h"
 #include "covlock/CovDB/CovDB.h"
+#include "CovDBTestUtil.h"
 #include "covlock/CovDB/CovDBReader.h"
 #include "covlock/CovDB/Encoding.h"
 #include "llvm/Support/FileSystem.h"
@@ -318,8 +318,8 @@ TEST(CovDBTest, BadDatabasesAreErrorsNamingTheFile) {
     ASSERT_NO_ERR(writeCovDB(F.MR, {}, Full, {}));
     auto Buf = MemoryBuffer::getFile(Full);
     ASSERT_TRUE(!!Buf);
-    Write("cut.covdb", (*Buf)->getBuffer().take_front(
-                           (*Buf)->getBufferSize() / 2));
+    Write("cut.covdb",
+          (*Buf)->getBuffer().take_front((*Buf)->getBufferSize() / 2));
   }
   for (const std::string &P :
        {Garbage, Empty, Wrong, Cut, Dir.file("missing.covdb")}) {

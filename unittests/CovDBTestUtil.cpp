@@ -55,8 +55,8 @@ int run(ArrayRef<std::string> Argv, ArrayRef<std::string> Env,
   }
   sys::fs::remove(OutFile);
   if (RC != 0)
-    errs() << "command failed (" << RC << "): " << join(Args, " ") << ' '
-           << Err << '\n';
+    errs() << "command failed (" << RC << "): " << join(Args, " ") << ' ' << Err
+           << '\n';
   return RC;
 }
 
@@ -75,9 +75,13 @@ std::string compile(const TempDir &Dir, StringRef Name, StringRef Ext,
     raw_fd_ostream OS(Src, EC);
     OS << Source;
   }
-  std::vector<std::string> Argv = {
-      Ext == "c" ? clang() : clang() + "++", "-fprofile-instr-generate",
-      "-fcoverage-mapping", "-O0", "-o", Bin, Src};
+  std::vector<std::string> Argv = {Ext == "c" ? clang() : clang() + "++",
+                                   "-fprofile-instr-generate",
+                                   "-fcoverage-mapping",
+                                   "-O0",
+                                   "-o",
+                                   Bin,
+                                   Src};
   Argv.insert(Argv.end(), Flags.begin(), Flags.end());
   if (run(Argv) != 0)
     return "";

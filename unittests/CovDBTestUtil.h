@@ -1,4 +1,5 @@
-//===- CovDBTestUtil.h - Real programs for the attribution tests -*- C++ -*-===//
+//===- CovDBTestUtil.h - Real programs for the attribution tests -*- C++
+//-*-===//
 //
 // Compiles a program with clang's coverage, runs it once per "test" with its
 // own LLVM_PROFILE_FILE, and builds the MergeResult that lib/Merge would hand

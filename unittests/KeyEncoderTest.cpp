@@ -55,11 +55,32 @@ void checkId(const std::string &Id) {
 }
 
 TEST(KeyEncoder, SameAsRuntimeOnChosenIds) {
-  const std::vector<std::string> Ids = {
-      "a", "basic.test", ".", "..", "...", "_", "__", "_outside", ".covlock",
-      "._", "_.", "a.", "a_", "-", "%", "%25", "~", "a~b", "a b/c",
-      std::string("\0", 1), std::string("a\0b", 3), "\xff\xfe", "bad\xff\xfeutf8",
-      "caf\xc3\xa9", "\x7f", "calc :: dir/x.test"};
+  const std::vector<std::string> Ids = {"a",
+                                        "basic.test",
+                                        ".",
+                                        "..",
+                                        "...",
+                                        "_",
+                                        "__",
+                                        "_outside",
+                                        ".covlock",
+                                        "._",
+                                        "_.",
+                                        "a.",
+                                        "a_",
+                                        "-",
+                                        "%",
+                                        "%25",
+                                        "~",
+                                        "a~b",
+                                        "a b/c",
+                                        std::string("\0", 1),
+                                        std::string("a\0b", 3),
+                                        "\xff\xfe",
+                                        "bad\xff\xfeutf8",
+                                        "caf\xc3\xa9",
+                                        "\x7f",
+                                        "calc :: dir/x.test"};
   for (const std::string &Id : Ids)
     checkId(Id);
 }

@@ -69,8 +69,8 @@ TEST(MappingPackTest, UnpackedRecordsEqualLlvmReader) {
   auto Buf = MemoryBuffer::getFile(Bin);
   ASSERT_TRUE(!!Buf);
   SmallVector<std::unique_ptr<MemoryBuffer>, 4> ObjectBuffers;
-  auto Readers =
-      BinaryCoverageReader::create((*Buf)->getMemBufferRef(), "", ObjectBuffers);
+  auto Readers = BinaryCoverageReader::create((*Buf)->getMemBufferRef(), "",
+                                              ObjectBuffers);
   ASSERT_TRUE(!!Readers) << toString(Readers.takeError());
 
   Counts Seen;
@@ -79,9 +79,8 @@ TEST(MappingPackTest, UnpackedRecordsEqualLlvmReader) {
       CoverageMappingRecord R;
       if (Error E = Reader->readNextRecord(R)) {
         coveragemap_error Code = coveragemap_error::success;
-        handleAllErrors(std::move(E), [&](const CoverageMapError &CME) {
-          Code = CME.get();
-        });
+        handleAllErrors(std::move(E),
+                        [&](const CoverageMapError &CME) { Code = CME.get(); });
         ASSERT_EQ(Code, coveragemap_error::eof);
         break;
       }
@@ -98,7 +97,8 @@ TEST(MappingPackTest, UnpackedRecordsEqualLlvmReader) {
         EXPECT_EQ(O.Expressions[I].LHS.unpack(), R.Expressions[I].LHS);
         EXPECT_EQ(O.Expressions[I].RHS.unpack(), R.Expressions[I].RHS);
       }
-      ASSERT_EQ(O.Regions.size(), R.MappingRegions.size()) << R.FunctionName.str();
+      ASSERT_EQ(O.Regions.size(), R.MappingRegions.size())
+          << R.FunctionName.str();
       for (size_t I = 0; I != R.MappingRegions.size(); ++I) {
         const CounterMappingRegion &Want = R.MappingRegions[I];
         CounterMappingRegion Got = Packed.unpack(O.Regions[I]);

@@ -42,7 +42,10 @@ TEST(RuntimeFormat, Utf8KeptInvalidReplaced) {
   int Valid = 0;
   EXPECT_EQ(json("caf\xc3\xa9", &Valid), "\"caf\xc3\xa9\"");
   EXPECT_EQ(Valid, 1);
-  EXPECT_EQ(json("\xff" "a", &Valid), "\"\\ufffda\"");
+  EXPECT_EQ(json("\xff"
+                 "a",
+                 &Valid),
+            "\"\\ufffda\"");
   EXPECT_EQ(Valid, 0);
   // Overlong encodings and surrogates are not valid UTF-8.
   EXPECT_EQ(json("\xc0\xaf", &Valid), "\"\\ufffd\\ufffd\"");

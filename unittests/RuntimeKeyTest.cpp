@@ -69,8 +69,8 @@ TEST(RuntimeKey, NeverCutsInsideAnEscape) {
 
 TEST(RuntimeKey, DistinctIdsDistinctKeys) {
   std::set<std::string> Keys;
-  const char *Ids[] = {"a", "A", "a/b", "a%2Fb", "a b", "a_b", "_a", "%5Fa",
-                       ".a", "%2Ea", "..", "%2E.", ""};
+  const char *Ids[] = {"a",    "A",  "a/b",  "a%2Fb", "a b",  "a_b", "_a",
+                       "%5Fa", ".a", "%2Ea", "..",    "%2E.", ""};
   for (const char *Id : Ids)
     EXPECT_TRUE(Keys.insert(key(Id)).second) << Id;
 }

@@ -5,9 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "covlock/Protocol/TestIdentity.h"
 #include "covlock/Protocol/Directory.h"
 #include "covlock/Protocol/Protocol.h"
-#include "covlock/Protocol/TestIdentity.h"
 #include "llvm/Testing/Support/Error.h"
 #include "gtest/gtest.h"
 
@@ -78,7 +78,8 @@ TEST(TestIdentity, ACutKeyPrefersHexAndWhatEncodesToIt) {
   TestDirectory TD;
   TD.Key = encodeTestKey(Id);
   // A lossy test first, a test_hex of another id, then the right test_hex.
-  TD.Records.push_back({"h.1.0.json", record(readableTestId(Id), std::nullopt)});
+  TD.Records.push_back(
+      {"h.1.0.json", record(readableTestId(Id), std::nullopt)});
   TD.Records.push_back({"h.2.0.json", record(std::nullopt, "ff")});
   TD.Markers.push_back({"h.3.boot", marker(std::nullopt, testIdHex(Id))});
   TestIdentity I = identifyTest(TD);
@@ -127,9 +128,10 @@ TEST(TestIdentity, MarkersCarryTestHex) {
       parseRecord<BootMarker>(formatv("{0}", toJSON(*M)).str());
   ASSERT_THAT_EXPECTED(Again, Succeeded());
   EXPECT_EQ(Again->TestHex, M->TestHex);
-  EXPECT_THAT_EXPECTED(parseRecord<BootMarker>(R"({"version":1,"test_hex":7,)"
-                                               R"("host":"h","pid":7,"start":1})"),
-                       Failed());
+  EXPECT_THAT_EXPECTED(
+      parseRecord<BootMarker>(R"({"version":1,"test_hex":7,)"
+                              R"("host":"h","pid":7,"start":1})"),
+      Failed());
 }
 
 } // namespace

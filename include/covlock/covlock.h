@@ -1,4 +1,5 @@
-/*===- covlock/covlock.h - covlock runtime C API ---------------------------===*\
+/*===- covlock/covlock.h - covlock runtime C API
+---------------------------===*\
 |*
 |* Test boundaries for programs that run several tests in one process
 |* (GoogleTest, custom harnesses). Link with `llvm-covlock link-flags`.

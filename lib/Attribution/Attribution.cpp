@@ -228,8 +228,7 @@ Error BinaryCoverage::Impl::replay(
   for (const FunctionRecord &FR : CM.getCoveredFunctions()) {
     for (const CountedRegion &CR : FR.CountedRegions) {
       if (CR.Kind != CounterMappingRegion::CodeRegion ||
-          !clampNegative(CR.ExecutionCount) ||
-          CR.FileID >= FR.Filenames.size())
+          !clampNegative(CR.ExecutionCount) || CR.FileID >= FR.Filenames.size())
         continue;
       auto It = FileIndex.find(FR.Filenames[CR.FileID]);
       if (It == FileIndex.end())
@@ -293,7 +292,8 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
   auto Touch = [&](uint32_t R) {
     if (!S.firstTime(RecordSeen + R))
       return;
-    if (Records[R].Loads == Loading::Kept && Records[R].Join == JoinKind::Joined)
+    if (Records[R].Loads == Loading::Kept &&
+        Records[R].Join == JoinKind::Joined)
       Evaluated.push_back(R);
     for (uint32_t K = RecordComponentsBegin[R];
          K != RecordComponentsBegin[R + 1]; ++K)
@@ -353,8 +353,7 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
     const Component &C = Components[CI];
     if (C.ByLLVM || ReplayAll) {
       ByLLVM.push_back(CI);
-      Replayed.insert(Replayed.end(),
-                      ComponentRecords.begin() + C.RecordsBegin,
+      Replayed.insert(Replayed.end(), ComponentRecords.begin() + C.RecordsBegin,
                       ComponentRecords.begin() + C.RecordsEnd);
       continue;
     }
@@ -394,8 +393,8 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
     Replayed.erase(std::unique(Replayed.begin(), Replayed.end()),
                    Replayed.end());
     std::map<unsigned, FileAttribution> FromLLVM;
-    if (Error E = replay(Replayed, Counters, Bitmap, Options.Executable,
-                         FromLLVM))
+    if (Error E =
+            replay(Replayed, Counters, Bitmap, Options.Executable, FromLLVM))
       return std::move(E);
     // Lines: only those of the components LLVM answers for.
     for (uint32_t CI : ByLLVM) {
@@ -408,8 +407,8 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
       auto Copy = [&](const std::vector<uint32_t> &From,
                       std::vector<uint32_t> &To) {
         for (const auto &[First, Last] :
-             ArrayRef(ComponentLines).slice(C.LinesBegin,
-                                            C.LinesEnd - C.LinesBegin))
+             ArrayRef(ComponentLines)
+                 .slice(C.LinesBegin, C.LinesEnd - C.LinesBegin))
           for (auto L = std::lower_bound(From.begin(), From.end(), First);
                L != From.end() && *L <= Last; ++L)
             To.push_back(*L);
@@ -455,8 +454,7 @@ BinaryCoverage::load(const BinaryLayout &Layout, bool ForReplay) {
   return std::move(*BC);
 }
 
-Expected<std::unique_ptr<BinaryCoverage>>
-BinaryCoverage::read(StringRef Path) {
+Expected<std::unique_ptr<BinaryCoverage>> BinaryCoverage::read(StringRef Path) {
   auto I = std::make_unique<Impl>();
   if (Error E = I->decode(Path))
     return std::move(E);

@@ -203,8 +203,8 @@ public:
   /// With Layout set: joins the records to it, then builds the components.
   void index();
   llvm::Expected<Attribution> attribute(const CounterView &Counters,
-                                  llvm::ArrayRef<uint8_t> Bitmap,
-                                  const AttributeOptions &Options) const;
+                                        llvm::ArrayRef<uint8_t> Bitmap,
+                                        const AttributeOptions &Options) const;
 
 private:
   void join();
@@ -213,9 +213,10 @@ private:
   void evaluate(const OwnedRecord &R, const CounterView &Counters,
                 std::vector<uint64_t> &Scratch,
                 llvm::MutableArrayRef<uint64_t> Out) const;
-  llvm::Error replay(llvm::ArrayRef<uint32_t> Selected, const CounterView &Counters,
-               llvm::ArrayRef<uint8_t> Bitmap, bool Executable,
-               std::map<unsigned, FileAttribution> &ByFile) const;
+  llvm::Error replay(llvm::ArrayRef<uint32_t> Selected,
+                     const CounterView &Counters,
+                     llvm::ArrayRef<uint8_t> Bitmap, bool Executable,
+                     std::map<unsigned, FileAttribution> &ByFile) const;
 };
 
 } // namespace covlock

@@ -1,4 +1,5 @@
-//===- Components.cpp - Components and their line programs ------------------===//
+//===- Components.cpp - Components and their line programs
+//------------------===//
 //
 // Which records llvm-cov keeps, decided from their shape; then the
 // components: per source file, the records whose lines overlap there (or
@@ -213,7 +214,7 @@ void BinaryCoverage::Impl::buildComponents() {
   // each code value: one sort of packed keys.
   {
     struct Code {
-      uint64_t Start, End; ///< line << 32 | column
+      uint64_t Start, End;  ///< line << 32 | column
       uint32_t File, Value; ///< Value: NoSpan if not a kept record's
     };
     std::vector<Code> Codes;
@@ -310,8 +311,8 @@ void BinaryCoverage::Impl::buildComponents() {
       BaseOf.push_back({Spans[K].Record, Spans[K].File, B});
   llvm::sort(BaseOf);
   auto BaseOfRecord = [&](uint32_t Record, uint32_t File) {
-    return std::get<2>(*std::lower_bound(
-        BaseOf.begin(), BaseOf.end(), std::make_tuple(Record, File, 0u)));
+    return std::get<2>(*std::lower_bound(BaseOf.begin(), BaseOf.end(),
+                                         std::make_tuple(Record, File, 0u)));
   };
 
   std::vector<uint32_t> Parent(NumBases);

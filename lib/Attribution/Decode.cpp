@@ -1,4 +1,5 @@
-//===- Decode.cpp - Read a binary's coverage mapping ------------------------===//
+//===- Decode.cpp - Read a binary's coverage mapping
+//------------------------===//
 //
 // The mapping is decoded once into owned records (the reader's die with
 // it), then joined to the profile layout by (name MD5, structural hash).
@@ -43,13 +44,14 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
       Error E = Reader->readNextRecord(R);
       if (E) {
         bool End = false;
-        Error Rest = handleErrors(std::move(E), [&](const CoverageMapError &CME) -> Error {
-          if (CME.get() == coveragemap_error::eof) {
-            End = true;
-            return Error::success();
-          }
-          return make_error<CoverageMapError>(CME.get(), CME.message());
-        });
+        Error Rest = handleErrors(
+            std::move(E), [&](const CoverageMapError &CME) -> Error {
+              if (CME.get() == coveragemap_error::eof) {
+                End = true;
+                return Error::success();
+              }
+              return make_error<CoverageMapError>(CME.get(), CME.message());
+            });
         if (Rest)
           return createFileError(Path, std::move(Rest));
         if (End)
@@ -78,18 +80,16 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
                            CMR.ExpandedFileID != 0;
         // What the packed form cannot hold, the reader never gives: both
         // an expanded file and a false count, or 2^24 files in a record.
-        if (CMR.FileID >= 1u << 24 ||
-            (ExtraIsFile && !CMR.FalseCount.isZero()))
+        if (CMR.FileID >= 1u << 24 || (ExtraIsFile && !CMR.FalseCount.isZero()))
           return createFileError(
-              Path, make_error<CoverageMapError>(
-                        coveragemap_error::malformed,
-                        "unexpected region in " + R.FunctionName.str()));
-        Packed.push_back(
-            {CMR.LineStart, CMR.ColumnStart, CMR.LineEnd, CMR.ColumnEnd,
-             PackedCounter::of(CMR.Count),
-             ExtraIsFile ? CMR.ExpandedFileID
-                         : PackedCounter::of(CMR.FalseCount).Bits,
-             CMR.FileID, CMR.Kind, ExtraIsFile});
+              Path, make_error<CoverageMapError>(coveragemap_error::malformed,
+                                                 "unexpected region in " +
+                                                     R.FunctionName.str()));
+        Packed.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
+                          CMR.ColumnEnd, PackedCounter::of(CMR.Count),
+                          ExtraIsFile ? CMR.ExpandedFileID
+                                      : PackedCounter::of(CMR.FalseCount).Bits,
+                          CMR.FileID, CMR.Kind, ExtraIsFile});
         if (!std::holds_alternative<std::monostate>(CMR.MCDCParams))
           Params.push_back({Packed.size() - 1, CMR.MCDCParams});
       }
@@ -112,8 +112,9 @@ Error BinaryCoverage::Impl::decode(StringRef Path) {
     F = Renumber[F];
   for (size_t I = 0, E = Records.size(); I != E; ++I)
     Records[I].FileIndices = copyTo<uint32_t>(
-        RegionAlloc, ArrayRef(RecordFiles)
-                         .slice(FilesBegin[I], FilesBegin[I + 1] - FilesBegin[I]));
+        RegionAlloc,
+        ArrayRef(RecordFiles)
+            .slice(FilesBegin[I], FilesBegin[I + 1] - FilesBegin[I]));
   return Error::success();
 }
 

@@ -53,9 +53,10 @@ public:
     for (size_t I = 0, N = Regions.size(); I != N; ++I) {
       const Combined &R = Regions[I];
       // Regions that end where (or before) this one starts are complete.
-      auto Done = std::stable_partition(
-          Active.begin(), Active.end(),
-          [&](uint32_t A) { return !(Regions[A].End <= R.Start); });
+      auto Done =
+          std::stable_partition(Active.begin(), Active.end(), [&](uint32_t A) {
+            return !(Regions[A].End <= R.Start);
+          });
       if (Done != Active.end())
         complete(R.Start, Done - Active.begin());
       bool Gap = R.Kind == CounterMappingRegion::GapRegion;
@@ -98,8 +99,8 @@ private:
         MaybeDropped = true;
       }
     }
-    Segments.push_back({At.first, At.second, R.Source, HasCount,
-                        Entry, HasCount && R.Kind == CounterMappingRegion::GapRegion,
+    Segments.push_back({At.first, At.second, R.Source, HasCount, Entry,
+                        HasCount && R.Kind == CounterMappingRegion::GapRegion,
                         MaybeDropped});
   }
 
@@ -126,7 +127,8 @@ private:
     if (First && Regions[Last].End != *Next)
       emit(Active[First - 1], Regions[Last].End, false); // back to the outer
     else if (!First && (!Next || *Next != Regions[Last].End))
-      emit(Last, Regions[Last].End, false, /*Skipped=*/true); // between functions
+      emit(Last, Regions[Last].End, false,
+           /*Skipped=*/true); // between functions
     Active.erase(Active.begin() + First, Active.end());
   }
 };
@@ -136,7 +138,9 @@ LineProgram addLineProgram(std::vector<RuleRegion> &Regions, bool EndsFile,
                            LinePrograms &Into) {
   LineProgram P;
   P.RunsBegin = P.RunsEnd = Into.Runs.size();
-  auto StartOf = [](const RuleRegion &R) { return Loc(R.LineStart, R.ColumnStart); };
+  auto StartOf = [](const RuleRegion &R) {
+    return Loc(R.LineStart, R.ColumnStart);
+  };
   auto EndOf = [](const RuleRegion &R) { return Loc(R.LineEnd, R.ColumnEnd); };
   // Outer before inner; of equal areas, code before expansion before skipped.
   std::stable_sort(Regions.begin(), Regions.end(),
@@ -219,8 +223,8 @@ LineProgram addLineProgram(std::vector<RuleRegion> &Regions, bool EndsFile,
       P.Exact = false;
     bool StartOfSkipped = !On.front().HasCount && On.front().Entry;
     bool AnyStart = llvm::any_of(On, StartsRegion);
-    bool Mapped = !StartOfSkipped &&
-                  ((Wrapped && Wrapped->HasCount) || AnyStart);
+    bool Mapped =
+        !StartOfSkipped && ((Wrapped && Wrapped->HasCount) || AnyStart);
     Mapped |= llvm::any_of(
         On, [](const Segment &S) { return S.Entry && S.HasCount; });
     if (Mapped) {
@@ -232,8 +236,7 @@ LineProgram addLineProgram(std::vector<RuleRegion> &Regions, bool EndsFile,
           if (StartsRegion(S))
             Sources.push_back(S.Source);
       llvm::sort(Sources);
-      Sources.erase(std::unique(Sources.begin(), Sources.end()),
-                    Sources.end());
+      Sources.erase(std::unique(Sources.begin(), Sources.end()), Sources.end());
       AddRun(SegLine, SegLine, Sources);
     }
     Wrapped = &On.back();

@@ -1,4 +1,5 @@
-//===- LineRules.h - llvm-cov's line semantics as a reusable program -*- C++ -*-===//
+//===- LineRules.h - llvm-cov's line semantics as a reusable program -*- C++
+//-*-===//
 //
 // llvm-cov decides a line's count from "segments" it builds out of a file's
 // regions, and rebuilds them for every profile. The segments' shape (where
@@ -80,9 +81,8 @@ struct LinePrograms {
     Join(SumBegin, Other.SumBegin, 1,
          [&](uint32_t B) { return B + ValuesOffset; });
     Join(SumValues, Other.SumValues, 0, [](uint32_t V) { return V; });
-    Join(RunSources, Other.RunSources, 0, [&](uint32_t S) {
-      return S & SumBit ? S + SumsOffset : S;
-    });
+    Join(RunSources, Other.RunSources, 0,
+         [&](uint32_t S) { return S & SumBit ? S + SumsOffset : S; });
     Join(Runs, Other.Runs, 0, [&](LineRun R) {
       R.SourcesBegin += RunSourcesOffset;
       return R;

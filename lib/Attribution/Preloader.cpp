@@ -1,4 +1,5 @@
-//===- Preloader.cpp - Load coverage ahead of need --------------------------===//
+//===- Preloader.cpp - Load coverage ahead of need
+//--------------------------===//
 //
 // CoveragePreloader: each binary's mapping is read on a thread of its own
 // as soon as its path is known, and joined once its layout is.
@@ -19,8 +20,8 @@ using namespace attribution;
 struct CoveragePreloader::Load {
   std::string Path;
   std::thread Thread;
-  bool Taken = false;       ///< under the preloader's lock
-  std::mutex Lock;          ///< the rest, shared with the thread
+  bool Taken = false; ///< under the preloader's lock
+  std::mutex Lock;    ///< the rest, shared with the thread
   std::condition_variable LayoutGiven;
   std::unique_ptr<BinaryLayout> Layout;
   bool ForReplay = false, Cancelled = false;
@@ -100,8 +101,7 @@ static bool sameLayout(const BinaryLayout &A, const BinaryLayout &B) {
          A.NumCounters == B.NumCounters &&
          A.NumBitmapBytes == B.NumBitmapBytes &&
          A.Functions.size() == B.Functions.size() &&
-         std::equal(A.Functions.begin(), A.Functions.end(),
-                    B.Functions.begin(),
+         std::equal(A.Functions.begin(), A.Functions.end(), B.Functions.begin(),
                     [&](const LayoutFunction &X, const LayoutFunction &Y) {
                       return Fields(X) == Fields(Y);
                     });

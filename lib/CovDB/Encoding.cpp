@@ -12,8 +12,7 @@ namespace covlock {
 namespace covdb {
 
 static Error malformed(const char *What) {
-  return createStringError(inconvertibleErrorCode(), "malformed %s blob",
-                           What);
+  return createStringError(inconvertibleErrorCode(), "malformed %s blob", What);
 }
 
 namespace {
@@ -21,8 +20,7 @@ namespace {
 struct Cursor {
   const uint8_t *P, *End;
   bool Bad = false;
-  explicit Cursor(StringRef S)
-      : P(S.bytes_begin()), End(S.bytes_end()) {}
+  explicit Cursor(StringRef S) : P(S.bytes_begin()), End(S.bytes_end()) {}
   uint64_t uleb() {
     if (Bad)
       return 0;
@@ -231,8 +229,7 @@ template <typename T> static void encodeNonZero(std::string &S, ArrayRef<T> V) {
   }
 }
 
-template <typename T>
-static bool decodeNonZero(Cursor &C, std::vector<T> &V) {
+template <typename T> static bool decodeNonZero(Cursor &C, std::vector<T> &V) {
   uint64_t N = C.uleb();
   if (N > V.size())
     return false;
@@ -248,7 +245,8 @@ static bool decodeNonZero(Cursor &C, std::vector<T> &V) {
   return !C.Bad;
 }
 
-std::string encodeSparse(const CounterView &Counters, ArrayRef<uint8_t> Bitmap) {
+std::string encodeSparse(const CounterView &Counters,
+                         ArrayRef<uint8_t> Bitmap) {
   std::string S;
   size_t N = 0;
   Counters.forEachNonZero([&](uint64_t, uint64_t) { ++N; });

@@ -119,8 +119,8 @@ std::optional<Confidence> parseConfidence(StringRef Name) {
 CovDB::~CovDB() { sqlite3_close(DB); }
 
 Error CovDB::error(const Twine &Message) const {
-  return createFileError(Path, createStringError(inconvertibleErrorCode(),
-                                                 Message));
+  return createFileError(Path,
+                         createStringError(inconvertibleErrorCode(), Message));
 }
 
 Expected<std::unique_ptr<CovDB>> CovDB::open(StringRef Path) {
@@ -133,8 +133,8 @@ Expected<std::unique_ptr<CovDB>> CovDB::open(StringRef Path) {
     return createFileError(
         Path, createStringError(inconvertibleErrorCode(), "not a file"));
   sqlite3 *DB = nullptr;
-  int RC = sqlite3_open_v2(Path.str().c_str(), &DB, SQLITE_OPEN_READONLY,
-                           nullptr);
+  int RC =
+      sqlite3_open_v2(Path.str().c_str(), &DB, SQLITE_OPEN_READONLY, nullptr);
   std::unique_ptr<CovDB> Result(new CovDB(Path.str(), DB));
   if (RC != SQLITE_OK)
     return sql::error(DB, Path, "cannot open the database");
@@ -142,8 +142,8 @@ Expected<std::unique_ptr<CovDB>> CovDB::open(StringRef Path) {
 
   sql::Statement S(DB, Result->Path);
   if (Error E = S.prepare("PRAGMA user_version"))
-    return Result->error("not a coverage database (" +
-                         toString(std::move(E)) + ")");
+    return Result->error("not a coverage database (" + toString(std::move(E)) +
+                         ")");
   auto Row = S.step();
   if (!Row) {
     consumeError(Row.takeError());
@@ -176,9 +176,8 @@ Expected<std::vector<CovDB::Label>> CovDB::labels() const {
   if (Error E = S.prepare("SELECT id, name FROM label ORDER BY name"))
     return std::move(E);
   std::vector<Label> V;
-  if (Error E = S.forEachRow([&] {
-        V.push_back({S.integer(0), S.text(1).str()});
-      }))
+  if (Error E =
+          S.forEachRow([&] { V.push_back({S.integer(0), S.text(1).str()}); }))
     return std::move(E);
   return V;
 }
@@ -193,8 +192,8 @@ Expected<CovDB::Label> CovDB::findLabel(StringRef Name) const {
   std::string Names;
   for (Label &L : *Labels)
     Names += (Names.empty() ? "" : ", ") + ("'" + L.Name + "'");
-  return error("no label '" + Name + "' (labels: " +
-               (Names.empty() ? "none" : Names) + ")");
+  return error("no label '" + Name +
+               "' (labels: " + (Names.empty() ? "none" : Names) + ")");
 }
 
 /// Union of a bitmap blob into a set.
@@ -226,10 +225,10 @@ CovDB::fileSummaries(std::optional<int64_t> LabelId) const {
   }
   // All labels: the union of their line sets. Regions are per label (their
   // spans may differ), so their counts add up.
-  if (Error E = S.prepare(
-          "SELECT f.path, lf.executable, lf.covered, lf.regions, "
-          "lf.regions_covered FROM label_file lf JOIN file f ON "
-          "f.id = lf.file_id ORDER BY f.path, lf.label_id"))
+  if (Error E =
+          S.prepare("SELECT f.path, lf.executable, lf.covered, lf.regions, "
+                    "lf.regions_covered FROM label_file lf JOIN file f ON "
+                    "f.id = lf.file_id ORDER BY f.path, lf.label_id"))
     return std::move(E);
   std::vector<FileSummary> V;
   std::vector<uint32_t> Exec, Cov;
@@ -361,8 +360,8 @@ CovDB::whoCovers(int64_t FileId, uint32_t Line) const {
 
 Expected<bool> CovDB::isExecutable(int64_t FileId, uint32_t Line) const {
   sql::Statement S(DB, Path);
-  if (Error E = S.prepare(
-          "SELECT executable FROM label_file WHERE file_id = ?1"))
+  if (Error E =
+          S.prepare("SELECT executable FROM label_file WHERE file_id = ?1"))
     return std::move(E);
   S.bind(1, FileId);
   while (true) {
@@ -438,12 +437,12 @@ Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
       std::vector<uint8_t> Bytes(Bitmap.begin() + F.FirstBitmapByte,
                                  Bitmap.begin() + F.FirstBitmapByte +
                                      F.NumBitmapBytes);
-      Writer.addRecord(
-          NamedInstrProfRecord(F.Name, F.Hash, std::move(Counts),
-                               std::move(Bytes)),
-          1, [&](Error E) {
-            WriteErr = joinErrors(std::move(WriteErr), std::move(E));
-          });
+      Writer.addRecord(NamedInstrProfRecord(F.Name, F.Hash, std::move(Counts),
+                                            std::move(Bytes)),
+                       1, [&](Error E) {
+                         WriteErr =
+                             joinErrors(std::move(WriteErr), std::move(E));
+                       });
     }
     return Error::success();
   });

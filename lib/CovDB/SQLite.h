@@ -52,8 +52,7 @@ public:
   }
   /// Blobs are bound without copying: keep them alive until step().
   Statement &bindBlob(int I, llvm::StringRef V) {
-    sqlite3_bind_blob(S, I, V.data() ? V.data() : "", V.size(),
-                      SQLITE_STATIC);
+    sqlite3_bind_blob(S, I, V.data() ? V.data() : "", V.size(), SQLITE_STATIC);
     return *this;
   }
   /// true: a row; false: done.
@@ -117,8 +116,7 @@ private:
   sqlite3_stmt *S = nullptr;
 };
 
-inline llvm::Error exec(sqlite3 *DB, llvm::StringRef Path,
-                        const char *SQL) {
+inline llvm::Error exec(sqlite3 *DB, llvm::StringRef Path, const char *SQL) {
   char *Msg = nullptr;
   if (sqlite3_exec(DB, SQL, nullptr, nullptr, &Msg) != SQLITE_OK) {
     std::string M = Msg ? Msg : "unknown error";

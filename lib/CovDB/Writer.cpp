@@ -24,10 +24,10 @@
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 #include <condition_variable>
+#include <fcntl.h>
 #include <map>
 #include <mutex>
 #include <set>
-#include <fcntl.h>
 #include <unistd.h>
 
 using namespace llvm;
@@ -318,8 +318,7 @@ Error CovDBBuilder::Impl::checkProfile(const ContextProfile &P) const {
   return Error::success();
 }
 
-Error CovDBBuilder::Impl::attributeContext(const Context &C,
-                                           ContextModel &CM) {
+Error CovDBBuilder::Impl::attributeContext(const Context &C, ContextModel &CM) {
   CM.Label = C.Label;
   CM.Test = C.Test;
   CM.Conf = C.Conf;
@@ -356,9 +355,8 @@ Error CovDBBuilder::Impl::attributeContext(const Context &C,
         Covered.push_back(BC.regions(F.File)[Reg]);
       unionInto<RegionSpan>(CF.CoveredRegions, Covered);
     }
-    CM.Profiles.push_back(
-        {BinaryIndex[P.Binary],
-         covdb::encodeSparse(CounterView::of(P), P.Bitmap)});
+    CM.Profiles.push_back({BinaryIndex[P.Binary],
+                           covdb::encodeSparse(CounterView::of(P), P.Bitmap)});
   }
   return Error::success();
 }
@@ -375,8 +373,8 @@ void CovDBBuilder::Impl::addContext(const Context &C,
     Slot = Added++;
     Results.emplace_back();
   }
-  auto Job = [this, &C, Slot, Owned = std::shared_ptr<Context>(
-                                  std::move(Owned))]() mutable {
+  auto Job = [this, &C, Slot,
+              Owned = std::shared_ptr<Context>(std::move(Owned))]() mutable {
     auto CM = std::make_unique<ContextModel>();
     Error E = attributeContext(C, *CM);
     std::lock_guard<std::mutex> Lock(Mutex);
@@ -626,8 +624,9 @@ static Error addDatabase(StringRef Path, Model &M) {
   std::map<int64_t, size_t> ContextIndex;
   {
     sql::Statement S(H, Path);
-    if (Error E = S.prepare("SELECT id, label_id, test, confidence, processes, "
-                            "lost, failed, unreadable FROM context ORDER BY id"))
+    if (Error E =
+            S.prepare("SELECT id, label_id, test, confidence, processes, "
+                      "lost, failed, unreadable FROM context ORDER BY id"))
       return E;
     if (Error E = S.forEachRow([&]() -> Error {
           if (!LabelNames.count(S.integer(1)))
@@ -796,10 +795,10 @@ static Error writeModel(Model &M, StringRef Path) {
   }
   {
     sql::Statement S(DB, Path);
-    if (Error E = S.prepare(
-            "INSERT INTO binary (id, path, build_id, num_functions, "
-            "num_counters, num_bitmap_bytes, functions) VALUES "
-            "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"))
+    if (Error E =
+            S.prepare("INSERT INTO binary (id, path, build_id, num_functions, "
+                      "num_counters, num_bitmap_bytes, functions) VALUES "
+                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"))
       return E;
     for (size_t I = 0; I != M.Binaries.size(); ++I) {
       const BinaryModel &B = M.Binaries[I];
@@ -857,7 +856,8 @@ static Error writeModel(Model &M, StringRef Path) {
     if (Error E = S.prepare(
             "INSERT INTO label_file (label_id, file_id, lines, lines_covered, "
             "regions, regions_covered, executable, covered, region_spans, "
-            "covered_regions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"))
+            "covered_regions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+            "?10)"))
       return E;
     for (auto &[Name, L] : M.Labels)
       for (auto &[File, LF] : L.Files) {
@@ -935,8 +935,7 @@ static Error writeModel(Model &M, StringRef Path) {
       LinesCovered += CF.Covered.size();
       RegionsCovered += Regions.size();
       Rows.push_back({FileIds[File], uint32_t(CF.Covered.size()),
-                      uint32_t(Regions.size()),
-                      covdb::encodeBitmap(CF.Covered),
+                      uint32_t(Regions.size()), covdb::encodeBitmap(CF.Covered),
                       covdb::encodeBitmap(Regions)});
     }
     Ctx.bind(1, Id).bind(2, LabelId);
@@ -1079,8 +1078,9 @@ static Error writeFrom(const MergeResult &Merged, MergeResult *Owned,
   return B.finish(InputDatabases, OutPath);
 }
 
-Error writeCovDB(const MergeResult &Merged, ArrayRef<std::string> InputDatabases,
-                 StringRef OutPath, const CovDBWriteOptions &Options) {
+Error writeCovDB(const MergeResult &Merged,
+                 ArrayRef<std::string> InputDatabases, StringRef OutPath,
+                 const CovDBWriteOptions &Options) {
   return writeFrom(Merged, nullptr, InputDatabases, OutPath, Options);
 }
 

@@ -184,7 +184,7 @@ private:
   std::map<ContextKey, ContextState> Contexts;
   std::vector<std::unique_ptr<Unit>> Units;
   std::vector<std::string> Databases;
-  uint64_t BadInputs = 0; ///< inputs that yielded no unit at all
+  uint64_t BadInputs = 0;                ///< inputs that yielded no unit at all
   std::set<std::string> ExecutablesSeen; ///< told to ExecutableFound
   LayoutRegistry Registry;
   std::mutex WarnLock;

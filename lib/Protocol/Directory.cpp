@@ -107,8 +107,7 @@ static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
       if (M) {
         M->FlushFailed = IsFailed;
         TD.Markers.push_back({Name, std::move(*M)});
-      }
-      else
+      } else
         Skip(M.takeError());
     }
   }

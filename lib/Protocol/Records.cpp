@@ -49,10 +49,9 @@ bool fromJSON(const json::Value &V, OwnerRecord &R, json::Path P) {
 }
 
 json::Value toJSON(const BootMarker &M) {
-  json::Object O{
-      {"version", M.Version}, {"run", M.Run},   {"label", M.Label},
-      {"test", M.Test},       {"host", M.Host}, {"pid", M.Pid},
-      {"ppid", M.PPid},       {"exe", M.Exe},   {"start", M.Start}};
+  json::Object O{{"version", M.Version}, {"run", M.Run},   {"label", M.Label},
+                 {"test", M.Test},       {"host", M.Host}, {"pid", M.Pid},
+                 {"ppid", M.PPid},       {"exe", M.Exe},   {"start", M.Start}};
   if (M.TestHex)
     O["test_hex"] = *M.TestHex;
   return O;

@@ -35,11 +35,11 @@ static std::vector<Candidate> collectCandidates(const TestDirectory &TD) {
                  const std::optional<std::string> &Test) {
     if (TestHex)
       if (std::optional<std::string> Bytes = fromTestHex(*TestHex))
-        Hex.push_back({*Bytes, TestIdSource::Hex,
-                       encodeTestKey(*Bytes) == TD.Key});
+        Hex.push_back(
+            {*Bytes, TestIdSource::Hex, encodeTestKey(*Bytes) == TD.Key});
     if (Test && !Test->empty())
-      Text.push_back({*Test, TestIdSource::Text,
-                      encodeTestKey(*Test) == TD.Key});
+      Text.push_back(
+          {*Test, TestIdSource::Text, encodeTestKey(*Test) == TD.Key});
   };
   for (const NamedRecord<FlushRecord> &R : TD.Records)
     Add(R.Record.TestHex, R.Record.Test);

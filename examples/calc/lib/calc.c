@@ -42,13 +42,20 @@ static void clear_error(calc_error *err) {
 
 const char *calc_tok_kind_name(calc_tok_kind k) {
   switch (k) {
-  case CALC_TOK_NUM: return "NUM";
-  case CALC_TOK_IDENT: return "IDENT";
-  case CALC_TOK_OP: return "OP";
-  case CALC_TOK_LPAREN: return "LPAREN";
-  case CALC_TOK_RPAREN: return "RPAREN";
-  case CALC_TOK_COMMA: return "COMMA";
-  case CALC_TOK_END: return "END";
+  case CALC_TOK_NUM:
+    return "NUM";
+  case CALC_TOK_IDENT:
+    return "IDENT";
+  case CALC_TOK_OP:
+    return "OP";
+  case CALC_TOK_LPAREN:
+    return "LPAREN";
+  case CALC_TOK_RPAREN:
+    return "RPAREN";
+  case CALC_TOK_COMMA:
+    return "COMMA";
+  case CALC_TOK_END:
+    return "END";
   }
   return "?";
 }
@@ -72,7 +79,8 @@ int calc_tokenize(const char *src, calc_token *toks, calc_error *err) {
       t->kind = CALC_TOK_END;
       return n + 1;
     }
-    if (isdigit((unsigned char)src[i]) || (src[i] == '.' && isdigit((unsigned char)src[i + 1]))) {
+    if (isdigit((unsigned char)src[i]) ||
+        (src[i] == '.' && isdigit((unsigned char)src[i + 1]))) {
       char *end;
       t->kind = CALC_TOK_NUM;
       t->num = strtod(src + i, &end);
@@ -280,8 +288,12 @@ static calc_node *parse_binary(parser *p, const char *ops,
   return lhs;
 }
 
-static calc_node *parse_term(parser *p) { return parse_binary(p, "*/%", parse_unary); }
-static calc_node *parse_expr(parser *p) { return parse_binary(p, "+-", parse_term); }
+static calc_node *parse_term(parser *p) {
+  return parse_binary(p, "*/%", parse_unary);
+}
+static calc_node *parse_expr(parser *p) {
+  return parse_binary(p, "+-", parse_term);
+}
 
 calc_node *calc_parse(const char *src, calc_error *err) {
   calc_token toks[CALC_MAX_TOKENS];
@@ -305,11 +317,21 @@ calc_node *calc_parse(const char *src, calc_error *err) {
 
 void calc_print_tree(const calc_node *n, FILE *f) {
   switch (n->kind) {
-  case NODE_NUM: calc_print_value(n->num, f); return;
-  case NODE_NAME: fputs(n->name, f); return;
-  case NODE_NEG: fputs("(neg ", f); break;
-  case NODE_BIN: fprintf(f, "(%c ", n->op); break;
-  case NODE_CALL: fprintf(f, "(%s%s", n->name, n->nargs ? " " : ""); break;
+  case NODE_NUM:
+    calc_print_value(n->num, f);
+    return;
+  case NODE_NAME:
+    fputs(n->name, f);
+    return;
+  case NODE_NEG:
+    fputs("(neg ", f);
+    break;
+  case NODE_BIN:
+    fprintf(f, "(%c ", n->op);
+    break;
+  case NODE_CALL:
+    fprintf(f, "(%s%s", n->name, n->nargs ? " " : "");
+    break;
   }
   for (int i = 0; i < n->nargs; ++i) {
     if (i)
@@ -385,13 +407,20 @@ static int eval_call(const calc_node *n, double *out, calc_error *err) {
 static int eval_bin(const calc_node *n, double l, double r, double *out,
                     calc_error *err) {
   switch (n->op) {
-  case '+': *out = l + r; return 0;
-  case '-': *out = l - r; return 0;
-  case '*': *out = l * r; return 0;
+  case '+':
+    *out = l + r;
+    return 0;
+  case '-':
+    *out = l - r;
+    return 0;
+  case '*':
+    *out = l * r;
+    return 0;
   case '/':
   case '%':
     if (r == 0) {
-      set_error(err, n->pos, "%s by zero", n->op == '/' ? "division" : "modulo");
+      set_error(err, n->pos, "%s by zero",
+                n->op == '/' ? "division" : "modulo");
       return -1;
     }
     *out = n->op == '/' ? l / r : fmod(l, r);
@@ -411,9 +440,13 @@ static int eval_bin(const calc_node *n, double l, double r, double *out,
 int calc_eval_tree(const calc_node *n, double *out, calc_error *err) {
   double l, r;
   switch (n->kind) {
-  case NODE_NUM: *out = n->num; return 0;
-  case NODE_NAME: return eval_name(n, out, err);
-  case NODE_CALL: return eval_call(n, out, err);
+  case NODE_NUM:
+    *out = n->num;
+    return 0;
+  case NODE_NAME:
+    return eval_name(n, out, err);
+  case NODE_CALL:
+    return eval_call(n, out, err);
   case NODE_NEG:
     if (calc_eval_tree(n->args[0], &l, err) < 0)
       return -1;

@@ -15,7 +15,7 @@
 typedef enum {
   CALC_TOK_NUM,
   CALC_TOK_IDENT,
-  CALC_TOK_OP,     /* + - * / % ^ */
+  CALC_TOK_OP, /* + - * / % ^ */
   CALC_TOK_LPAREN,
   CALC_TOK_RPAREN,
   CALC_TOK_COMMA,
@@ -24,9 +24,9 @@ typedef enum {
 
 typedef struct {
   calc_tok_kind kind;
-  size_t pos;      /* byte offset in the input */
-  double num;      /* CALC_TOK_NUM */
-  char text[16];   /* CALC_TOK_IDENT (truncated), CALC_TOK_OP */
+  size_t pos;    /* byte offset in the input */
+  double num;    /* CALC_TOK_NUM */
+  char text[16]; /* CALC_TOK_IDENT (truncated), CALC_TOK_OP */
 } calc_token;
 
 #define CALC_MAX_TOKENS 256

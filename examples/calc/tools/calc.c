@@ -1,4 +1,5 @@
-/*===- calc.c - the calc command-line tool ---------------------------------===*\
+/*===- calc.c - the calc command-line tool
+---------------------------------===*\
 |*
 |* calc [MODE] [OPTIONS] [EXPR...]
 |*
@@ -82,9 +83,12 @@ static int do_eval(const char *src) {
 
 static int run_one(enum mode mode, const char *src) {
   switch (mode) {
-  case MODE_TOKENS: return do_tokens(src);
-  case MODE_AST: return do_ast(src);
-  default: return do_eval(src);
+  case MODE_TOKENS:
+    return do_tokens(src);
+  case MODE_AST:
+    return do_ast(src);
+  default:
+    return do_eval(src);
   }
 }
 
@@ -198,7 +202,8 @@ int main(int argc, char **argv) {
   const char *crash = NULL;
   /* Results and errors interleave in order even through a pipe. */
   setvbuf(stdout, NULL, _IOLBF, 0);
-  for (; first < argc && argv[first][0] == '-' && argv[first][1] == '-'; ++first) {
+  for (; first < argc && argv[first][0] == '-' && argv[first][1] == '-';
+       ++first) {
     const char *a = argv[first];
     if (!strcmp(a, "--")) {
       ++first;
@@ -233,8 +238,8 @@ int main(int argc, char **argv) {
 
   if (first < argc) {
     for (int i = first; i < argc; ++i)
-      status |= fork_each ? run_forked(mode, argv[i], crash)
-                          : run_one(mode, argv[i]);
+      status |=
+          fork_each ? run_forked(mode, argv[i], crash) : run_one(mode, argv[i]);
   } else {
     char line[1024];
     while (fgets(line, sizeof(line), stdin)) {

@@ -1,4 +1,5 @@
-//===- covlock/Attribution/Attribution.h - Lines and regions per context -*- C++ -*-===//
+//===- covlock/Attribution/Attribution.h - Lines and regions per context -*- C++
+//-*-===//
 //
 // Turns a context's counters for one binary into the lines and regions it
 // covered, with LLVM's own line semantics (the ones llvm-cov report, show and
@@ -21,10 +22,10 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <cstdint>
-#include <tuple>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace covlock {
@@ -124,7 +125,8 @@ public:
   /// load() in two steps: read() decodes the mapping of \p Path, which
   /// needs no layout (so it can start before any profile is read); join()
   /// then does the rest, once. Nothing else may be called in between.
-  static llvm::Expected<std::unique_ptr<BinaryCoverage>> read(llvm::StringRef Path);
+  static llvm::Expected<std::unique_ptr<BinaryCoverage>>
+  read(llvm::StringRef Path);
   void join(const BinaryLayout &Layout, bool ForReplay = false);
 
   /// Source files named by the mapping, sorted.

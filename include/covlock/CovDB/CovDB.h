@@ -1,4 +1,5 @@
-//===- covlock/CovDB/CovDB.h - The coverage database ---------------*- C++ -*-===//
+//===- covlock/CovDB/CovDB.h - The coverage database ---------------*- C++
+//-*-===//
 //
 // A .covdb is a SQLite database whose schema is specified and versioned in
 // docs/covdb.md. Writing is atomic: a new database is built beside the

@@ -1,4 +1,5 @@
-//===- covlock/CovDB/CovDBReader.h - Queries on a covdb ------------*- C++ -*-===//
+//===- covlock/CovDB/CovDBReader.h - Queries on a covdb ------------*- C++
+//-*-===//
 //
 // Read-only access to a .covdb for reports, `who` and exports. Opening checks
 // the schema version; a file that is not a covdb, or is damaged, is an
@@ -78,7 +79,7 @@ public:
 
   /// Contexts that cover \p Line of file \p FileId, sorted.
   llvm::Expected<std::vector<ContextInfo>> whoCovers(int64_t FileId,
-                                                    uint32_t Line) const;
+                                                     uint32_t Line) const;
   /// Whether \p Line of \p FileId is executable in some label.
   llvm::Expected<bool> isExecutable(int64_t FileId, uint32_t Line) const;
 

@@ -1,4 +1,5 @@
-//===- covlock/CovDB/Encoding.h - Blob encodings of the covdb ------*- C++ -*-===//
+//===- covlock/CovDB/Encoding.h - Blob encodings of the covdb ------*- C++
+//-*-===//
 //
 // The byte formats of the covdb's blobs (docs/covdb.md, "Blob encodings"):
 // bitmaps of line numbers or region indices, region span lists, a binary's

@@ -1,4 +1,5 @@
-//===- covlock/Merge/Contexts.h - What a merge hands to attribution -*- C++ -*-//
+//===- covlock/Merge/Contexts.h - What a merge hands to attribution -*- C++
+//-*-//
 //
 // The interface between collection (lib/Merge: reading coverage directories,
 // .profraw and .profdata files and summing their counters) and attribution
@@ -32,9 +33,9 @@ enum class Confidence {
 
 /// One function of a binary's profile layout, in data-section order.
 struct LayoutFunction {
-  std::string Name;      ///< PGO function name (may carry a "file;" prefix)
-  uint64_t NameRef = 0;  ///< MD5 of Name, as in the data section
-  uint64_t Hash = 0;     ///< structural hash
+  std::string Name;          ///< PGO function name (may carry a "file;" prefix)
+  uint64_t NameRef = 0;      ///< MD5 of Name, as in the data section
+  uint64_t Hash = 0;         ///< structural hash
   uint64_t FirstCounter = 0; ///< index into a context's Counters
   uint32_t NumCounters = 0;
   uint64_t FirstBitmapByte = 0;
@@ -52,9 +53,9 @@ struct BinaryLayout {
 
 /// A context's summed counts for one binary.
 struct ContextProfile {
-  unsigned Binary = 0;             ///< index into MergeResult::Binaries
-  std::vector<uint64_t> Counters;  ///< BinaryLayout::NumCounters entries
-  std::vector<uint8_t> Bitmap;     ///< BinaryLayout::NumBitmapBytes entries
+  unsigned Binary = 0;            ///< index into MergeResult::Binaries
+  std::vector<uint64_t> Counters; ///< BinaryLayout::NumCounters entries
+  std::vector<uint8_t> Bitmap;    ///< BinaryLayout::NumBitmapBytes entries
 
   /// With MergeOptions::SparseContexts the counters are kept sparse, since
   /// a test usually runs a small part of a big binary (dense, 500 tests of a
@@ -79,8 +80,8 @@ struct ContextProfile {
 
 /// Something that was not merged, kept against its context.
 struct MergeProblem {
-  std::string Kind;    ///< "lost", "failed", "unreadable", "mismatch"
-  std::string Path;    ///< the file concerned
+  std::string Kind; ///< "lost", "failed", "unreadable", "mismatch"
+  std::string Path; ///< the file concerned
   std::string Message;
 };
 

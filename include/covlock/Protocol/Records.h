@@ -115,8 +115,7 @@ bool fromJSON(const llvm::json::Value &V, OwnerRecord &R, llvm::json::Path P);
 llvm::json::Value toJSON(const BootMarker &M);
 bool fromJSON(const llvm::json::Value &V, BootMarker &M, llvm::json::Path P);
 llvm::json::Value toJSON(const ModuleProfile &M);
-bool fromJSON(const llvm::json::Value &V, ModuleProfile &M,
-              llvm::json::Path P);
+bool fromJSON(const llvm::json::Value &V, ModuleProfile &M, llvm::json::Path P);
 llvm::json::Value toJSON(const FlushRecord &R);
 bool fromJSON(const llvm::json::Value &V, FlushRecord &R, llvm::json::Path P);
 
