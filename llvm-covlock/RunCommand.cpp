@@ -207,8 +207,9 @@ static int runAndWait(ArrayRef<std::string> Command, int &SpawnErr) {
   _exit(128 + Sig);
 }
 
-/// The summary of what the run left in \p Dir (\p Shown as the user named it).
-static void printSummary(StringRef Dir, StringRef Shown) {
+/// The summary of what the run left in \p Dir (\p Shown as the user named
+/// it), after a command that ended with \p WaitStatus.
+static void printSummary(StringRef Dir, StringRef Shown, int WaitStatus) {
   // Let processes that are publishing finish, but do not hang on one that
   // is stuck: the counts are then only a little early.
   Expected<LockFile> Flush =
@@ -227,7 +228,11 @@ static void printSummary(StringRef Dir, StringRef Shown) {
   errs() << "covlock: " << C.Processes << " processes, " << C.Flushed
          << " flushed, " << C.Lost << " lost, " << C.Bytes << " bytes in "
          << Shown << '\n';
-  if (C.Processes == 0)
+  // 126 and 127: a shell could not run something; that is what to fix.
+  bool CommandNotRun =
+      WIFEXITED(WaitStatus) &&
+      (WEXITSTATUS(WaitStatus) == 126 || WEXITSTATUS(WaitStatus) == 127);
+  if (C.Processes == 0 && !CommandNotRun)
     errs() << "covlock: note: no process reported to " << Shown
            << "; programs must be linked with $(llvm-covlock link-flags), "
               "and harnesses that filter the environment (lit) must pass "
@@ -320,7 +325,7 @@ int covlock::tool::runMain(const char *, ArrayRef<const char *> Args) {
     return ExitCannotRun;
   }
 
-  printSummary(AbsDir, Dir);
+  printSummary(AbsDir, Dir, WaitStatus);
   Lock.reset();
   if (WIFSIGNALED(WaitStatus))
     raiseSignal(WTERMSIG(WaitStatus));

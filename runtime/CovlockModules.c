@@ -67,9 +67,13 @@ static int findModule(struct dl_phdr_info *Info, size_t Size, void *Data) {
       continue;
     CovlockModuleEntry *E = S->Entry;
     const char *Path = IsMain ? covlockState.Exe : Info->dlpi_name;
-    size_t Len = strnlen(Path ? Path : "", sizeof(E->Path) - 1);
-    memcpy(E->Path, Path ? Path : "", Len);
-    E->Path[Len] = '\0';
+    /* dlopen("./libx.so") lists the module as it was named: the tools may
+     * run elsewhere, so the record gets its absolute path. */
+    if (!Path || !realpath(Path, E->Path)) {
+      size_t Len = strnlen(Path ? Path : "", sizeof(E->Path) - 1);
+      memcpy(E->Path, Path ? Path : "", Len);
+      E->Path[Len] = '\0';
+    }
     readBuildId(Info, E->BinaryId);
     S->Found = 1;
     S->IsMain = IsMain;

@@ -259,6 +259,26 @@ void Merger::collectFile(StringRef Path) {
   addUnit(Path.str(), Ctx);
 }
 
+void Merger::splitConcatenatedProfiles() {
+  // Only files compiler-rt wrote itself (stock profiles, files given by
+  // name) can hold several profiles; the runtime writes one per file.
+  size_t NumUnits = Units.size();
+  for (size_t I = 0; I != NumUnits; ++I) {
+    if (!Units[I]->Volatile)
+      continue;
+    std::vector<RawProfileSlice> Slices = splitRawProfiles(Units[I]->Path);
+    if (Slices.size() < 2)
+      continue;
+    for (size_t S = 0; S != Slices.size(); ++S) {
+      Unit &U = S ? addUnit(Units[I]->Path, *Units[I]->Ctx) : *Units[I];
+      U.Offset = Slices[S].Offset;
+      U.Size = Slices[S].Size;
+      U.Exe = Units[I]->Exe;
+      U.BinaryId = Units[I]->BinaryId;
+    }
+  }
+}
+
 Error Merger::collect() {
   for (const std::string &Input : Opts.Inputs) {
     fs::file_status S;
@@ -285,11 +305,14 @@ Error Merger::collect() {
     }
     collectFile(Input);
   }
+  splitConcatenatedProfiles();
   // One order for everything that follows: the files' paths, the order in
-  // which a shell's glob would pass them to llvm-profdata.
-  llvm::sort(Units,
-             [](const std::unique_ptr<Unit> &A,
-                const std::unique_ptr<Unit> &B) { return A->Path < B->Path; });
+  // which a shell's glob would pass them to llvm-profdata, and within a file
+  // its profiles' order, as llvm-profdata reads them.
+  llvm::sort(Units, [](const std::unique_ptr<Unit> &A,
+                       const std::unique_ptr<Unit> &B) {
+    return std::tie(A->Path, A->Offset) < std::tie(B->Path, B->Offset);
+  });
   for (size_t I = 0; I < Units.size(); ++I) {
     Units[I]->Index = I;
     Units[I]->Ctx->Units.push_back(Units[I].get());

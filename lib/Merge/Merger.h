@@ -108,6 +108,9 @@ struct Unit {
   /// mapping, and touching the lost pages would kill the merge. Published
   /// profiles of a coverage directory are never written again.
   bool Volatile = true;
+  /// A slice of Path, when it holds several raw profiles one after
+  /// another (Size 0: the whole file).
+  uint64_t Offset = 0, Size = 0;
   enum StateKind { Pending, Bulk, Other, Bad } State = Pending;
   Layout *L = nullptr;
   size_t Index = 0; ///< position in the sorted list of all units
@@ -221,6 +224,17 @@ private:
     return It->second;
   }
 
+  /// The unit's bytes: its slice, or its whole file.
+  static llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>>
+  readUnit(const Unit &U) {
+    if (U.Size)
+      return llvm::MemoryBuffer::getFileSlice(U.Path, U.Size, U.Offset,
+                                              /*IsVolatile=*/U.Volatile);
+    return llvm::MemoryBuffer::getFile(U.Path, /*IsText=*/false,
+                                       /*RequiresNullTerminator=*/false,
+                                       /*IsVolatile=*/U.Volatile);
+  }
+
   Unit &addUnit(std::string Path, ContextState &Ctx) {
     Units.push_back(std::make_unique<Unit>());
     Unit &U = *Units.back();
@@ -246,6 +260,8 @@ private:
   Error collectDirectory(StringRef Dir);
   void collectFile(StringRef Path);
   Error collect();
+  /// A file holding several raw profiles becomes a unit per profile.
+  void splitConcatenatedProfiles();
   // Step 2: SumProfiles.cpp, then ResolveBinaries.cpp.
   void sumContext(ContextState &Ctx, std::map<Layout *, Sums> &Aggregate);
   void sumAll(std::vector<std::map<Layout *, Sums>> &Aggregates);

@@ -12,6 +12,7 @@
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Endian.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/xxhash.h"
 #include <cstring>
 
@@ -72,7 +73,83 @@ bool addSize(uint64_t &Acc, uint64_t N, uint64_t Limit) {
   Acc += N;
   return true;
 }
+/// Where a raw profile's sections are, from its header alone: every section
+/// must end within Limit bytes of the header's start.
+struct RawSections {
+  uint64_t DataOffset, CountersOffset, BitmapOffset, NamesOffset, End;
+};
+
+std::optional<RawSections> sectionsOf(StringRef Header, uint64_t Limit) {
+  uint64_t NumData = field(Header, HNumData);
+  uint64_t NumCounters = field(Header, HNumCounters);
+  uint64_t BinaryIdsSize = field(Header, HBinaryIdsSize);
+  if (BinaryIdsSize % 8 || NumData > Limit / RawDataRecordSize ||
+      NumCounters > Limit / 8)
+    return std::nullopt;
+  RawSections S;
+  uint64_t Off = HeaderSize;
+  if (!addSize(Off, BinaryIdsSize, Limit))
+    return std::nullopt;
+  S.DataOffset = Off;
+  if (!addSize(Off, NumData * RawDataRecordSize, Limit) ||
+      !addSize(Off, field(Header, HPaddingBytesBeforeCounters), Limit))
+    return std::nullopt;
+  S.CountersOffset = Off;
+  if (!addSize(Off, NumCounters * 8, Limit) ||
+      !addSize(Off, field(Header, HPaddingBytesAfterCounters), Limit))
+    return std::nullopt;
+  S.BitmapOffset = Off;
+  if (!addSize(Off, field(Header, HNumBitmapBytes), Limit) ||
+      !addSize(Off, field(Header, HPaddingBytesAfterBitmapBytes), Limit))
+    return std::nullopt;
+  S.NamesOffset = Off;
+  uint64_t NamesSize = field(Header, HNamesSize);
+  if (!addSize(Off, NamesSize, Limit) ||
+      !addSize(Off, padTo8(NamesSize), Limit))
+    return std::nullopt;
+  S.End = Off;
+  return S;
+}
 } // namespace
+
+std::vector<RawProfileSlice> splitRawProfiles(StringRef Path) {
+  std::vector<RawProfileSlice> Slices;
+  Expected<sys::fs::file_t> F = sys::fs::openNativeFileForRead(Path);
+  if (!F) {
+    consumeError(F.takeError());
+    return Slices;
+  }
+  sys::fs::file_status St;
+  char Header[HeaderSize];
+  if (!sys::fs::status(*F, St) && sys::fs::is_regular_file(St)) {
+    uint64_t Size = St.getSize();
+    for (uint64_t Off = 0; Off < Size;) {
+      Expected<size_t> N = sys::fs::readNativeFileSlice(
+          *F, MutableArrayRef<char>(Header, HeaderSize), Off);
+      if (!N || *N != HeaderSize) {
+        if (!N)
+          consumeError(N.takeError());
+        Slices.clear();
+        break;
+      }
+      StringRef H(Header, HeaderSize);
+      std::optional<RawSections> S;
+      if (field(H, HMagic) == Magic64 && !field(H, HNumVTables) &&
+          !field(H, HVNamesSize))
+        S = sectionsOf(H, Size - Off);
+      // Anything but whole raw profiles one after another: not ours to
+      // split (value data follows its profile, for instance).
+      if (!S) {
+        Slices.clear();
+        break;
+      }
+      Slices.push_back({Off, S->End});
+      Off += S->End;
+    }
+  }
+  sys::fs::closeFile(*F);
+  return Slices;
+}
 
 bool looksLikeRawProfile(StringRef Buffer) {
   if (Buffer.size() < sizeof(uint64_t))
@@ -94,40 +171,22 @@ std::optional<RawProfileView> viewRawProfile(StringRef Buffer) {
   if (field(Buffer, HNumVTables) || field(Buffer, HVNamesSize))
     return std::nullopt;
   uint64_t Size = Buffer.size();
-  uint64_t BinaryIdsSize = field(Buffer, HBinaryIdsSize);
   V.NumData = field(Buffer, HNumData);
   V.NumCounters = field(Buffer, HNumCounters);
   V.NumBitmapBytes = field(Buffer, HNumBitmapBytes);
-  uint64_t NamesSize = field(Buffer, HNamesSize);
   V.CountersDelta = field(Buffer, HCountersDelta);
   V.BitmapDelta = field(Buffer, HBitmapDelta);
-  if (BinaryIdsSize % 8 || V.NumData > Size / RawDataRecordSize ||
-      V.NumCounters > Size / 8)
+  // The profile must end exactly at the buffer's end: anything after it is
+  // value data or another profile.
+  std::optional<RawSections> S = sectionsOf(Buffer, Size);
+  if (!S || S->End != Size || S->CountersOffset % 8)
     return std::nullopt;
-
-  // Every section must end inside the file, and the profile must end
-  // exactly at its end: anything after it is value data or another profile.
-  uint64_t Off = HeaderSize;
-  uint64_t BinaryIdsOffset = Off, DataOffset, NamesOffset;
-  if (!addSize(Off, BinaryIdsSize, Size))
-    return std::nullopt;
-  DataOffset = Off;
-  if (!addSize(Off, V.NumData * RawDataRecordSize, Size) ||
-      !addSize(Off, field(Buffer, HPaddingBytesBeforeCounters), Size))
-    return std::nullopt;
-  V.CountersOffset = Off;
-  if (!addSize(Off, V.NumCounters * 8, Size) ||
-      !addSize(Off, field(Buffer, HPaddingBytesAfterCounters), Size))
-    return std::nullopt;
-  V.BitmapOffset = Off;
-  if (!addSize(Off, V.NumBitmapBytes, Size) ||
-      !addSize(Off, field(Buffer, HPaddingBytesAfterBitmapBytes), Size))
-    return std::nullopt;
-  NamesOffset = Off;
-  if (!addSize(Off, NamesSize, Size) || !addSize(Off, padTo8(NamesSize), Size))
-    return std::nullopt;
-  if (Off != Size || V.CountersOffset % 8)
-    return std::nullopt;
+  V.CountersOffset = S->CountersOffset;
+  V.BitmapOffset = S->BitmapOffset;
+  uint64_t BinaryIdsSize = field(Buffer, HBinaryIdsSize);
+  uint64_t NamesSize = field(Buffer, HNamesSize);
+  uint64_t BinaryIdsOffset = HeaderSize, DataOffset = S->DataOffset,
+           NamesOffset = S->NamesOffset;
   V.BinaryIds = Buffer.substr(BinaryIdsOffset, BinaryIdsSize);
   V.Data = Buffer.substr(DataOffset, V.NumData * RawDataRecordSize);
   V.Names = Buffer.substr(NamesOffset, NamesSize);

@@ -113,9 +113,7 @@ void addSums(Sums &Dst, const Sums &Src) {
 void Merger::sumContext(ContextState &Ctx,
                         std::map<Layout *, Sums> &Aggregate) {
   for (Unit *U : Ctx.Units) {
-    ErrorOr<std::unique_ptr<MemoryBuffer>> Buf = MemoryBuffer::getFile(
-        U->Path, /*IsText=*/false, /*RequiresNullTerminator=*/false,
-        /*IsVolatile=*/U->Volatile);
+    ErrorOr<std::unique_ptr<MemoryBuffer>> Buf = readUnit(*U);
     if (!Buf) {
       markBad(*U, "unreadable", Buf.getError().message());
       continue;

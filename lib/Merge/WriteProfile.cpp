@@ -90,9 +90,7 @@ Error Merger::feedLayout(InstrProfWriter &W, Layout &L, const Sums &S) {
 }
 
 void Merger::readWhole(Unit &U, InstrProfWriter *W) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> Buf = MemoryBuffer::getFile(
-      U.Path, /*IsText=*/false, /*RequiresNullTerminator=*/false,
-      /*IsVolatile=*/U.Volatile);
+  ErrorOr<std::unique_ptr<MemoryBuffer>> Buf = readUnit(U);
   if (!Buf) {
     markBad(U, "unreadable", Buf.getError().message());
     return;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace covlock {
 
@@ -52,6 +53,18 @@ struct RawProfileView {
 
 /// Whether \p Buffer is a raw profile at all (either magic, any version).
 bool looksLikeRawProfile(llvm::StringRef Buffer);
+
+/// One raw profile of a file holding several (compiler-rt appends when
+/// several modules of a process write one file, and llvm-profdata reads
+/// such files): its byte range.
+struct RawProfileSlice {
+  uint64_t Offset = 0, Size = 0;
+};
+
+/// The raw profiles the file at \p Path holds one after another, from
+/// their headers alone; empty if it is not exactly that (unreadable, not a
+/// raw profile, value data, a truncated last profile).
+std::vector<RawProfileSlice> splitRawProfiles(llvm::StringRef Path);
 
 /// The bulk view of \p Buffer, or std::nullopt if the bulk path cannot take
 /// it (another version or variant, value data, a truncated or malformed
