@@ -48,9 +48,25 @@ int covlockOpenDir(void) {
   return Fd;
 }
 
+/* The runtime's files and directories must stay usable by their owner
+ * whatever umask the program set (umask(0777) makes them mode 000). */
+void covlockEnsureOwnerAccess(int Fd) {
+  struct stat St;
+  if (fstat(Fd, &St) == 0 && (St.st_mode & 0600) != 0600)
+    fchmod(Fd, (St.st_mode & 07777) | 0600);
+}
+
 int covlockOpenSubdir(int DirFd, const char *Name, int Create) {
-  if (Create && mkdirat(DirFd, Name, 0777) != 0 && errno != EEXIST)
-    return -1;
+  if (Create) {
+    if (mkdirat(DirFd, Name, 0777) == 0) {
+      struct stat St;
+      if (fstatat(DirFd, Name, &St, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISDIR(St.st_mode) && (St.st_mode & 0700) != 0700)
+        fchmodat(DirFd, Name, (St.st_mode & 07777) | 0700, 0);
+    } else if (errno != EEXIST) {
+      return -1;
+    }
+  }
   int Fd = openat(DirFd, Name, COVLOCK_DIR_FLAGS);
   if (Fd < 0) {
     int Err = errno == ENOTDIR ? notADirectory(DirFd, Name) : errno;

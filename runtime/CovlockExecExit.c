@@ -34,5 +34,6 @@ COVLOCK_ABI void __covlock_after_failed_exec(void) {
   if (!S->Enabled || getpid() != S->Pid)
     return;
   covlockRetractLastFlush();
+  S->Ended = 0;
   covlockPlaceBootMarker();
 }

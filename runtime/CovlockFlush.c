@@ -59,18 +59,31 @@ static int acquireFlushLock(void) {
   close(DirFd);
   if (ControlFd < 0)
     return -1;
+  /* O_NONBLOCK and a regular file only: a FIFO planted there must not
+   * stop the program. */
   int Fd = openat(ControlFd, "flush.lock",
-                  O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+                  O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
   close(ControlFd);
+  struct stat St;
+  if (Fd >= 0 && (fstat(Fd, &St) != 0 || !S_ISREG(St.st_mode))) {
+    close(Fd);
+    covlockReport(COVLOCK_REPORT_LOCK,
+                  "flush lock is not a regular file; publishing without it",
+                  Path, 0);
+    return -1;
+  }
   if (Fd < 0)
     return -1;
+  covlockEnsureOwnerAccess(Fd);
   struct flock L;
   memset(&L, 0, sizeof(L));
   L.l_type = F_RDLCK;
   L.l_whence = SEEK_SET;
   for (int Waited = 0; fcntl(Fd, F_OFD_SETLK, &L) != 0; Waited += 10) {
     if ((errno != EAGAIN && errno != EACCES && errno != EINTR) ||
-        Waited >= COVLOCK_FLUSH_LOCK_WAIT_MS) {
+        Waited >= (S->FlushLockGaveUp ? 0 : COVLOCK_FLUSH_LOCK_WAIT_MS)) {
+      /* Waited out once: later flushes of this image do not wait again. */
+      S->FlushLockGaveUp = 1;
       covlockReport(COVLOCK_REPORT_LOCK,
                     "flush lock busy; publishing without it", Path, 0);
       break;
@@ -312,8 +325,18 @@ void covlockFlush(const CovlockFlushRequest *Req) {
   CovlockState *S = &covlockState;
   /* A vfork child shares this memory and these counters with its parent,
    * which flushes them; it must not publish or move the parent's files. */
-  if (!S->Enabled || getpid() != S->Pid ||
-      __sync_lock_test_and_set(&S->Flushing, 1))
+  if (!S->Enabled || S->Ended || getpid() != S->Pid)
+    return;
+  if (!covlockAcquireGuard())
+    return;
+  covlockFlushHoldingGuard(Req);
+  covlockReleaseGuard();
+}
+
+void covlockFlushHoldingGuard(const CovlockFlushRequest *Req) {
+  CovlockState *S = &covlockState;
+  /* Another thread's final flush may have come first. */
+  if (!S->Enabled || S->Ended || getpid() != S->Pid)
     return;
   int SavedErrno = errno;
 
@@ -373,7 +396,8 @@ void covlockFlush(const CovlockFlushRequest *Req) {
   covlockRestoreFileSizeSignal(&OldXfsz);
   pthread_sigmask(SIG_SETMASK, &Old, NULL);
   errno = SavedErrno;
-  __sync_lock_release(&S->Flushing);
+  if (Req->Final)
+    S->Ended = 1;
 }
 
 void covlockRetractLastFlush(void) {

@@ -93,6 +93,8 @@ COVLOCK_HIDDEN int covlockOpenDir(void);
 COVLOCK_HIDDEN int covlockOpenSubdir(int DirFd, const char *Name, int Create);
 /* DIR/KEY, made if missing; on failure says so once and returns -1. */
 COVLOCK_HIDDEN int covlockOpenKeyDir(const char *Key, int *KeyFd);
+/* Gives the owner read and write access to the file Fd, if a umask took it. */
+COVLOCK_HIDDEN void covlockEnsureOwnerAccess(int Fd);
 /* Whether DirFd/Name is the regular file Dev/Ino (not following a symlink). */
 COVLOCK_HIDDEN int covlockIsFileAt(int DirFd, const char *Name, uint64_t Dev,
                                    uint64_t Ino);
@@ -138,7 +140,8 @@ typedef struct {
   unsigned Seq;
   unsigned LastSeq, LastNumProfiles; /* the last flush, for a retraction */
   int HasLastFlush;
-  volatile sig_atomic_t Flushing;
+  volatile sig_atomic_t Ended; /* the image's final flush is done */
+  int FlushLockGaveUp;         /* a flush lock holder kept us waiting once */
   volatile sig_atomic_t SignalFlushed; /* SIGABRT flushed before its handler */
   unsigned ReportedErrors;             /* one stderr line per kind of problem */
 } CovlockState;
@@ -182,6 +185,13 @@ COVLOCK_HIDDEN void covlockNoteExitStatus(int Status);
 COVLOCK_HIDDEN void covlockOnForkChild(void);
 COVLOCK_HIDDEN void covlockChangeTest(const char *Id, size_t N, int HasId);
 
+/* ---- One flush at a time (CovlockGuard.c) ------------------------------- */
+/* Waits for another thread's flush or registry change; returns 0 (not
+ * acquired) only for a flush nested in the calling thread. */
+COVLOCK_HIDDEN int covlockAcquireGuard(void);
+COVLOCK_HIDDEN void covlockReleaseGuard(void);
+COVLOCK_HIDDEN void covlockResetGuard(void);
+
 /* ---- Flushing (CovlockFlush.c) ------------------------------------------ */
 typedef struct {
   CovlockReason Reason;
@@ -194,6 +204,8 @@ typedef struct {
 } CovlockFlushRequest;
 
 COVLOCK_HIDDEN void covlockFlush(const CovlockFlushRequest *Req);
+/* The same, for a caller that holds the guard (CovlockGuard.c). */
+COVLOCK_HIDDEN void covlockFlushHoldingGuard(const CovlockFlushRequest *Req);
 /* Removes the files of the image's last flush (a failed exec's). */
 COVLOCK_HIDDEN void covlockRetractLastFlush(void);
 

@@ -13,6 +13,7 @@
 #include "CovlockModuleABI.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -109,6 +110,7 @@ COVLOCK_ABI int __covlock_module_loaded(CovlockModule *M) {
                   NULL, 0);
     return 0;
   }
+  int SavedErrno = errno;
   CovlockModuleEntry Entry;
   memset(&Entry, 0, sizeof(Entry));
   Entry.Module = M;
@@ -116,13 +118,18 @@ COVLOCK_ABI int __covlock_module_loaded(CovlockModule *M) {
   dl_iterate_phdr(findModule, &Search);
   if (!Search.Found)
     strcpy(Entry.Path, S->Exe);
-  /* The executable comes first: its profile is the record's "profile". */
+  /* The executable comes first: its profile is the record's "profile".
+   * Another thread may be flushing (a plugin loaded while a test ends). */
+  int Held = covlockAcquireGuard();
   unsigned At = Search.IsMain ? 0 : covlockNumModules;
   memmove(&covlockModules[At + 1], &covlockModules[At],
           (covlockNumModules - At) * sizeof(CovlockModuleEntry));
   covlockModules[At] = Entry;
   ++covlockNumModules;
+  if (Held)
+    covlockReleaseGuard();
   on_exit(noteExit, NULL);
+  errno = SavedErrno;
   return 1;
 }
 
@@ -139,16 +146,21 @@ static int indexOf(const CovlockModule *M) {
 }
 
 COVLOCK_ABI void __covlock_module_unloading(CovlockModule *M) {
+  if (ExitStarted || indexOf(M) < 0)
+    return;
+  int SavedErrno = errno;
+  /* Flushed and removed in one step: no flush of another thread may call
+   * into the module once its code is unmapped. */
+  int Held = covlockAcquireGuard();
+  CovlockFlushRequest Req = {COVLOCK_UNLOAD, 0, 0, 0, 0, 0, 0, 0, M};
+  covlockFlushHoldingGuard(&Req);
   int I = indexOf(M);
-  if (I < 0 || ExitStarted)
-    return;
-  CovlockFlushRequest Req = {COVLOCK_UNLOAD, 0, 0, 0, 0, 0, 0, 0, NULL};
-  Req.Module = M;
-  covlockFlush(&Req);
-  I = indexOf(M); /* the flush may have run while another left */
-  if (I < 0)
-    return;
-  memmove(&covlockModules[I], &covlockModules[I + 1],
-          (covlockNumModules - (unsigned)I - 1) * sizeof(CovlockModuleEntry));
-  --covlockNumModules;
+  if (I >= 0) {
+    memmove(&covlockModules[I], &covlockModules[I + 1],
+            (covlockNumModules - (unsigned)I - 1) * sizeof(CovlockModuleEntry));
+    --covlockNumModules;
+  }
+  if (Held)
+    covlockReleaseGuard();
+  errno = SavedErrno;
 }

@@ -56,8 +56,11 @@ int covlockWriteAll(int Fd, const char *Data, size_t N) {
 }
 
 int covlockCreateFile(int KeyFd, const char *Name) {
-  return openat(KeyFd, Name,
-                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  int Fd = openat(KeyFd, Name,
+                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (Fd >= 0)
+    covlockEnsureOwnerAccess(Fd);
+  return Fd;
 }
 
 typedef struct {

@@ -201,8 +201,7 @@ static int placeBootMarker(void) {
   int Result = -1;
   for (unsigned Attempt = 0; Len && Attempt < 100; ++Attempt) {
     formatBootName(Name, Attempt);
-    int Fd = openat(KeyFd, Name,
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    int Fd = covlockCreateFile(KeyFd, Name);
     if (Fd < 0 && errno == EEXIST)
       continue;
     struct stat St;
@@ -276,35 +275,47 @@ void covlockOnForkChild(void) {
   S->Pid = getpid();
   S->StartNs = covlockNowNs();
   S->Seq = 0;
-  S->Flushing = 0;
+  S->Ended = 0;
   S->SignalFlushed = 0;
+  covlockResetGuard();
+  int SavedErrno = errno;
   covlockDropBootMarker(); /* the parent's */
   covlockPlaceBootMarker();
+  errno = SavedErrno;
 }
 
 /* ---- Public test-boundary API (include/covlock/covlock.h) ------------- */
 
-__attribute__((visibility("default"))) void covlock_test_begin(const char *Id) {
+/* A flush and, for a boundary, the change of test, as one step under the
+ * guard: another thread's flush must not write between them. The
+ * program's errno is left as it was. */
+static void flushAndSwitch(CovlockReason Reason, int HasOutcome, int Outcome,
+                           int Switch, const char *Id, size_t N, int HasId) {
   CovlockState *S = &covlockState;
   if (!S->Enabled)
     return;
-  CovlockFlushRequest Req = {COVLOCK_TEST_BEGIN, 0, 0, 0, 0, 0, 0, 0, NULL};
-  covlockFlush(&Req);
-  covlockChangeTest(Id ? Id : "", Id ? strlen(Id) : 0, Id != NULL);
+  int SavedErrno = errno;
+  int Held = covlockAcquireGuard();
+  CovlockFlushRequest Req = {Reason, 0, 0, 0, 0, 0, HasOutcome, Outcome, NULL};
+  covlockFlushHoldingGuard(&Req);
+  if (Switch && !S->Ended && getpid() == S->Pid)
+    covlockChangeTest(Id, N, HasId);
+  if (Held)
+    covlockReleaseGuard();
+  errno = SavedErrno;
+}
+
+__attribute__((visibility("default"))) void covlock_test_begin(const char *Id) {
+  flushAndSwitch(COVLOCK_TEST_BEGIN, 0, 0, 1, Id ? Id : "", Id ? strlen(Id) : 0,
+                 Id != NULL);
 }
 
 __attribute__((visibility("default"))) void covlock_test_end(int Outcome) {
   CovlockState *S = &covlockState;
-  if (!S->Enabled)
-    return;
-  CovlockFlushRequest Req = {COVLOCK_TEST_END, 0, 0, 0, 0, 0, 1, Outcome, NULL};
-  covlockFlush(&Req);
-  covlockChangeTest(S->AmbientTest, S->AmbientTestLen, S->HasAmbientTest);
+  flushAndSwitch(COVLOCK_TEST_END, 1, Outcome, 1, S->AmbientTest,
+                 S->AmbientTestLen, S->HasAmbientTest);
 }
 
 __attribute__((visibility("default"))) void covlock_flush(void) {
-  if (!covlockState.Enabled)
-    return;
-  CovlockFlushRequest Req = {COVLOCK_EXPLICIT, 0, 0, 0, 0, 0, 0, 0, NULL};
-  covlockFlush(&Req);
+  flushAndSwitch(COVLOCK_EXPLICIT, 0, 0, 0, NULL, 0, 0);
 }

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static int isSynchronousFault(int Sig, const siginfo_t *Info) {
   /* Kernel-generated faults have si_code > 0; returning re-executes the
@@ -37,7 +38,9 @@ static int isSynchronousFault(int Sig, const siginfo_t *Info) {
 /* The final flush of an image that dies of Sig; at most once for the
  * SIGABRT flushed before its handler and then raised again. */
 static void flushForSignal(int Sig) {
-  if (covlockState.SignalFlushed == Sig)
+  /* A vfork child shares this state with its parent: it must not mark
+   * the parent's signal as flushed. */
+  if (covlockState.SignalFlushed == Sig || getpid() != covlockState.Pid)
     return;
   CovlockFlushRequest Req = {COVLOCK_SIGNAL, 1, 1, Sig, 0, 0, 0, 0, NULL};
   covlockFlush(&Req);
@@ -86,8 +89,14 @@ static void onSignal(int Sig, siginfo_t *Info, void *Context) {
     sigset_t Pending;
     int Dying = covlockProgramActionIsDefault(Sig) &&
                 sigpending(&Pending) == 0 && sigismember(&Pending, Sig) == 1;
-    if (!Dying)
+    if (!Dying) {
+      /* The process may live on after its final flush (a handler returned
+       * from a raise(SIGABRT)), or abort() is about to raise the signal
+       * again: later flushes stay possible, and no marker is placed that
+       * abort() would leave behind. */
       covlockState.SignalFlushed = 0;
+      covlockState.Ended = 0;
+    }
   }
 }
 

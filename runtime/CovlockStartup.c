@@ -29,8 +29,12 @@ static void copyEnv(const char *Name, char *Out, size_t Cap, int *Has,
   const char *V = getenv(Name);
   *Has = V && *V;
   size_t Len = *Has ? strlen(V) : 0;
-  if (Len >= Cap)
+  if (Len >= Cap) {
+    /* Cut on a UTF-8 character boundary. */
     Len = Cap - 1;
+    while (Len && ((unsigned char)V[Len] & 0xC0) == 0x80)
+      --Len;
+  }
   memcpy(Out, V ? V : "", Len);
   Out[Len] = '\0';
   if (LenOut)
@@ -43,24 +47,42 @@ static void copyEnv(const char *Name, char *Out, size_t Cap, int *Has,
 static int belongsToLockedRun(int ControlFd) {
   CovlockState *S = &covlockState;
   CovlockBuf B;
-  int Fd = openat(ControlFd, "run.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (Fd < 0)
+  /* Never blocks (a FIFO planted there) and reads only a regular file. */
+  int Fd = openat(ControlFd, "run.lock",
+                  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (Fd < 0 && errno == ENOENT)
     return 1; /* no run has ever locked it */
+  struct stat St;
+  if (Fd < 0 || fstat(Fd, &St) != 0 || !S_ISREG(St.st_mode)) {
+    if (Fd >= 0)
+      close(Fd);
+    covlockReport(COVLOCK_REPORT_SETUP,
+                  "run lock is not a regular file; this process's coverage "
+                  "is not written",
+                  S->Dir, 0);
+    return 0;
+  }
   struct flock L;
   memset(&L, 0, sizeof(L));
   L.l_type = F_WRLCK;
   L.l_whence = SEEK_SET;
   int Ours = 1;
   if (fcntl(Fd, F_OFD_GETLK, &L) == 0 && L.l_type != F_UNLCK) {
-    char Record[4096];
-    ssize_t N = pread(Fd, Record, sizeof(Record) - 1, 0);
-    Record[N > 0 ? N : 0] = '\0';
-    char Want[sizeof(S->Run) + 16];
+    /* The whole record (a long command line comes before the run id),
+     * bounded: start-up only, so it may allocate. */
+    size_t Cap =
+        (size_t)St.st_size < (1u << 20) ? (size_t)St.st_size : 1u << 20;
+    char *Record = malloc(Cap + 1);
+    ssize_t N = Record ? pread(Fd, Record, Cap, 0) : -1;
+    char Want[sizeof(S->Run) * 6 + 16];
     covlockBufInit(&B, Want, sizeof(Want));
     covlockPutStr(&B, "\"run\":");
     covlockPutJsonStr(&B, S->Run, strlen(S->Run));
     covlockBufFinish(&B);
-    Ours = S->HasRun && strstr(Record, Want) != NULL;
+    if (Record)
+      Record[N > 0 ? N : 0] = '\0';
+    Ours = S->HasRun && Record && strstr(Record, Want) != NULL;
+    free(Record);
   }
   close(Fd);
   return Ours;
@@ -107,8 +129,12 @@ static int stockKeyPath(CovlockBuf *B) {
  * (docs/runtime.md, "Modules linked without covlock"). */
 static void exportStockProfileFile(void) {
   CovlockState *S = &covlockState;
+  /* One a covlock parent set (and its children inherited) is recomputed
+   * for this process's own directory and test. */
   const char *Current = getenv("LLVM_PROFILE_FILE");
-  if ((Current && *Current) || strchr(S->Dir, '%'))
+  const char *Ours = getenv("COVLOCK_STOCK_PROFILE_FILE");
+  int Inherited = Current && Ours && strcmp(Current, Ours) == 0;
+  if ((Current && *Current && !Inherited) || strchr(S->Dir, '%'))
     return;
   static char Pattern[PATH_MAX];
   CovlockBuf B;
@@ -117,8 +143,10 @@ static void exportStockProfileFile(void) {
   covlockPutStr(&B, "/");
   int Err = stockKeyPath(&B);
   covlockPutStr(&B, "/%h.%p.stock.profraw");
-  if (!Err && !covlockBufFinish(&B))
+  if (!Err && !covlockBufFinish(&B)) {
     setenv("LLVM_PROFILE_FILE", Pattern, 1);
+    setenv("COVLOCK_STOCK_PROFILE_FILE", Pattern, 1);
+  }
 }
 
 /* exit() runs the atexit and on_exit handlers (C++ static destructors
@@ -144,12 +172,14 @@ void covlockStart(void) {
   if (Started)
     return;
   Started = 1;
+  int SavedErrno = errno;
   /* Without a directory every module behaves as stock (CovlockModule.c). */
   const char *Dir = getenv("COVLOCK_DIR");
   if (Dir && *Dir) {
     covlockState.Requested = 1;
     enableCovlock(Dir);
   }
+  errno = SavedErrno;
 }
 
 __attribute__((constructor(101))) static void covlockInitialize(void) {
