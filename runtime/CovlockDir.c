@@ -79,15 +79,19 @@ int covlockOpenSubdir(int DirFd, const char *Name, int Create) {
 int covlockOpenKeyDir(const char *Key, int *KeyFd) {
   *KeyFd = -1;
   int DirFd = covlockOpenDir();
-  if (DirFd >= 0) {
-    *KeyFd = covlockOpenSubdir(DirFd, Key, 1);
+  if (DirFd < 0) {
+    /* DIR itself is gone, replaced, or out of descriptors: say so. */
     int Err = errno;
-    close(DirFd);
+    covlockReport(COVLOCK_REPORT_MARKER, "cannot open coverage directory",
+                  covlockState.Dir, Err);
     errno = Err;
+    return -1;
   }
+  *KeyFd = covlockOpenSubdir(DirFd, Key, 1);
+  int Err = errno;
+  close(DirFd);
   if (*KeyFd >= 0)
     return 0;
-  int Err = errno;
   char Path[PATH_MAX];
   CovlockBuf B;
   covlockBufInit(&B, Path, sizeof(Path));

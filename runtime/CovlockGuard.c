@@ -1,4 +1,5 @@
-/*===- CovlockGuard.c - one flush at a time, per process -------------------===*\
+/*===- CovlockGuard.c - one flush at a time, per process
+-------------------===*\
 |*
 |* Flushes and changes to the module registry exclude each other. A thread
 |* that finds another thread's flush in progress waits for it (a final
@@ -38,7 +39,9 @@ int covlockAcquireGuard(void) {
   }
 }
 
-void covlockReleaseGuard(void) { __atomic_store_n(&Owner, 0, __ATOMIC_RELEASE); }
+void covlockReleaseGuard(void) {
+  __atomic_store_n(&Owner, 0, __ATOMIC_RELEASE);
+}
 
 /* A fork child has one thread: whatever the parent's threads held is not
  * held in the child. */

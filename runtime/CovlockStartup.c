@@ -190,8 +190,8 @@ static void enableCovlock(const char *Dir) {
   CovlockState *S = &covlockState;
   size_t DirLen = strlen(Dir);
   if (DirLen + COVLOCK_KEY_MAX * 2 + 64 >= sizeof(S->Dir) / 2) {
-    covlockReport(COVLOCK_REPORT_SETUP, "coverage directory path too long",
-                  NULL, 0);
+    covlockReport(COVLOCK_REPORT_SETUP, "coverage directory path too long", Dir,
+                  0);
     return;
   }
   /* Absolute, so that a process that changes directory still writes here. */
@@ -219,8 +219,8 @@ static void enableCovlock(const char *Dir) {
     return;
   }
   if (strlen(Canonical) + COVLOCK_KEY_MAX * 2 + 64 >= sizeof(S->Dir) / 2) {
-    covlockReport(COVLOCK_REPORT_SETUP, "coverage directory path too long",
-                  NULL, 0);
+    covlockReport(COVLOCK_REPORT_SETUP, "coverage directory path too long", Dir,
+                  0);
     return;
   }
   strcpy(S->Dir, Canonical);

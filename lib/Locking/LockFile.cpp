@@ -4,6 +4,7 @@
 #include "llvm/Support/Errno.h"
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -17,11 +18,21 @@ static Error errnoError(StringRef Path, int Errno) {
 }
 
 Expected<LockFile> LockFile::open(StringRef Path, OpenMode Mode) {
-  int Flags = O_CLOEXEC | (Mode == ReadOnly ? O_RDONLY : O_RDWR | O_CREAT);
+  // Never through a symlink, never blocking on a FIFO planted there; only a
+  // regular file is a lock file. (O_NONBLOCK does not change how the locks
+  // themselves wait.)
+  int Flags = O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+              (Mode == ReadOnly ? O_RDONLY : O_RDWR | O_CREAT);
   std::string P = Path.str();
   int FD = sys::RetryAfterSignal(-1, ::open, P.c_str(), Flags, 0666);
   if (FD < 0)
     return errnoError(Path, errno);
+  struct stat St;
+  if (::fstat(FD, &St) != 0 || !S_ISREG(St.st_mode)) {
+    ::close(FD);
+    return createFileError(Path, createStringError(inconvertibleErrorCode(),
+                                                   "not a regular file"));
+  }
   return LockFile(std::move(P), FD);
 }
 

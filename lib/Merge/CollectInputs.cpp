@@ -93,6 +93,13 @@ Error Merger::collectDirectory(StringRef Dir) {
         if (Name.starts_with(".") || !Name.ends_with(".profraw") ||
             Name.ends_with(".stock.profraw"))
           continue;
+        // Only regular files: a symlink in a coverage directory is never
+        // followed, and a FIFO must not hang the merge.
+        ErrorOr<fs::basic_file_status> St = I->status(); // lstat
+        if (!St || St->type() != fs::file_type::regular_file) {
+          warn(fileError(I->path(), "not a regular file; skipped"));
+          continue;
+        }
         Names.push_back(Name.str());
       }
       llvm::sort(Names);

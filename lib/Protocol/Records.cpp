@@ -2,9 +2,13 @@
 
 #include "covlock/Protocol/Records.h"
 #include "covlock/Protocol/Protocol.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include <cerrno>
 #include <ctime>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace llvm;
@@ -186,13 +190,51 @@ template <> StringRef selectLine<FlushRecord>(StringRef Text) {
   return Last == StringRef::npos ? Body : Body.drop_front(Last + 1);
 }
 
+/// The contents of \p Path if it is a regular file of at most MaxRecordFile
+/// bytes. Opened without following a symlink and without blocking (a FIFO
+/// planted in a coverage directory must not hang a reader, a symlink to
+/// /dev/zero must not fill its memory), then checked with fstat.
+static Expected<std::string> readRecordBytes(StringRef Path) {
+  std::string P = Path.str();
+  int FD = ::open(P.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (FD < 0 && errno == ELOOP)
+    return createFileError(Path, createStringError(inconvertibleErrorCode(),
+                                                   "a symbolic link; not "
+                                                   "followed"));
+  if (FD < 0)
+    return createFileError(Path, errorCodeToError(std::error_code(
+                                     errno, std::generic_category())));
+  auto Close = make_scope_exit([FD] { ::close(FD); });
+  struct stat St;
+  if (::fstat(FD, &St) != 0 || !S_ISREG(St.st_mode))
+    return createFileError(Path, createStringError(inconvertibleErrorCode(),
+                                                   "not a regular file"));
+  if (uint64_t(St.st_size) > MaxRecordFile)
+    return createFileError(
+        Path,
+        createStringError(inconvertibleErrorCode(),
+                          "%llu bytes, more than a record may hold (%llu)",
+                          (unsigned long long)St.st_size,
+                          (unsigned long long)MaxRecordFile));
+  std::string Out(St.st_size, '\0');
+  size_t Done = 0;
+  while (Done < Out.size()) {
+    ssize_t N = ::pread(FD, &Out[Done], Out.size() - Done, Done);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      break;
+    Done += N;
+  }
+  Out.resize(Done);
+  return Out;
+}
+
 template <typename T> Expected<T> readRecordFile(StringRef Path) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> Buf =
-      MemoryBuffer::getFile(Path, /*IsText=*/false,
-                            /*RequiresNullTerminator=*/false);
-  if (!Buf)
-    return createFileError(Path, Buf.getError());
-  Expected<T> R = parseRecord<T>(selectLine<T>((*Buf)->getBuffer()));
+  Expected<std::string> Bytes = readRecordBytes(Path);
+  if (!Bytes)
+    return Bytes.takeError();
+  Expected<T> R = parseRecord<T>(selectLine<T>(*Bytes));
   if (!R)
     return createFileError(Path, R.takeError());
   return R;

@@ -128,6 +128,13 @@ extern template llvm::Expected<BootMarker> parseRecord(llvm::StringRef);
 extern template llvm::Expected<FlushRecord> parseRecord(llvm::StringRef);
 
 /// Read and parse a record file; errors name \p Path.
+/// The most a record file may hold: a boot line and a flush record, each
+/// at most what the runtime's buffers allow (COVLOCK_RECORD_MAX, about
+/// 1 MB for 32 modules with the longest paths and test id).
+constexpr uint64_t MaxRecordFile = 4 << 20;
+
+/// Reads a marker or record file: only a regular file (never through a
+/// symlink, never blocking on a FIFO) of at most MaxRecordFile bytes.
 template <typename T> llvm::Expected<T> readRecordFile(llvm::StringRef Path);
 
 extern template llvm::Expected<OwnerRecord> readRecordFile(llvm::StringRef);
