@@ -30,6 +30,10 @@ int reportMain(int Argc, const char **Argv);
 int whoMain(int Argc, const char **Argv);
 int exportMain(int Argc, const char **Argv);
 
+/// report --style=llvm-cov-report: llvm-cov report's own table for one
+/// label, from the label's aggregate profile and binaries.
+int reportLikeLlvmCov(const covlock::CovDB &DB, int64_t LabelId);
+
 /// A .covdb opened for a query, and the id of its --label (if given).
 struct OpenedDatabase {
   std::unique_ptr<covlock::CovDB> DB;

@@ -103,6 +103,10 @@ static int reportFiles(const CovDB &DB, std::optional<int64_t> Label) {
                   percent(LC, L), std::to_string(R), std::to_string(RC),
                   percent(RC, R)});
   printTable(outs(), Rows, {false, true, true, true, true, true, true}, Totals);
+  // The two ways of counting differ (docs/llvm-covmerge.md): say which.
+  outs() << "\nLines as llvm-cov show and export count them: each source line "
+            "once, over all functions and instantiations; llvm-cov report "
+            "counts per function (--style=llvm-cov-report).\n";
   return 0;
 }
 
@@ -143,6 +147,30 @@ int reportMain(int Argc, const char **Argv) {
     return reportError(Opened.takeError());
   std::unique_ptr<CovDB> &DB = Opened->DB;
   std::optional<int64_t> Label = Opened->Label;
+  StringRef Style = Parsed->getLastArgValue(OPT_style, "covlock");
+  if (Style == "llvm-cov-report") {
+    if (Parsed->hasArg(OPT_by_test))
+      return reportError("--style=llvm-cov-report has no --by-test; " +
+                         helpHint("report"));
+    if (!Label) {
+      auto Labels = DB->labels();
+      if (!Labels)
+        return reportError(Labels.takeError());
+      if (Labels->size() != 1) {
+        std::string Names;
+        for (const CovDB::Label &L : *Labels)
+          Names += (Names.empty() ? "" : ", ") + L.Name;
+        return reportError(DB->error("--style=llvm-cov-report reports one "
+                                     "label; choose one with --label (" +
+                                     Names + ")"));
+      }
+      Label = Labels->front().Id;
+    }
+    return reportLikeLlvmCov(*DB, *Label);
+  }
+  if (Style != "covlock")
+    return reportError("unknown --style '" + Style +
+                       "' (covlock or llvm-cov-report); " + helpHint("report"));
   return Parsed->hasArg(OPT_by_test) ? reportTests(*DB, Label)
                                      : reportFiles(*DB, Label);
 }

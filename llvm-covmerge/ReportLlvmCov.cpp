@@ -1,0 +1,84 @@
+//===- ReportLlvmCov.cpp - llvm-covmerge report --style=llvm-cov-report ---===//
+//
+// llvm-cov report's own table for one label of a .covdb: the label's
+// aggregate profile (stored in the database) and its binaries are handed to
+// the stock llvm-cov, so the table is exactly the one llvm-cov report
+// prints for the merged profile, with its per-instantiation counting
+// (docs/llvm-covmerge.md, "Two ways of counting lines").
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovmergeTool.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace covlock;
+using namespace covlock::tool;
+
+/// The llvm-cov of the LLVM covlock was built with, else one on PATH.
+static Expected<std::string> findLlvmCov() {
+  SmallString<256> Built(COVLOCK_LLVM_TOOLS_DIR);
+  sys::path::append(Built, "llvm-cov");
+  if (sys::fs::can_execute(Built))
+    return std::string(Built);
+  for (StringRef Name : {"llvm-cov-19", "llvm-cov"})
+    if (ErrorOr<std::string> P = sys::findProgramByName(Name))
+      return *P;
+  return createStringError(inconvertibleErrorCode(),
+                           "llvm-cov not found (looked in " +
+                               Twine(COVLOCK_LLVM_TOOLS_DIR) + " and PATH)");
+}
+
+int reportLikeLlvmCov(const CovDB &DB, int64_t LabelId) {
+  Expected<std::vector<std::string>> Binaries = DB.binaryPaths(LabelId);
+  if (!Binaries)
+    return reportError(Binaries.takeError());
+  if (Binaries->empty())
+    return reportError(DB.error("the label has no binary to report on"));
+  for (const std::string &B : *Binaries)
+    if (!sys::fs::exists(B))
+      return reportError(createFileError(
+          B, createStringError(inconvertibleErrorCode(),
+                               "binary of the label is gone; llvm-cov "
+                               "report needs it")));
+  Expected<std::string> Profile = DB.labelProfile(LabelId);
+  if (!Profile)
+    return reportError(Profile.takeError());
+  Expected<std::string> LlvmCov = findLlvmCov();
+  if (!LlvmCov)
+    return reportError(LlvmCov.takeError());
+
+  int FD;
+  SmallString<128> Tmp;
+  if (std::error_code EC =
+          sys::fs::createTemporaryFile("covmerge-label", "profdata", FD, Tmp))
+    return reportError(createFileError("covmerge-label.profdata", EC));
+  auto Remove = make_scope_exit([&] { sys::fs::remove(Tmp); });
+  {
+    raw_fd_ostream OS(FD, /*shouldClose=*/true);
+    OS << *Profile;
+    if (OS.has_error())
+      return reportError(createFileError(Tmp, OS.error()));
+  }
+
+  std::string InstrProfile = ("-instr-profile=" + Tmp).str();
+  std::vector<StringRef> Args = {*LlvmCov, "report", Binaries->front()};
+  for (size_t I = 1; I < Binaries->size(); ++I) {
+    Args.push_back("-object");
+    Args.push_back((*Binaries)[I]);
+  }
+  Args.push_back(InstrProfile);
+  outs().flush();
+  std::string Message;
+  int Status = sys::ExecuteAndWait(*LlvmCov, Args, std::nullopt, {}, 0, 0,
+                                   &Message);
+  if (Status < 0)
+    return reportError(createFileError(
+        *LlvmCov, createStringError(inconvertibleErrorCode(), Message)));
+  return Status;
+}
