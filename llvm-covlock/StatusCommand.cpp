@@ -119,7 +119,7 @@ static void printText(StringRef Dir, const std::optional<LockHolder> &Holder,
     std::array<uint64_t, 7> V = Values(C);
     for (size_t I = 0; I != V.size(); ++I)
       OS << right_justify(std::to_string(V[I]), Width[I]) << "  ";
-    OS << Name << '\n';
+    OS << printable(Name) << '\n';
   };
   for (const TestSummary &T : Sum.Tests)
     Row(T.Counts, testName(T));

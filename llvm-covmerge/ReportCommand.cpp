@@ -88,7 +88,7 @@ static int reportFiles(const CovDB &DB, std::optional<int64_t> Label) {
   uint64_t L = 0, LC = 0, R = 0, RC = 0;
   for (size_t I = 0; I != Files->size(); ++I) {
     const CovDB::FileSummary &F = (*Files)[I];
-    Rows.push_back({Short[I], std::to_string(F.Lines),
+    Rows.push_back({printable(Short[I]), std::to_string(F.Lines),
                     std::to_string(F.CoveredLines),
                     percent(F.CoveredLines, F.Lines), std::to_string(F.Regions),
                     std::to_string(F.CoveredRegions),
@@ -118,11 +118,11 @@ static int reportTests(const CovDB &DB, std::optional<int64_t> Label) {
       {"Label", "Test", "Lines", "Regions", "Confidence", "Processes", "Lost",
        "Unreadable"}};
   for (const CovDB::ContextInfo &C : *Contexts)
-    Rows.push_back({C.Label, C.Test ? *C.Test : "(outside tests)",
-                    std::to_string(C.LinesCovered),
-                    std::to_string(C.RegionsCovered), confidenceName(C.Conf),
-                    std::to_string(C.Processes), std::to_string(C.Lost),
-                    std::to_string(C.Unreadable)});
+    Rows.push_back(
+        {printable(C.Label), C.Test ? printable(*C.Test) : "(outside tests)",
+         std::to_string(C.LinesCovered), std::to_string(C.RegionsCovered),
+         confidenceName(C.Conf), std::to_string(C.Processes),
+         std::to_string(C.Lost), std::to_string(C.Unreadable)});
   printTable(outs(), Rows, {false, false, true, true, false, true, true, true},
              0);
   return 0;

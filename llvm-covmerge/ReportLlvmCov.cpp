@@ -75,8 +75,8 @@ int reportLikeLlvmCov(const CovDB &DB, int64_t LabelId) {
   Args.push_back(InstrProfile);
   outs().flush();
   std::string Message;
-  int Status = sys::ExecuteAndWait(*LlvmCov, Args, std::nullopt, {}, 0, 0,
-                                   &Message);
+  int Status =
+      sys::ExecuteAndWait(*LlvmCov, Args, std::nullopt, {}, 0, 0, &Message);
   if (Status < 0)
     return reportError(createFileError(
         *LlvmCov, createStringError(inconvertibleErrorCode(), Message)));

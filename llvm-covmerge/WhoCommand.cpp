@@ -62,12 +62,12 @@ int whoMain(int Argc, const char **Argv) {
     if (Label && C.LabelId != *Label)
       continue;
     Rows.push_back(&C);
-    LabelWidth = std::max(LabelWidth, C.Label.size());
-    TestWidth = std::max(TestWidth, C.Test ? C.Test->size() : 15);
+    LabelWidth = std::max(LabelWidth, printable(C.Label).size());
+    TestWidth = std::max(TestWidth, C.Test ? printable(*C.Test).size() : 15);
   }
   for (const CovDB::ContextInfo *C : Rows) {
-    std::string Test = C->Test ? *C->Test : "(outside tests)";
-    outs() << left_justify(C->Label, LabelWidth) << "  "
+    std::string Test = C->Test ? printable(*C->Test) : "(outside tests)";
+    outs() << left_justify(printable(C->Label), LabelWidth) << "  "
            << left_justify(Test, TestWidth) << "  " << confidenceName(C->Conf)
            << '\n';
   }

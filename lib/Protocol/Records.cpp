@@ -142,9 +142,39 @@ bool fromJSON(const json::Value &V, FlushRecord &R, json::Path P) {
          (!R.Profile || isPlainFileName(*R.Profile, P.field("profile")));
 }
 
+/// The deepest nesting of arrays and objects in \p Text, outside strings.
+/// Records are flat (depth 3 at most: a record, its modules, one module);
+/// LLVM's JSON parser recurses once per level, so a hostile file of 50,000
+/// '[' would overflow the stack before any shape check could reject it.
+static unsigned nestingDepth(StringRef Text, unsigned Stop) {
+  unsigned Depth = 0, Max = 0;
+  bool InString = false;
+  for (size_t I = 0; I < Text.size() && Max <= Stop; ++I) {
+    char C = Text[I];
+    if (InString) {
+      if (C == '\\')
+        ++I;
+      else if (C == '"')
+        InString = false;
+    } else if (C == '"') {
+      InString = true;
+    } else if (C == '[' || C == '{') {
+      Max = std::max(Max, ++Depth);
+    } else if ((C == ']' || C == '}') && Depth) {
+      --Depth;
+    }
+  }
+  return Max;
+}
+
 template <typename T> Expected<T> parseRecord(StringRef Text) {
   if (Text.trim().empty())
     return createStringError(inconvertibleErrorCode(), "empty record");
+  constexpr unsigned MaxDepth = 8;
+  if (nestingDepth(Text, MaxDepth) > MaxDepth)
+    return createStringError(inconvertibleErrorCode(),
+                             "invalid record: nested deeper than %u levels",
+                             MaxDepth);
   Expected<json::Value> V = json::parse(Text);
   if (!V)
     return createStringError(inconvertibleErrorCode(),

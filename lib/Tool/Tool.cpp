@@ -1,9 +1,11 @@
 //===- Tool.cpp - What llvm-covlock and llvm-covmerge share ---------------===//
 
 #include "covlock/Tool/Tool.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Option/Arg.h"
 #include "llvm/Option/Option.h"
+#include "llvm/Support/ConvertUTF.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -11,6 +13,30 @@ using namespace llvm;
 
 namespace covlock {
 namespace tool {
+
+std::string printable(StringRef Text) {
+  std::string Out;
+  Out.reserve(Text.size());
+  const auto *P = reinterpret_cast<const UTF8 *>(Text.data());
+  const UTF8 *End = P + Text.size();
+  while (P != End) {
+    unsigned Len = getNumBytesForUTF8(*P);
+    if (*P >= 0x80 && Len <= unsigned(End - P) &&
+        isLegalUTF8Sequence(P, P + Len)) {
+      Out.append(reinterpret_cast<const char *>(P), Len);
+      P += Len;
+      continue;
+    }
+    unsigned char C = *P++;
+    if (C == '\\')
+      Out += "\\\\";
+    else if (C < 0x20 || C >= 0x7f)
+      Out += "\\x" + utohexstr(C, /*LowerCase=*/true, /*Width=*/2);
+    else
+      Out += char(C);
+  }
+  return Out;
+}
 
 void diagnose(Severity Kind, StringRef File, const Twine &Message) {
   // WithColor prints "<ToolName>: error: " and colours only on a terminal.

@@ -62,6 +62,12 @@ parseArgs(const llvm::opt::OptTable &Table, llvm::ArrayRef<const char *> Args,
 /// when \p Subcommand is empty (the tool itself, or llvm-covmerge's merge).
 std::string helpHint(llvm::StringRef Subcommand);
 
+/// \p Text made safe for a terminal and a table: control bytes and bytes
+/// that are not valid UTF-8 become \xNN (and a backslash \\), so a test id
+/// or path cannot break a row or send escape sequences. JSON output keeps
+/// the exact text instead.
+std::string printable(llvm::StringRef Text);
+
 /// Whether \p Arg (argv[1]) asks for the version.
 bool isVersionOption(llvm::StringRef Arg);
 /// "<ToolName> (covlock) protocol v1, LLVM <version>\n".
