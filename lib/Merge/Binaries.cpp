@@ -5,6 +5,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Object/BuildID.h"
 #include "llvm/Object/ObjectFile.h"
+#include "llvm/Support/Endian.h"
 
 using namespace llvm;
 
@@ -33,6 +34,15 @@ Expected<BinaryInfo> readBinaryInfo(StringRef Path) {
       Info.Names = Contents->str();
     } else if (Name->ends_with("llvm_prf_data")) {
       Info.NumData = S.getSize() / RawDataRecordSize;
+      Expected<StringRef> Contents = S.getContents();
+      if (!Contents)
+        return createFileError(Path, Contents.takeError());
+      // NameRef and FuncHash are constants of the record (no relocation).
+      for (uint64_t I = 0; I < Contents->size() / RawDataRecordSize; ++I) {
+        const char *R = Contents->data() + I * RawDataRecordSize;
+        Info.Functions.emplace_back(support::endian::read64le(R),
+                                    support::endian::read64le(R + 8));
+      }
     }
   }
   return Info;

@@ -38,6 +38,29 @@ Error Merger::resolveBinaries() {
       return Id == B.BuildId;
     return !B.Names.empty() && B.Names == L.View.Names;
   };
+  // A profile of the right binary whose function table is not the binary's
+  // (a damaged file: a flipped hash) cannot be placed in its mapping.
+  auto SameFunctions = [](const BinaryInfo &B, const Layout &L) {
+    if (B.Functions.empty()) // no data section to compare with
+      return true;
+    if (B.Functions.size() != L.View.NumData)
+      return false;
+    for (uint64_t I = 0; I < L.View.NumData; ++I) {
+      std::optional<RawDataRecord> R = decodeDataRecord(L.View, I);
+      if (!R || R->NameRef != B.Functions[I].first ||
+          R->FuncHash != B.Functions[I].second)
+        return false;
+    }
+    return true;
+  };
+  auto RejectDamaged = [&](Layout &L, std::vector<Unit *> &Us,
+                           const std::string &Path) {
+    L.Rejected = true;
+    for (Unit *U : Us)
+      markBad(*U, "unreadable",
+              "its function table is not that of " + Path +
+                  " (same build id): the profile is damaged");
+  };
 
   // Units per layout, for the executables their records name.
   std::map<Layout *, std::vector<Unit *>> Members;
@@ -49,13 +72,20 @@ Error Merger::resolveBinaries() {
   for (Layout *L : Layouts) {
     std::string Id = L->View.firstBinaryId();
     std::vector<Unit *> &Us = Members[L];
+    const BinaryInfo *Given = nullptr;
     for (const BinaryInfo &B : Objects)
       if (Matches(B, *L)) {
-        L->BinaryPath = B.Path;
+        Given = &B;
         break;
       }
-    if (!L->BinaryPath.empty())
+    if (Given && !SameFunctions(*Given, *L)) {
+      RejectDamaged(*L, Us, Given->Path);
       continue;
+    }
+    if (Given) {
+      L->BinaryPath = Given->Path;
+      continue;
+    }
     // Else the binaries the flush records name, verified.
     std::set<std::string> Tried;
     std::string Why;
@@ -68,7 +98,10 @@ Error Merger::resolveBinaries() {
         continue;
       }
       if (Matches(*Info, *L)) {
-        L->BinaryPath = U->Exe;
+        if (SameFunctions(*Info, *L))
+          L->BinaryPath = U->Exe;
+        else
+          Why = "damaged";
         break;
       }
       Why = U->Exe + ": build id " +
@@ -79,6 +112,10 @@ Error Merger::resolveBinaries() {
     }
     if (!L->BinaryPath.empty())
       continue;
+    if (Why == "damaged") {
+      RejectDamaged(*L, Us, Us.front()->Exe);
+      continue;
+    }
     if (!Objects.empty()) {
       // Profiles of none of the binaries given or named: bad input.
       L->Rejected = true;

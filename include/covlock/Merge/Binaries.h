@@ -13,6 +13,8 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace covlock {
 
@@ -21,6 +23,9 @@ struct BinaryInfo {
   std::string BuildId;  ///< hex; empty if the binary has none
   std::string Names;    ///< contents of __llvm_prf_names; empty if none
   uint64_t NumData = 0; ///< records in __llvm_prf_data
+  /// The (name MD5, structural hash) of each record of __llvm_prf_data, in
+  /// section order: what every raw profile of this binary must hold.
+  std::vector<std::pair<uint64_t, uint64_t>> Functions;
 };
 
 /// Read \p Path as an object file. Errors name the file.
