@@ -29,6 +29,8 @@ int mergeMain(int Argc, const char **Argv);
 int reportMain(int Argc, const char **Argv);
 int whoMain(int Argc, const char **Argv);
 int exportMain(int Argc, const char **Argv);
+/// Internal (see ReadProfileCommand.cpp): not listed in --help.
+int readProfileMain(int Argc, const char **Argv);
 
 /// report --style=llvm-cov-report: llvm-cov report's own table for one
 /// label, from the label's aggregate profile and binaries.

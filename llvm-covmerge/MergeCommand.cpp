@@ -15,6 +15,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Option/Option.h"
 #include "llvm/ProfileData/InstrProfWriter.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 #include <mutex>
@@ -119,6 +120,8 @@ int mergeMain(int Argc, const char **Argv) {
   }
 
   MergeOptions Opts;
+  static int Anchor;
+  Opts.IsolatedReader = sys::fs::getMainExecutable(Argv[0], &Anchor);
   Opts.Inputs = Parsed->getAllArgValues(OPT_INPUT);
   Opts.Objects = Parsed->getAllArgValues(OPT_object);
   if (const opt::Arg *A = Parsed->getLastArg(OPT_label))

@@ -25,8 +25,10 @@ int main(int Argc, const char **Argv) {
     static constexpr struct {
       StringLiteral Name;
       int (*Main)(int, const char **);
-    } Subcommands[] = {
-        {"report", reportMain}, {"who", whoMain}, {"export", exportMain}};
+    } Subcommands[] = {{"report", reportMain},
+                       {"who", whoMain},
+                       {"export", exportMain},
+                       {"__read-profile", readProfileMain}};
     for (const auto &S : Subcommands)
       if (Name == S.Name)
         return S.Main(Argc - 1, Argv + 1);

@@ -73,6 +73,11 @@ Expected<Layout *> LayoutRegistry::get(const RawProfileView &V,
       return make_error<InstrProfError>(instrprof_error::malformed,
                                         "data record " + Twine(I) +
                                             " does not match its counters");
+    if (!isStorableHash(D->FuncHash))
+      return make_error<InstrProfError>(
+          instrprof_error::malformed,
+          "function " + R.Name + " has hash " + utohexstr(D->FuncHash) +
+              ", which no profile can hold (a damaged file)");
     LayoutFunction F;
     F.Name = R.Name.str();
     F.NameRef = D->NameRef;

@@ -69,6 +69,13 @@ struct MergeOptions {
   /// An executable a flush record names, once each, as soon as the inputs
   /// are listed (before any profile is read).
   std::function<void(llvm::StringRef)> ExecutableFound;
+  /// A program that reads one profile with LLVM's reader and exits 0 if it
+  /// could (`PROGRAM __read-profile FILE OFFSET SIZE`): every profile the
+  /// bulk path does not take (.profdata files, other raw variants) is first
+  /// read there, so that a damaged file LLVM's reader crashes on (or
+  /// allocates without bound for) is reported instead of taking the merge
+  /// down. Empty: read in-process.
+  std::string IsolatedReader;
 };
 
 struct MergeStats {

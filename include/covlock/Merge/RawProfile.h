@@ -96,6 +96,11 @@ std::optional<RawDataRecord> decodeDataRecord(const RawProfileView &V,
 
 /// Saturating sums, as InstrProfRecord::merge adds counts: Dst += Src.
 /// Returns whether any sum saturated.
+/// Whether LLVM's InstrProfWriter can hold a function with hash \p Hash: it
+/// keys functions by hash in a DenseMap, whose empty and tombstone keys
+/// (~0 and ~0 - 1) a record must not have. Only a damaged profile has them.
+inline bool isStorableHash(uint64_t Hash) { return Hash < ~uint64_t(0) - 1; }
+
 bool addCounters(uint64_t *Dst, const uint64_t *Src, size_t N);
 /// MC/DC bitmap bytes merge by OR.
 void orBitmap(uint8_t *Dst, const uint8_t *Src, size_t N);
