@@ -14,6 +14,7 @@
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/ProfileData/InstrProfReader.h"
 #include "llvm/ProfileData/InstrProfWriter.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
@@ -113,16 +114,47 @@ static std::optional<std::string> readInIsolation(StringRef Reader,
          "): a damaged profile";
 }
 
+/// What is wrong with an indexed profile's header, from what LLVM's reader
+/// would trust without checking: its version (only those of LLVM 16 to 19,
+/// whose headers this knows) and the offsets of its sections, which must
+/// lie in the file. std::nullopt if \p Buffer is not an indexed profile or
+/// its header is sound.
+static std::optional<std::string> checkIndexedHeader(StringRef Buffer) {
+  constexpr uint64_t IndexedMagic = 0x8169666f72706cffULL; // "\xfflprofi\x81"
+  if (Buffer.size() < 8 ||
+      support::endian::read64le(Buffer.data()) != IndexedMagic)
+    return std::nullopt;
+  if (Buffer.size() < 9 * 8)
+    return std::string("indexed profile header truncated");
+  auto Field = [&](unsigned I) {
+    return support::endian::read64le(Buffer.data() + I * 8);
+  };
+  uint64_t Version = Field(1) & 0xffffffff;
+  if (Version < 10 || Version > 12)
+    return "indexed profile version " + std::to_string(Version) +
+           ", not one LLVM 16 to 19 writes (10 to 12)";
+  // HashOffset, MemProfOffset, BinaryIdOffset, TemporalProfTracesOffset,
+  // and from version 12 VTableNamesOffset: 0 (absent) or inside the file.
+  unsigned Last = Version >= 12 ? 8 : 7;
+  for (unsigned I = 4; I <= Last; ++I)
+    if ((Field(I) || I == 4) &&
+        (Field(I) < Last * 8 + 8 || Field(I) >= Buffer.size()))
+      return "indexed profile header: section offset " +
+             std::to_string(Field(I)) + " outside the file";
+  return std::nullopt;
+}
+
 void Merger::readWhole(Unit &U, InstrProfWriter *W) {
-  if (!Opts.IsolatedReader.empty())
-    if (std::optional<std::string> Why =
-            readInIsolation(Opts.IsolatedReader, U)) {
-      markBad(U, "unreadable", *Why);
-      return;
-    }
   ErrorOr<std::unique_ptr<MemoryBuffer>> Buf = readUnit(U);
   if (!Buf) {
     markBad(U, "unreadable", Buf.getError().message());
+    return;
+  }
+  std::optional<std::string> Why = checkIndexedHeader((*Buf)->getBuffer());
+  if (!Why && !Opts.IsolatedReader.empty())
+    Why = readInIsolation(Opts.IsolatedReader, U);
+  if (Why) {
+    markBad(U, "unreadable", *Why);
     return;
   }
   auto Reader = InstrProfReader::create(std::move(*Buf));
