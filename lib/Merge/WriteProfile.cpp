@@ -11,6 +11,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "Merger.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/ProfileData/InstrProfReader.h"
 #include "llvm/ProfileData/InstrProfWriter.h"
@@ -91,24 +93,38 @@ Error Merger::feedLayout(InstrProfWriter &W, Layout &L, const Sums &S) {
   return Error::success();
 }
 
-/// Whether LLVM's reader gets through the unit in a process of its own (see
-/// MergeOptions::IsolatedReader); else why not.
-static std::optional<std::string> readInIsolation(StringRef Reader,
-                                                  const Unit &U) {
+/// Reads the unit with LLVM's reader in a process of its own (see
+/// MergeOptions::IsolatedReader), which writes what it read as a new
+/// indexed profile at \p Clean: LLVM's writer made that file, so reading it
+/// here is safe whatever the input held. Returns why not, if it failed.
+static std::optional<std::string>
+readInIsolation(StringRef Reader, const Unit &U, SmallVectorImpl<char> &Clean) {
+  SmallString<128> Err;
+  int FD;
+  if (sys::fs::createTemporaryFile("covmerge-clean", "profdata", FD, Clean) ||
+      sys::fs::createTemporaryFile("covmerge-read", "err", Err))
+    return std::string("cannot create a temporary file");
+  ::close(FD);
+  auto RemoveErr = make_scope_exit([&] { sys::fs::remove(Err); });
   std::string Offset = std::to_string(U.Offset), Size = std::to_string(U.Size);
-  StringRef Args[] = {Reader, "__read-profile", U.Path, Offset, Size};
-  std::optional<StringRef> Quiet[] = {StringRef(""), StringRef(""),
-                                      StringRef("")};
+  StringRef CleanRef(Clean.data(), Clean.size());
+  StringRef Args[] = {Reader, "__read-profile", U.Path, Offset, Size, CleanRef};
+  std::optional<StringRef> Redirects[] = {StringRef(""), StringRef(""),
+                                          StringRef(Err)};
   std::string Message;
   // Bounded in time and memory: a damaged size field must not be allowed
   // to exhaust the machine either.
-  int Status = sys::ExecuteAndWait(Reader, Args, std::nullopt, Quiet,
+  int Status = sys::ExecuteAndWait(Reader, Args, std::nullopt, Redirects,
                                    /*SecondsToWait=*/120,
                                    /*MemoryLimit=*/4096, &Message);
-  // 1: the reader ended with an error of its own, which reading the same
-  // bytes here reports, in LLVM's words, just as safely.
-  if (Status == 0 || Status == 1)
+  if (Status == 0)
     return std::nullopt;
+  sys::fs::remove(CleanRef);
+  if (Status == 1) { // LLVM's reader said why
+    auto Text = MemoryBuffer::getFile(Err);
+    if (Text && !(*Text)->getBuffer().trim().empty())
+      return (*Text)->getBuffer().trim().str();
+  }
   return "LLVM's profile reader fails on it (" +
          (Message.empty() ? "status " + std::to_string(Status) : Message) +
          "): a damaged profile";
@@ -151,8 +167,20 @@ void Merger::readWhole(Unit &U, InstrProfWriter *W) {
     return;
   }
   std::optional<std::string> Why = checkIndexedHeader((*Buf)->getBuffer());
-  if (!Why && !Opts.IsolatedReader.empty())
-    Why = readInIsolation(Opts.IsolatedReader, U);
+  SmallString<128> Clean;
+  auto RemoveClean = make_scope_exit([&] {
+    if (!Clean.empty())
+      sys::fs::remove(Clean);
+  });
+  if (!Why && !Opts.IsolatedReader.empty()) {
+    Why = readInIsolation(Opts.IsolatedReader, U, Clean);
+    if (!Why) {
+      Buf = MemoryBuffer::getFile(Clean, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+      if (!Buf)
+        Why = "cannot read the checked copy: " + Buf.getError().message();
+    }
+  }
   if (Why) {
     markBad(U, "unreadable", *Why);
     return;
