@@ -46,3 +46,19 @@ void covlockReleaseGuard(void) {
 /* A fork child has one thread: whatever the parent's threads held is not
  * held in the child. */
 void covlockResetGuard(void) { Owner = 0; }
+
+/* fork() from one thread while another flushes would give the child that
+ * flush's descriptors (the flush lock among them, held by the child for
+ * its life): fork waits for it, as a flush does. A fork from a signal
+ * handler that interrupted this thread's own flush does not wait. */
+static int HeldForFork;
+void covlockBeforeFork(void) {
+  if (covlockState.Enabled)
+    HeldForFork = covlockAcquireGuard();
+}
+
+void covlockAfterForkParent(void) {
+  if (HeldForFork)
+    covlockReleaseGuard();
+  HeldForFork = 0;
+}

@@ -191,6 +191,9 @@ COVLOCK_HIDDEN void covlockChangeTest(const char *Id, size_t N, int HasId);
 COVLOCK_HIDDEN int covlockAcquireGuard(void);
 COVLOCK_HIDDEN void covlockReleaseGuard(void);
 COVLOCK_HIDDEN void covlockResetGuard(void);
+/* pthread_atfork handlers: fork waits for other threads' flushes. */
+COVLOCK_HIDDEN void covlockBeforeFork(void);
+COVLOCK_HIDDEN void covlockAfterForkParent(void);
 
 /* ---- Flushing (CovlockFlush.c) ------------------------------------------ */
 typedef struct {
@@ -211,9 +214,14 @@ COVLOCK_HIDDEN void covlockRetractLastFlush(void);
 
 /* ---- Instrumented modules (CovlockModules.c) ---------------------------- */
 typedef struct {
-  struct CovlockModule *Module;
-  char Path[PATH_MAX];       /* the executable's is /proc/self/exe */
-  char BinaryId[2 * 64 + 1]; /* GNU build id in hex, or empty */
+  struct CovlockModule *Module; /* never called once Saved is set */
+  char Path[PATH_MAX];          /* the executable's is /proc/self/exe */
+  char BinaryId[2 * 64 + 1];    /* GNU build id in hex, or empty */
+  int IsMain;                   /* the executable: never unloaded */
+  /* A module closed during exit (a plugin manager's destructor) before the
+   * final flush: its profile, written to memory before its code went away. */
+  char *Saved;
+  size_t SavedSize;
 } CovlockModuleEntry;
 
 /* The executable first (when instrumented), then in load order. */

@@ -118,6 +118,7 @@ COVLOCK_ABI int __covlock_module_loaded(CovlockModule *M) {
   dl_iterate_phdr(findModule, &Search);
   if (!Search.Found)
     strcpy(Entry.Path, S->Exe);
+  Entry.IsMain = Search.IsMain;
   /* The executable comes first: its profile is the record's "profile".
    * Another thread may be flushing (a plugin loaded while a test ends). */
   int Held = covlockAcquireGuard();
@@ -135,7 +136,62 @@ COVLOCK_ABI int __covlock_module_loaded(CovlockModule *M) {
 
 void covlockResetCounters(void) {
   for (unsigned I = 0; I != covlockNumModules; ++I)
-    covlockModules[I].Module->ResetCounters();
+    if (!covlockModules[I].Saved)
+      covlockModules[I].Module->ResetCounters();
+}
+
+/* The profile of a module about to be unmapped, in memory: exit has begun
+ * (this is not a signal handler), and the final flush writes it. */
+typedef struct {
+  char *Data;
+  size_t Size, Cap;
+  int Failed;
+} SavedProfile;
+
+static int grow(SavedProfile *P, size_t N) {
+  if (P->Size + N <= P->Cap)
+    return 1;
+  size_t Cap = P->Cap ? P->Cap : 65536;
+  while (Cap < P->Size + N)
+    Cap *= 2;
+  char *Data = realloc(P->Data, Cap);
+  if (!Data)
+    return 0;
+  P->Data = Data;
+  P->Cap = Cap;
+  return 1;
+}
+
+static uint32_t savePieces(CovlockProfWriter *This, CovlockProfPiece *Pieces,
+                           uint32_t NumPieces) {
+  SavedProfile *P = (SavedProfile *)This->Context;
+  for (uint32_t I = 0; I != NumPieces && !P->Failed; ++I) {
+    size_t N = Pieces[I].ElmSize * Pieces[I].NumElm;
+    if (!grow(P, N)) {
+      P->Failed = 1;
+      break;
+    }
+    if (Pieces[I].Data)
+      memcpy(P->Data + P->Size, Pieces[I].Data, N);
+    else
+      memset(P->Data + P->Size, 0, N); /* padding, or a hole */
+    P->Size += N;
+  }
+  return P->Failed;
+}
+
+static void saveProfile(CovlockModuleEntry *E) {
+  SavedProfile P = {NULL, 0, 0, 0};
+  CovlockProfWriter Writer = {savePieces, &P};
+  if (E->Module->WriteProfile(&Writer) != 0 || P.Failed || !P.Size) {
+    free(P.Data);
+    covlockReport(COVLOCK_REPORT_WRITE,
+                  "cannot keep the profile of a module closed during exit",
+                  E->Path, ENOMEM);
+    return;
+  }
+  E->Saved = P.Data;
+  E->SavedSize = P.Size;
 }
 
 static int indexOf(const CovlockModule *M) {
@@ -146,19 +202,32 @@ static int indexOf(const CovlockModule *M) {
 }
 
 COVLOCK_ABI void __covlock_module_unloading(CovlockModule *M) {
-  if (ExitStarted || indexOf(M) < 0)
+  if (indexOf(M) < 0)
     return;
   int SavedErrno = errno;
   /* Flushed and removed in one step: no flush of another thread may call
    * into the module once its code is unmapped. */
   int Held = covlockAcquireGuard();
-  CovlockFlushRequest Req = {COVLOCK_UNLOAD, 0, 0, 0, 0, 0, 0, 0, M};
-  covlockFlushHoldingGuard(&Req);
   int I = indexOf(M);
-  if (I >= 0) {
-    memmove(&covlockModules[I], &covlockModules[I + 1],
-            (covlockNumModules - (unsigned)I - 1) * sizeof(CovlockModuleEntry));
-    --covlockNumModules;
+  CovlockModuleEntry *E = I < 0 ? NULL : &covlockModules[I];
+  if (E && ExitStarted) {
+    /* During exit: this is the module's last destructor, run either by
+     * the dynamic loader's exit processing (nothing is unmapped) or by a
+     * dlclose from exit-time code (it is). The executable is never
+     * unmapped; another module's profile is kept in memory for the final
+     * flush, which comes after all exit-time code. */
+    if (!E->IsMain && !E->Saved)
+      saveProfile(E);
+  } else if (E) {
+    CovlockFlushRequest Req = {COVLOCK_UNLOAD, 0, 0, 0, 0, 0, 0, 0, M};
+    covlockFlushHoldingGuard(&Req);
+    I = indexOf(M);
+    if (I >= 0) {
+      memmove(&covlockModules[I], &covlockModules[I + 1],
+              (covlockNumModules - (unsigned)I - 1) *
+                  sizeof(CovlockModuleEntry));
+      --covlockNumModules;
+    }
   }
   if (Held)
     covlockReleaseGuard();

@@ -91,15 +91,21 @@ static uint32_t writePieces(CovlockProfWriter *This, CovlockProfPiece *Pieces,
   return Sink->Err != 0;
 }
 
-/* Writes module M's profile into KeyFd/Tmp and publishes it as Final. */
-static int writeModuleProfile(int KeyFd, CovlockModule *M, const char *Tmp,
-                              const char *Final, size_t *Size) {
+/* Writes a module's profile (from its sections, or as kept when it was
+ * closed during exit) into KeyFd/Tmp and publishes it as Final. */
+static int writeModuleProfile(int KeyFd, const CovlockModuleEntry *E,
+                              const char *Tmp, const char *Final,
+                              size_t *Size) {
   ProfileSink Sink = {covlockCreateFile(KeyFd, Tmp), 0, 0};
   if (Sink.Fd < 0)
     return errno;
   CovlockProfWriter Writer = {writePieces, &Sink};
-  if (M->WriteProfile(&Writer) != 0 && !Sink.Err)
+  if (E->Saved) {
+    CovlockProfPiece Piece = {E->Saved, 1, E->SavedSize, 0};
+    writePieces(&Writer, &Piece, 1);
+  } else if (E->Module->WriteProfile(&Writer) != 0 && !Sink.Err) {
     Sink.Err = EIO;
+  }
   if (close(Sink.Fd) != 0 && !Sink.Err)
     Sink.Err = errno;
   if (!Sink.Err)
@@ -125,7 +131,8 @@ void covlockWriteProfiles(int KeyFd, const CovlockFlushRequest *Req,
     P->Err = ENAMETOOLONG;
     if (!covlockFormatProfileName(Tmp, Seq, Out->NumProfiles, 1) &&
         !covlockFormatProfileName(Final, Seq, Out->NumProfiles, 0))
-      P->Err = writeModuleProfile(KeyFd, M, Tmp, Final, &P->Size);
+      P->Err =
+          writeModuleProfile(KeyFd, &covlockModules[I], Tmp, Final, &P->Size);
     if (P->Err && !Out->Err) {
       char Path[PATH_MAX];
       Out->Err = P->Err;

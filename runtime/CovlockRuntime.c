@@ -295,13 +295,18 @@ static void flushAndSwitch(CovlockReason Reason, int HasOutcome, int Outcome,
   if (!S->Enabled)
     return;
   int SavedErrno = errno;
-  int Held = covlockAcquireGuard();
+  /* A call from a signal handler that interrupted a flush of this thread
+   * (or after waiting out a stuck one) gives up: writing now would
+   * interleave with the interrupted flush's files. */
+  if (!covlockAcquireGuard()) {
+    errno = SavedErrno;
+    return;
+  }
   CovlockFlushRequest Req = {Reason, 0, 0, 0, 0, 0, HasOutcome, Outcome, NULL};
   covlockFlushHoldingGuard(&Req);
   if (Switch && !S->Ended && getpid() == S->Pid)
     covlockChangeTest(Id, N, HasId);
-  if (Held)
-    covlockReleaseGuard();
+  covlockReleaseGuard();
   errno = SavedErrno;
 }
 

@@ -19,9 +19,14 @@
 #include <unistd.h>
 
 static int makeDir(const char *Path) {
-  if (mkdir(Path, 0777) == 0 || errno == EEXIST)
+  if (mkdir(Path, 0777) == 0) {
+    /* Usable by its owner whatever umask the program runs with. */
+    struct stat St;
+    if (stat(Path, &St) == 0 && (St.st_mode & 0700) != 0700)
+      chmod(Path, (St.st_mode & 07777) | 0700);
     return 0;
-  return -1;
+  }
+  return errno == EEXIST ? 0 : -1;
 }
 
 static void copyEnv(const char *Name, char *Out, size_t Cap, int *Has,
@@ -134,8 +139,17 @@ static void exportStockProfileFile(void) {
   const char *Current = getenv("LLVM_PROFILE_FILE");
   const char *Ours = getenv("COVLOCK_STOCK_PROFILE_FILE");
   int Inherited = Current && Ours && strcmp(Current, Ours) == 0;
-  if ((Current && *Current && !Inherited) || strchr(S->Dir, '%'))
+  if (Current && *Current && !Inherited)
     return;
+  if (strchr(S->Dir, '%')) {
+    /* No pattern can name this directory: rather than the parent's, none
+     * (a module linked without covlock then writes as without it). */
+    if (Inherited) {
+      unsetenv("LLVM_PROFILE_FILE");
+      unsetenv("COVLOCK_STOCK_PROFILE_FILE");
+    }
+    return;
+  }
   static char Pattern[PATH_MAX];
   CovlockBuf B;
   covlockBufInit(&B, Pattern, sizeof(Pattern));
@@ -277,6 +291,6 @@ static void enableCovlock(const char *Dir) {
     return;
   S->Enabled = 1;
   exportStockProfileFile();
-  pthread_atfork(NULL, NULL, covlockOnForkChild);
+  pthread_atfork(covlockBeforeFork, covlockAfterForkParent, covlockOnForkChild);
   covlockInstallSignalHandlers();
 }
