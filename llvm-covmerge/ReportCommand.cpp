@@ -104,7 +104,7 @@ static int reportFiles(const CovDB &DB, std::optional<int64_t> Label) {
                   percent(RC, R)});
   printTable(outs(), Rows, {false, true, true, true, true, true, true}, Totals);
   // The two ways of counting differ (docs/llvm-covmerge.md): say which.
-  outs() << "\nLines as llvm-cov show and export count them: each source line "
+  outs() << "\nLines as llvm-cov show counts them: each source line "
             "once, over all functions and instantiations; llvm-cov report "
             "counts per function (--style=llvm-cov-report).\n";
   return 0;

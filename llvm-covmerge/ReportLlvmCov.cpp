@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CovmergeTool.h"
+#include "covlock/Merge/Binaries.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -35,17 +36,29 @@ static Expected<std::string> findLlvmCov() {
 }
 
 int reportLikeLlvmCov(const CovDB &DB, int64_t LabelId) {
-  Expected<std::vector<std::string>> Binaries = DB.binaryPaths(LabelId);
+  Expected<std::vector<CovDB::BinaryRef>> Binaries = DB.binaries(LabelId);
   if (!Binaries)
     return reportError(Binaries.takeError());
   if (Binaries->empty())
     return reportError(DB.error("the label has no binary to report on"));
-  for (const std::string &B : *Binaries)
-    if (!sys::fs::exists(B))
+  // llvm-cov would read another build's mapping against these counts.
+  for (const CovDB::BinaryRef &B : *Binaries) {
+    Expected<BinaryInfo> Info = readBinaryInfo(B.Path);
+    if (!Info) {
+      consumeError(Info.takeError());
       return reportError(createFileError(
-          B, createStringError(inconvertibleErrorCode(),
-                               "binary of the label is gone; llvm-cov "
-                               "report needs it")));
+          B.Path, createStringError(inconvertibleErrorCode(),
+                                    "binary of the label is gone or "
+                                    "unreadable; llvm-cov report needs it")));
+    }
+    if (Info->BuildId != B.BuildId)
+      return reportError(createFileError(
+          B.Path, createStringError(inconvertibleErrorCode(),
+                                    "build id " + Info->BuildId +
+                                        ", but the database's profiles "
+                                        "were written by build id " +
+                                        B.BuildId + " (rebuilt since?)")));
+  }
   Expected<std::string> Profile = DB.labelProfile(LabelId);
   if (!Profile)
     return reportError(Profile.takeError());
@@ -67,10 +80,10 @@ int reportLikeLlvmCov(const CovDB &DB, int64_t LabelId) {
   }
 
   std::string InstrProfile = ("-instr-profile=" + Tmp).str();
-  std::vector<StringRef> Args = {*LlvmCov, "report", Binaries->front()};
+  std::vector<StringRef> Args = {*LlvmCov, "report", Binaries->front().Path};
   for (size_t I = 1; I < Binaries->size(); ++I) {
     Args.push_back("-object");
-    Args.push_back((*Binaries)[I]);
+    Args.push_back((*Binaries)[I].Path);
   }
   Args.push_back(InstrProfile);
   outs().flush();

@@ -15,7 +15,11 @@ extern "C" {
 #endif
 
 /* Flushes what ran so far under the current test, resets the counters and
- * makes `id` the current test: what runs next is attributed to it. */
+ * makes `id` the current test: what runs next in this process is
+ * attributed to it. Child processes inherit COVLOCK_TEST from the
+ * environment, which this does not change: a program started by the test
+ * counts under the process's own test unless the harness sets COVLOCK_TEST
+ * for it. */
 void covlock_test_begin(const char *id);
 
 /* Flushes what ran in the current test, recording `outcome` (0 for a pass),

@@ -469,22 +469,23 @@ Expected<std::string> CovDB::labelProfile(int64_t LabelId) const {
   return S.blob(0).str();
 }
 
-Expected<std::vector<std::string>> CovDB::binaryPaths(int64_t LabelId) const {
+Expected<std::vector<CovDB::BinaryRef>> CovDB::binaries(int64_t LabelId) const {
   sql::Statement S(DB, Path);
-  if (Error E = S.prepare("SELECT DISTINCT binary.id, binary.path FROM binary"
-                          " JOIN profile ON profile.binary_id = binary.id"
-                          " JOIN context ON context.id = profile.context_id"
-                          " WHERE context.label_id = ?1 ORDER BY binary.id"))
+  if (Error E = S.prepare(
+          "SELECT DISTINCT binary.id, binary.path, binary.build_id FROM binary"
+          " JOIN profile ON profile.binary_id = binary.id"
+          " JOIN context ON context.id = profile.context_id"
+          " WHERE context.label_id = ?1 ORDER BY binary.id"))
     return std::move(E);
   S.bind(1, LabelId);
-  std::vector<std::string> Paths;
+  std::vector<BinaryRef> Binaries;
   for (;;) {
     auto Row = S.step();
     if (!Row)
       return Row.takeError();
     if (!*Row)
-      return Paths;
-    Paths.push_back(S.text(1).str());
+      return Binaries;
+    Binaries.push_back({S.text(1).str(), S.text(2).str()});
   }
 }
 

@@ -98,9 +98,12 @@ public:
   llvm::Expected<std::string> contextProfile(int64_t ContextId) const;
   /// The aggregate indexed profile of a label.
   llvm::Expected<std::string> labelProfile(int64_t LabelId) const;
-  /// The paths of the binaries a label's contexts ran, in the order they
-  /// were merged (binary id).
-  llvm::Expected<std::vector<std::string>> binaryPaths(int64_t LabelId) const;
+  struct BinaryRef {
+    std::string Path;
+    std::string BuildId; ///< hex; empty if none
+  };
+  /// The binaries a label's contexts ran, in the order they were merged.
+  llvm::Expected<std::vector<BinaryRef>> binaries(int64_t LabelId) const;
 
   /// An error about this database: "<path>: <message>".
   llvm::Error error(const llvm::Twine &Message) const;
