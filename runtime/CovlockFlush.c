@@ -72,8 +72,14 @@ static int acquireFlushLock(void) {
                   Path, 0);
     return -1;
   }
-  if (Fd < 0)
+  if (Fd < 0) {
+    /* A symlink (ELOOP) or a directory (EISDIR) planted there. */
+    if (errno == ELOOP || errno == EISDIR)
+      covlockReport(COVLOCK_REPORT_LOCK,
+                    "flush lock is not a regular file; publishing without it",
+                    Path, 0);
     return -1;
+  }
   covlockEnsureOwnerAccess(Fd);
   struct flock L;
   memset(&L, 0, sizeof(L));
