@@ -8,16 +8,19 @@
 //===----------------------------------------------------------------------===//
 
 #include "CovmergeTool.h"
+#include "StagedOutput.h"
 #include "covlock/Attribution/Attribution.h"
 #include "covlock/CovDB/CovDB.h"
 #include "covlock/CovDB/CovDBReader.h"
 #include "covlock/Merge/Merge.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Option/Option.h"
 #include "llvm/ProfileData/InstrProfWriter.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
+#include <csignal>
 #include <mutex>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -213,11 +216,25 @@ int mergeMain(int Argc, const char **Argv) {
   if (Dump)
     dumpContexts(Merged->Result, outs());
 
-  if (!Profdata.empty())
-    if (Error E = writeIndexedProfile(*Merged->Profile, Profdata))
-      return reportError(std::move(E));
+  // A file size limit must fail the write (and leave the old outputs), not
+  // kill the merge half-way.
+  ::signal(SIGXFSZ, SIG_IGN);
+  // Every output is written under a staged name and published only when
+  // all of them were written: a full disk during -o must not leave a new
+  // --profdata beside the old database.
+  std::vector<StagedOutput> Staged;
+  auto Discard = make_scope_exit([&] {
+    for (const StagedOutput &S : Staged)
+      sys::fs::remove(S.Staged);
+  });
+  if (!Profdata.empty()) {
+    Staged.push_back(stageOutput(Profdata));
+    if (Error E = writeIndexedProfile(*Merged->Profile, Staged.back().Staged))
+      return reportError(asErrorOf(Staged.back(), std::move(E)));
+  }
 
   if (!Out.empty()) {
+    Staged.push_back(stageOutput(Out));
     CovDBWriteOptions W;
     W.Threads = Opts.Threads;
     W.ReplayThroughLLVM = ReplayThroughLLVM;
@@ -225,10 +242,14 @@ int mergeMain(int Argc, const char **Argv) {
     W.Progress = [&](size_t Done, size_t Total) {
       Progress.update("attributing contexts", Done, Total);
     };
-    Error E = writeCovDB(std::move(Merged->Result), Merged->Databases, Out, W);
+    Error E = writeCovDB(std::move(Merged->Result), Merged->Databases,
+                         Staged.back().Staged, W);
     Progress.clear();
     if (E)
-      return reportError(std::move(E));
+      return reportError(asErrorOf(Staged.back(), std::move(E)));
   }
+  if (Error E = publishOutputs(Staged))
+    return reportError(std::move(E));
+  Staged.clear();
   return 0;
 }
