@@ -14,7 +14,7 @@ case "$job" in
 esac
 
 packages=(cmake ninja-build clang-19 llvm-19-dev llvm-19-tools libclang-rt-19-dev
-          libsqlite3-dev libgtest-dev libzstd-dev zlib1g-dev python3 util-linux findutils
+          libsqlite3-dev sqlite3 libgtest-dev libzstd-dev zlib1g-dev python3 util-linux findutils
           hyperfine)
 missing=()
 for p in "${packages[@]}"; do

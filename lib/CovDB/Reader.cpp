@@ -216,9 +216,8 @@ CovDB::fileSummaries(std::optional<int64_t> LabelId) const {
     S.bind(1, *LabelId);
     std::vector<FileSummary> V;
     if (Error E = S.forEachRow([&] {
-          V.push_back({S.text(0).str(), uint32_t(S.integer(1)),
-                       uint32_t(S.integer(2)), uint32_t(S.integer(3)),
-                       uint32_t(S.integer(4))});
+          V.push_back({S.text(0).str(), S.integer(1), S.integer(2),
+                       S.integer(3), S.integer(4)});
         }))
       return std::move(E);
     return V;

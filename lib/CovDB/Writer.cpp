@@ -1002,11 +1002,19 @@ static Error writeAll(Model &M, ArrayRef<std::string> InputDatabases,
         Seen;
     for (const ContextModel &C : M.Contexts) {
       auto [It, New] = Seen.try_emplace({C.Label, C.Test}, &C);
-      if (!New)
-        return stringError(
+      if (!New) {
+        std::string What =
             "context (label '" + C.Label + "', " +
             (C.Test ? "test '" + *C.Test + "'" : std::string("outside tests")) +
-            ") is in both " + It->second->Source + " and " + C.Source);
+            ")";
+        // Twice in one database can only be a damaged (or forged) file.
+        if (It->second->Source == C.Source)
+          return stringError(What + " appears twice in " + C.Source +
+                             ", which a coverage database never holds "
+                             "(damaged?)");
+        return stringError(What + " is in both " + It->second->Source +
+                           " and " + C.Source);
+      }
     }
   }
 

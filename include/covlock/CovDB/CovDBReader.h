@@ -51,7 +51,9 @@ public:
 
   struct FileSummary {
     std::string Path;
-    uint32_t Lines = 0, CoveredLines = 0, Regions = 0, CoveredRegions = 0;
+    /// As stored (64-bit): a damaged or forged database's values are shown
+    /// as read, never cut.
+    int64_t Lines = 0, CoveredLines = 0, Regions = 0, CoveredRegions = 0;
   };
   /// Per source file, sorted by path: one label, or the union of all.
   llvm::Expected<std::vector<FileSummary>>
@@ -63,8 +65,8 @@ public:
     std::string Label;
     std::optional<std::string> Test;
     Confidence Conf = Confidence::Exact;
-    unsigned Processes = 0, Lost = 0, Failed = 0, Unreadable = 0;
-    uint32_t LinesCovered = 0, RegionsCovered = 0;
+    int64_t Processes = 0, Lost = 0, Failed = 0, Unreadable = 0;
+    int64_t LinesCovered = 0, RegionsCovered = 0; ///< as stored
   };
   /// Contexts sorted by (label, test), outside first; optionally one label
   /// and/or one test.
