@@ -2,6 +2,7 @@
 
 #include "covlock/Locking/LockFile.h"
 #include "llvm/Support/Errno.h"
+#include "llvm/Support/Path.h"
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -33,6 +34,12 @@ Expected<LockFile> LockFile::open(StringRef Path, OpenMode Mode) {
     return createFileError(Path, createStringError(inconvertibleErrorCode(),
                                                    "not a regular file"));
   }
+  // The run lock holds the run's whole command line: a control file is
+  // readable by whoever may read its directory, not by everyone.
+  struct stat Dir;
+  if (Mode != ReadOnly && St.st_uid == ::geteuid() &&
+      ::stat(sys::path::parent_path(P).str().c_str(), &Dir) == 0)
+    ::fchmod(FD, (Dir.st_mode & 0666) | 0600);
   return LockFile(std::move(P), FD);
 }
 
