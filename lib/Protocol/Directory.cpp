@@ -128,8 +128,19 @@ readCoverageDirectory(StringRef Dir, function_ref<void(Error)> Warn) {
     SmallString<256> Path(Dir);
     sys::path::append(Path, Name);
     fs::file_status S;
-    if (fs::status(Path, S, /*Follow=*/false) || !fs::is_directory(S))
+    if (fs::status(Path, S, /*Follow=*/false))
       continue;
+    if (!fs::is_directory(S)) {
+      // Where a test's directory should be: a symlink is never followed,
+      // and whatever else is there, it is said.
+      ++C.Unreadable;
+      Warn(createFileError(Path, createStringError(
+                                     inconvertibleErrorCode(),
+                                     fs::is_symlink_file(S)
+                                         ? "a symbolic link; not followed"
+                                         : "not a test key's directory")));
+      continue;
+    }
     TestDirectory TD;
     TD.Key = Name;
     if (Error E = readTestDirectory(Path, TD, C.Unreadable, Warn)) {
