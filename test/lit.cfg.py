@@ -55,6 +55,10 @@ config.substitutions.append(
                           shlex.quote(config.lit_script))))
 config.substitutions.append(("%covlock_src", config.covlock_src_root))
 config.substitutions.append(("%example_bin", config.example_bin_dir))
+# libFuzzer targets (fuzz/), built with clang only.
+if config.covlock_fuzzers:
+    config.available_features.add("fuzzers")
+config.substitutions.append(("%fuzz_dir", config.fuzz_dir))
 
 # Root may write anywhere: permission tests drop to an unprivileged user.
 unprivileged = ""

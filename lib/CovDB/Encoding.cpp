@@ -21,18 +21,25 @@ struct Cursor {
   const uint8_t *P, *End;
   bool Bad = false;
   explicit Cursor(StringRef S) : P(S.bytes_begin()), End(S.bytes_end()) {}
+  /// A ULEB128 value. Decoded here rather than with LLVM's decodeULEB128,
+  /// which shifts by 64 or more (undefined) on a long run of 0x80 bytes, as
+  /// a damaged blob may hold.
   uint64_t uleb() {
     if (Bad)
       return 0;
-    unsigned N = 0;
-    const char *Err = nullptr;
-    uint64_t V = decodeULEB128(P, &N, End, &Err);
-    if (Err) {
-      Bad = true;
-      return 0;
+    uint64_t V = 0;
+    for (unsigned Shift = 0; Shift < 64; Shift += 7) {
+      if (P == End)
+        break;
+      uint64_t Slice = *P & 0x7f;
+      if (Shift == 63 && Slice > 1)
+        break;
+      V |= Slice << Shift;
+      if (!(*P++ & 0x80))
+        return V;
     }
-    P += N;
-    return V;
+    Bad = true;
+    return 0;
   }
   StringRef bytes(uint64_t N) {
     if (Bad || uint64_t(End - P) < N) {
@@ -82,10 +89,15 @@ std::string encodeBitmap(ArrayRef<uint32_t> Sorted) {
 template <typename Fn> static bool forEachByte(StringRef Blob, Fn F) {
   Cursor C(Blob);
   uint64_t Pos = 0;
+  // Members are 32-bit line numbers: bytes past 2^29 would wrap them.
+  constexpr uint64_t MaxBytes = uint64_t(1) << 29;
   while (!C.atEnd()) {
-    Pos += C.uleb();
+    uint64_t Skip = C.uleb();
+    if (C.Bad || Skip > MaxBytes - Pos)
+      return false;
+    Pos += Skip;
     StringRef Bytes = C.bytes(C.uleb());
-    if (C.Bad || Pos > (uint64_t(1) << 32))
+    if (C.Bad || Bytes.size() > MaxBytes - Pos)
       return false;
     for (size_t K = 0; K != Bytes.size(); ++K)
       if (!F(Pos + K, uint8_t(Bytes[K])))

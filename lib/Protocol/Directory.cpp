@@ -134,11 +134,11 @@ readCoverageDirectory(StringRef Dir, function_ref<void(Error)> Warn) {
       // Where a test's directory should be: a symlink is never followed,
       // and whatever else is there, it is said.
       ++C.Unreadable;
-      Warn(createFileError(Path, createStringError(
-                                     inconvertibleErrorCode(),
-                                     fs::is_symlink_file(S)
-                                         ? "a symbolic link; not followed"
-                                         : "not a test key's directory")));
+      Warn(createFileError(
+          Path, createStringError(inconvertibleErrorCode(),
+                                  fs::is_symlink_file(S)
+                                      ? "a symbolic link; not followed"
+                                      : "not a test key's directory")));
       continue;
     }
     TestDirectory TD;
