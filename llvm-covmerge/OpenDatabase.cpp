@@ -1,5 +1,4 @@
-//===- OpenDatabase.cpp - The database and label a query names
-//-------------===//
+//===- OpenDatabase.cpp - The database and label a query names ------------===//
 //
 // report, who and export all start the same way: open the .covdb and, with
 // --label, find that label in it.

@@ -1,5 +1,4 @@
-/*===- CovlockDir.c - directories opened by descriptor, never by symlink
----===*\
+/*===- CovlockDir.c - directories by descriptor, never via a symlink ------===*\
 |*
 |* Everything the runtime writes is created relative to a descriptor of DIR
 |* or of DIR/KEY, opened afresh for each operation: a descriptor kept for the

@@ -1,5 +1,4 @@
-/*===- CovlockExecExit.c - flushes before _exit and exec
--------------------===*\
+/*===- CovlockExecExit.c - flushes before _exit and exec ------------------===*\
 |*
 |* The runtime's side of the link-time wrappers (CovlockWrappers.c, in each
 |* module): _exit and exec end the process image without exit(), so the

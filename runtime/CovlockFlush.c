@@ -1,5 +1,4 @@
-/*===- CovlockFlush.c - publishing a profile and its flush record
-----------===*\
+/*===- CovlockFlush.c - publishing a profile and its flush record ---------===*\
 |*
 |* One path for every flush, signal handlers included, so only
 |* async-signal-safe calls: every file is written with openat/write/close

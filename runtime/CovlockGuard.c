@@ -1,5 +1,4 @@
-/*===- CovlockGuard.c - one flush at a time, per process
--------------------===*\
+/*===- CovlockGuard.c - one flush at a time, per process ------------------===*\
 |*
 |* Flushes and changes to the module registry exclude each other. A thread
 |* that finds another thread's flush in progress waits for it (a final

@@ -1,5 +1,4 @@
-/*===- CovlockInternal.h - covlock runtime internals
------------------------===*\
+/*===- CovlockInternal.h - covlock runtime internals ----------------------===*\
 |*
 |* Shared state and helpers of the runtime (libcovlock_rt.so, one per
 |* process). Everything here has hidden visibility; the public ABI is

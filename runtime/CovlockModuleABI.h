@@ -1,5 +1,4 @@
-/*===- CovlockModuleABI.h - instrumented modules and the process runtime
----===*\
+/*===- CovlockModuleABI.h - instrumented modules and the runtime ----------===*\
 |*
 |* Every instrumented module (the executable, each shared library, each
 |* dlopen'ed plugin) carries its own hidden copy of compiler-rt's profile

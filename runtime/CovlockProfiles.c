@@ -1,5 +1,4 @@
-/*===- CovlockProfiles.c - writing every module's profile of a flush
--------===*\
+/*===- CovlockProfiles.c - writing every module's profile of a flush ------===*\
 |*
 |* Each instrumented module's profile goes to a file of its own, named
 |* after the flush (docs/protocol.md, "Profiles of a flush"): the first

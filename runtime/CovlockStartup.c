@@ -1,5 +1,4 @@
-/*===- CovlockStartup.c - enabling covlock in a process
---------------------===*\
+/*===- CovlockStartup.c - enabling covlock in a process -------------------===*\
 |*
 |* Once per process, before any module registers: reads COVLOCK_*, makes
 |* and checks the coverage directory, refuses a directory another run

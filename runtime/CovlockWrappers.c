@@ -1,5 +1,4 @@
-/*===- CovlockWrappers.c - flush before _exit and exec
----------------------===*\
+/*===- CovlockWrappers.c - flush before _exit and exec --------------------===*\
 |*
 |* Linked into each module with -Wl,--wrap=NAME (see `llvm-covlock
 |* link-flags`): calls from the module to NAME land in __wrap_NAME, which

@@ -1,5 +1,4 @@
-/*===- covlock/covlock.h - covlock runtime C API
----------------------------===*\
+/*===- covlock/covlock.h - covlock runtime C API --------------------------===*\
 |*
 |* Test boundaries for programs that run several tests in one process
 |* (GoogleTest, custom harnesses). Link with `llvm-covlock link-flags`.

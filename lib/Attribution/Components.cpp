@@ -1,5 +1,4 @@
-//===- Components.cpp - Components and their line programs
-//------------------===//
+//===- Components.cpp - Components and their line programs ----------------===//
 //
 // Which records llvm-cov keeps, decided from their shape; then the
 // components: per source file, the records whose lines overlap there (or

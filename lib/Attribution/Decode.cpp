@@ -1,5 +1,4 @@
-//===- Decode.cpp - Read a binary's coverage mapping
-//------------------------===//
+//===- Decode.cpp - Read a binary's coverage mapping ----------------------===//
 //
 // The mapping is decoded once into owned records (the reader's die with
 // it), then joined to the profile layout by (name MD5, structural hash).

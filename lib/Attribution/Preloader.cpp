@@ -1,5 +1,4 @@
-//===- Preloader.cpp - Load coverage ahead of need
-//--------------------------===//
+//===- Preloader.cpp - Load coverage ahead of need ------------------------===//
 //
 // CoveragePreloader: each binary's mapping is read on a thread of its own
 // as soon as its path is known, and joined once its layout is.

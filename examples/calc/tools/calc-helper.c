@@ -1,5 +1,4 @@
-/*===- calc-helper.c - the program `calc --exec` hands over to
--------------===*\
+/*===- calc-helper.c - the program `calc --exec` hands over to ------------===*\
 |*
 |* calc-helper EXPR...: evaluates each expression, prints "helper: EXPR = V",
 |* then the sum of the values. Exit status 1 if an expression failed.

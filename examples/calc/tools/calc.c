@@ -1,5 +1,4 @@
-/*===- calc.c - the calc command-line tool
----------------------------------===*\
+/*===- calc.c - the calc command-line tool --------------------------------===*\
 |*
 |* calc [MODE] [OPTIONS] [EXPR...]
 |*
