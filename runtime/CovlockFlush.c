@@ -63,22 +63,18 @@ static int acquireFlushLock(void) {
   int Fd = openat(ControlFd, "flush.lock",
                   O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
   close(ControlFd);
+  /* A symlink (ELOOP), a directory (EISDIR) or a FIFO planted there. */
   struct stat St;
-  if (Fd >= 0 && (fstat(Fd, &St) != 0 || !S_ISREG(St.st_mode))) {
-    close(Fd);
+  int Planted = Fd < 0 ? errno == ELOOP || errno == EISDIR
+                       : fstat(Fd, &St) != 0 || !S_ISREG(St.st_mode);
+  if (Planted)
     covlockReport(COVLOCK_REPORT_LOCK,
                   "flush lock is not a regular file; publishing without it",
                   Path, 0);
+  if (Fd >= 0 && Planted)
+    close(Fd);
+  if (Fd < 0 || Planted)
     return -1;
-  }
-  if (Fd < 0) {
-    /* A symlink (ELOOP) or a directory (EISDIR) planted there. */
-    if (errno == ELOOP || errno == EISDIR)
-      covlockReport(COVLOCK_REPORT_LOCK,
-                    "flush lock is not a regular file; publishing without it",
-                    Path, 0);
-    return -1;
-  }
   covlockEnsureOwnerAccess(Fd);
   struct flock L;
   memset(&L, 0, sizeof(L));
@@ -128,10 +124,8 @@ static unsigned chooseSeq(int KeyFd) {
   return Seq;
 }
 
-/* "profile", "size", "binary_id" and "module" describe the flush's first
- * profile; "modules" lists the others (docs/protocol.md). A profile that
- * could not be written is left out, and "error" says why. */
-static void putModuleFields(CovlockBuf *B, const CovlockModuleEntry *E) {
+/* A profile's "binary_id", when its module has one. */
+static void putBinaryId(CovlockBuf *B, const CovlockModuleEntry *E) {
   if (E->BinaryId[0]) {
     covlockPutStr(B, ",\"binary_id\":\"");
     covlockPutStr(B, E->BinaryId);
@@ -139,6 +133,9 @@ static void putModuleFields(CovlockBuf *B, const CovlockModuleEntry *E) {
   }
 }
 
+/* "profile", "size", "binary_id" and "module" describe the flush's first
+ * profile; "modules" lists the others (docs/protocol.md). A profile that
+ * could not be written is left out, and "error" says why. */
 static void putProfiles(CovlockBuf *B, unsigned Seq,
                         const CovlockFlushResult *R) {
   CovlockState *S = &covlockState;
@@ -151,7 +148,7 @@ static void putProfiles(CovlockBuf *B, unsigned Seq,
     covlockPutStr(B, Name);
     covlockPutStr(B, "\",\"size\":");
     covlockPutU64(B, First->Size);
-    putModuleFields(B, E);
+    putBinaryId(B, E);
     if (strcmp(E->Path, S->Exe) != 0) {
       covlockPutStr(B, ",\"module\":");
       covlockPutJsonStr(B, E->Path, strlen(E->Path));
@@ -172,7 +169,7 @@ static void putProfiles(CovlockBuf *B, unsigned Seq,
     covlockPutStr(B, Name);
     covlockPutStr(B, "\",\"size\":");
     covlockPutU64(B, P->Size);
-    putModuleFields(B, E);
+    putBinaryId(B, E);
     covlockPutStr(B, "}");
   }
   if (Listed)
