@@ -184,18 +184,7 @@ static void putProfiles(CovlockBuf *B, unsigned Seq,
 static void formatRecord(CovlockBuf *B, const CovlockFlushRequest *Req,
                          unsigned Seq, const CovlockFlushResult *R) {
   CovlockState *S = &covlockState;
-  covlockPutStr(B, "{\"version\":2,\"run\":");
-  if (S->HasRun)
-    covlockPutJsonStr(B, S->Run, strlen(S->Run));
-  else
-    covlockPutStr(B, "null");
-  covlockPutStr(B, ",\"label\":");
-  if (S->HasLabel)
-    covlockPutJsonStr(B, S->Label, strlen(S->Label));
-  else
-    covlockPutStr(B, "null");
-  covlockPutStr(B, ",\"test\":");
-  covlockPutTestId(B);
+  covlockPutRecordHead(B);
   covlockPutStr(B, ",\"key\":\"");
   covlockPutStr(B, S->Key);
   covlockPutStr(B, "\",\"host\":\"");

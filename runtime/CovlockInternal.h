@@ -161,8 +161,9 @@ enum {
 COVLOCK_HIDDEN void covlockPutKeyDir(CovlockBuf *B);
 /* DIR/KEY/Name into Out (PATH_MAX bytes), for messages. */
 COVLOCK_HIDDEN void covlockFormatPath(char *Out, const char *Name);
-/* Appends the id as the value of "test" (and a "test_hex" key), or null. */
-COVLOCK_HIDDEN void covlockPutTestId(CovlockBuf *B);
+/* Opens a marker or record: {"version":V,"run":..,"label":..,"test":..
+ * (and "test_hex"), the fields both share, in protocol order. */
+COVLOCK_HIDDEN void covlockPutRecordHead(CovlockBuf *B);
 /* Appends "[.]HOST.PID": the prefix of every file name this image writes
  * in DIR/KEY. */
 COVLOCK_HIDDEN void covlockPutProcessPrefix(CovlockBuf *B, int Hidden);

@@ -71,7 +71,7 @@ void covlockSetTest(const char *Id, size_t N, int HasId) {
 
 /* The test id: its JSON string (lossy for invalid UTF-8), and whenever an
  * id is set its exact bytes as "test_hex"; null outside any test. */
-void covlockPutTestId(CovlockBuf *B) {
+static void putTestId(CovlockBuf *B) {
   CovlockState *S = &covlockState;
   if (!S->HasTest) {
     covlockPutStr(B, "null");
@@ -81,6 +81,24 @@ void covlockPutTestId(CovlockBuf *B) {
   covlockPutStr(B, ",\"test_hex\":\"");
   covlockPutHex(B, (const unsigned char *)S->Test, S->TestLen);
   covlockPutStr(B, "\"");
+}
+
+void covlockPutRecordHead(CovlockBuf *B) {
+  CovlockState *S = &covlockState;
+  covlockPutStr(B, "{\"version\":");
+  covlockPutU64(B, COVLOCK_PROTOCOL_VERSION);
+  covlockPutStr(B, ",\"run\":");
+  if (S->HasRun)
+    covlockPutJsonStr(B, S->Run, strlen(S->Run));
+  else
+    covlockPutStr(B, "null");
+  covlockPutStr(B, ",\"label\":");
+  if (S->HasLabel)
+    covlockPutJsonStr(B, S->Label, strlen(S->Label));
+  else
+    covlockPutStr(B, "null");
+  covlockPutStr(B, ",\"test\":");
+  putTestId(B);
 }
 
 void covlockPutKeyDir(CovlockBuf *B) {
@@ -120,36 +138,11 @@ static void formatBootName(char *Out, unsigned Attempt) {
   covlockBufFinish(&B);
 }
 
-static int writeAll(int Fd, const char *P, size_t N) {
-  while (N) {
-    ssize_t W = write(Fd, P, N);
-    if (W < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    P += W;
-    N -= (size_t)W;
-  }
-  return 0;
-}
-
 static size_t formatBootRecord(char *Out, size_t Cap) {
   CovlockState *S = &covlockState;
   CovlockBuf B;
   covlockBufInit(&B, Out, Cap);
-  covlockPutStr(&B, "{\"version\":2,\"run\":");
-  if (S->HasRun)
-    covlockPutJsonStr(&B, S->Run, strlen(S->Run));
-  else
-    covlockPutStr(&B, "null");
-  covlockPutStr(&B, ",\"label\":");
-  if (S->HasLabel)
-    covlockPutJsonStr(&B, S->Label, strlen(S->Label));
-  else
-    covlockPutStr(&B, "null");
-  covlockPutStr(&B, ",\"test\":");
-  covlockPutTestId(&B);
+  covlockPutRecordHead(&B);
   covlockPutStr(&B, ",\"host\":\"");
   covlockPutStr(&B, S->Host);
   covlockPutStr(&B, "\",\"pid\":");
@@ -205,8 +198,10 @@ static int placeBootMarker(void) {
     if (Fd < 0 && errno == EEXIST)
       continue;
     struct stat St;
-    if (Fd < 0 || writeAll(Fd, Content, Len) != 0 || fstat(Fd, &St) != 0) {
-      int Err = errno;
+    int Err = Fd < 0 ? errno : covlockWriteAll(Fd, Content, Len);
+    if (!Err && fstat(Fd, &St) != 0)
+      Err = errno;
+    if (Err) {
       covlockFormatPath(Path, Name);
       covlockReport(COVLOCK_REPORT_MARKER, "cannot write boot marker", Path,
                     Err);
