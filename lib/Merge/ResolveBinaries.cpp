@@ -88,7 +88,7 @@ Error Merger::resolveBinaries() {
     }
     // Else the binaries the flush records name, verified.
     std::set<std::string> Tried;
-    std::string Why;
+    std::string Why, DamagedAgainst;
     for (Unit *U : Us) {
       if (U->Exe.empty() || !Tried.insert(U->Exe).second)
         continue;
@@ -98,10 +98,7 @@ Error Merger::resolveBinaries() {
         continue;
       }
       if (Matches(*Info, *L)) {
-        if (SameFunctions(*Info, *L))
-          L->BinaryPath = U->Exe;
-        else
-          Why = "damaged";
+        (SameFunctions(*Info, *L) ? L->BinaryPath : DamagedAgainst) = U->Exe;
         break;
       }
       Why = U->Exe + ": build id " +
@@ -112,8 +109,8 @@ Error Merger::resolveBinaries() {
     }
     if (!L->BinaryPath.empty())
       continue;
-    if (Why == "damaged") {
-      RejectDamaged(*L, Us, Us.front()->Exe);
+    if (!DamagedAgainst.empty()) {
+      RejectDamaged(*L, Us, DamagedAgainst);
       continue;
     }
     if (!Objects.empty()) {
