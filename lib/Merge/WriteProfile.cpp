@@ -136,17 +136,17 @@ readInIsolation(StringRef Reader, const Unit &U, SmallVectorImpl<char> &Clean) {
 /// lie in the file. std::nullopt if \p Buffer is not an indexed profile or
 /// its header is sound.
 static std::optional<std::string> checkIndexedHeader(StringRef Buffer) {
-  constexpr uint64_t IndexedMagic = 0x8169666f72706cffULL; // "\xfflprofi\x81"
   if (Buffer.size() < 8 ||
-      support::endian::read64le(Buffer.data()) != IndexedMagic)
+      support::endian::read64le(Buffer.data()) != IndexedInstrProf::Magic)
     return std::nullopt;
   if (Buffer.size() < 9 * 8)
     return std::string("indexed profile header truncated");
   auto Field = [&](unsigned I) {
     return support::endian::read64le(Buffer.data() + I * 8);
   };
-  uint64_t Version = Field(1) & 0xffffffff;
-  if (Version < 10 || Version > 12)
+  uint64_t Version = GET_VERSION(Field(1));
+  if (Version < IndexedInstrProf::Version10 ||
+      Version > IndexedInstrProf::CurrentVersion)
     return "indexed profile version " + std::to_string(Version) +
            ", not one LLVM 16 to 19 writes (10 to 12)";
   // HashOffset, MemProfOffset, BinaryIdOffset, TemporalProfTracesOffset,
