@@ -3,11 +3,11 @@
 // Internal: `__read-profile FILE OFFSET SIZE OUT` reads one profile (a
 // file, or a slice of one) with LLVM's reader, all its records and binary
 // ids, and writes them with LLVM's writer as a new indexed profile OUT;
-// exits 0 if that worked, 1 with LLVM's message on stderr if the reader
-// reported an error. The merge runs it before it takes such a profile
-// (MergeOptions::IsolatedReader): LLVM's readers trust offsets and sizes
-// from the file, and a damaged one can crash or exhaust memory here rather
-// than in the merge, which then reads only OUT.
+// exits 0 if that worked, covlock::IsolatedReaderRejected with LLVM's
+// message on stderr if the reader reported an error. The merge runs it before
+// it takes such a profile (MergeOptions::IsolatedReader): LLVM's readers trust
+// offsets and sizes from the file, and a damaged one can crash or exhaust
+// memory here rather than in the merge, which then reads only OUT.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,7 +22,7 @@ using namespace llvm;
 
 static int fail(Error E) {
   errs() << toString(std::move(E)) << '\n';
-  return 1;
+  return covlock::IsolatedReaderRejected;
 }
 
 int readProfileMain(int Argc, const char **Argv) {

@@ -5,6 +5,7 @@
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/LEB128.h"
+#include <limits>
 
 using namespace llvm;
 
@@ -213,8 +214,13 @@ Error decodeFunctions(StringRef Blob, BinaryLayout &Layout) {
       break;
     F.Hash = support::endian::read64le(Hash.data());
     F.NameRef = IndexedInstrProf::ComputeHash(F.Name);
-    F.NumCounters = C.uleb();
-    F.NumBitmapBytes = C.uleb();
+    // Bounded before any sum, narrowing or allocation trusts them.
+    uint64_t NumCounters = C.uleb(), NumBitmapBytes = C.uleb();
+    if (NumCounters > MaxLayoutCounters - Layout.NumCounters ||
+        NumBitmapBytes > MaxLayoutBitmapBytes - Layout.NumBitmapBytes)
+      return malformed("function table");
+    F.NumCounters = NumCounters;
+    F.NumBitmapBytes = NumBitmapBytes;
     F.FirstCounter = Layout.NumCounters;
     F.FirstBitmapByte = Layout.NumBitmapBytes;
     Layout.NumCounters += F.NumCounters;
@@ -249,7 +255,7 @@ template <typename T> static bool decodeNonZero(Cursor &C, std::vector<T> &V) {
   for (uint64_t K = 0; K != N && !C.Bad; ++K) {
     uint64_t I = Next + C.uleb();
     uint64_t X = C.uleb();
-    if (I >= V.size())
+    if (I >= V.size() || X > std::numeric_limits<T>::max())
       return false;
     V[I] = T(X);
     Next = I + 1;

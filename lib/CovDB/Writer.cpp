@@ -538,6 +538,60 @@ Error CovDBBuilder::Impl::finish(ArrayRef<std::string> InputDatabases,
   return writeAll(M, InputDatabases, OutPath);
 }
 
+/// Adds the aggregate profile of each label of the contexts \p ContextIndex
+/// names (one database's) to \p M, summed from their counters. The label
+/// rows hold the same sums as an indexed profile, but that format is one
+/// LLVM's reader trusts (offsets, sizes and hash tables it does not check),
+/// so a damaged database is read through the covdb's own bounded decoders
+/// instead; the contexts are where the counts come from in any case.
+static Error addLabelAggregates(Model &M,
+                                const std::map<int64_t, size_t> &ContextIndex) {
+  std::map<unsigned, BinaryLayout> Layouts; // by index into M.Binaries
+  std::map<std::string, std::map<unsigned, std::pair<std::vector<uint64_t>,
+                                                     std::vector<uint8_t>>>>
+      Sums; // label -> binary -> (counters, bitmap)
+  std::vector<uint64_t> Counters;
+  std::vector<uint8_t> Bitmap;
+  for (const auto &[Id, Index] : ContextIndex) {
+    const ContextModel &C = M.Contexts[Index];
+    for (const auto &[Binary, Blob] : C.Profiles) {
+      auto [It, New] = Layouts.try_emplace(Binary);
+      if (New)
+        if (Error E = covdb::decodeFunctions(M.Binaries[Binary].Functions,
+                                             It->second))
+          return E;
+      if (Error E = covdb::decodeSparse(Blob, It->second, Counters, Bitmap))
+        return E;
+      auto &[Sum, Bits] = Sums[C.Label][Binary];
+      if (Sum.empty() && Bits.empty()) {
+        Sum.swap(Counters);
+        Bits.swap(Bitmap);
+        continue;
+      }
+      for (size_t I = 0; I != Sum.size(); ++I)
+        Sum[I] = SaturatingAdd(Sum[I], Counters[I]);
+      for (size_t I = 0; I != Bits.size(); ++I)
+        Bits[I] |= Bitmap[I];
+    }
+  }
+  for (const auto &[Label, ByBinary] : Sums) {
+    InstrProfWriter Writer;
+    Error WriteErr =
+        Writer.mergeProfileKind(InstrProfKind::FrontendInstrumentation);
+    for (const auto &[Binary, Sum] : ByBinary)
+      if (!WriteErr)
+        addLayoutRecords(Writer, Layouts[Binary], Sum.first, Sum.second,
+                         WriteErr);
+    if (WriteErr)
+      return WriteErr;
+    auto Bytes = indexedProfileBytes(Writer);
+    if (!Bytes)
+      return Bytes.takeError();
+    M.Labels[Label].Profiles.push_back(std::move(*Bytes));
+  }
+  return Error::success();
+}
+
 /// Adds every context of the database \p Path to \p M.
 static Error addDatabase(StringRef Path, Model &M) {
   auto DBOrErr = CovDB::open(Path);
@@ -586,11 +640,12 @@ static Error addDatabase(StringRef Path, Model &M) {
   std::map<std::pair<int64_t, int64_t>, Spans> RegionLists;
   {
     sql::Statement S(H, Path);
-    if (Error E = S.prepare("SELECT id, name, profile FROM label"))
+    // Not the stored aggregate profile: see addLabelAggregates.
+    if (Error E = S.prepare("SELECT id, name FROM label"))
       return E;
     if (Error E = S.forEachRow([&] {
           LabelNames[S.integer(0)] = S.text(1).str();
-          M.Labels[S.text(1).str()].Profiles.push_back(S.blob(2).str());
+          M.Labels[S.text(1).str()];
         }))
       return E;
     sql::Statement F(H, Path);
@@ -707,6 +762,8 @@ static Error addDatabase(StringRef Path, Model &M) {
   }
   if (BadBitmap)
     return Damaged(stringError("malformed bitmap blob"));
+  if (Error E = addLabelAggregates(M, ContextIndex))
+    return Damaged(std::move(E));
   return Error::success();
 }
 

@@ -16,6 +16,7 @@
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/ProfileData/InstrProfReader.h"
 #include "llvm/ProfileData/InstrProfWriter.h"
+#include "llvm/Support/Compiler.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Program.h"
@@ -113,14 +114,17 @@ readInIsolation(StringRef Reader, const Unit &U, SmallVectorImpl<char> &Clean) {
                                           StringRef(Err)};
   std::string Message;
   // Bounded in time and memory: a damaged size field must not be allowed
-  // to exhaust the machine either.
-  int Status = sys::ExecuteAndWait(Reader, Args, std::nullopt, Redirects,
-                                   /*SecondsToWait=*/120,
-                                   /*MemoryLimit=*/4096, &Message);
+  // to exhaust the machine either. (Not in memory in an AddressSanitizer
+  // build, whose shadow mappings alone exceed any such limit.)
+  int Status =
+      sys::ExecuteAndWait(Reader, Args, std::nullopt, Redirects,
+                          /*SecondsToWait=*/120,
+                          /*MemoryLimit=*/
+                          LLVM_ADDRESS_SANITIZER_BUILD ? 0 : 4096, &Message);
   if (Status == 0)
     return std::nullopt;
   sys::fs::remove(CleanRef);
-  if (Status == 1) { // LLVM's reader said why
+  if (Status == IsolatedReaderRejected) { // LLVM's reader said why
     auto Text = MemoryBuffer::getFile(Err);
     if (Text && !(*Text)->getBuffer().trim().empty())
       return (*Text)->getBuffer().trim().str();
@@ -132,9 +136,9 @@ readInIsolation(StringRef Reader, const Unit &U, SmallVectorImpl<char> &Clean) {
 
 /// What is wrong with an indexed profile's header, from what LLVM's reader
 /// would trust without checking: its version (only those of LLVM 16 to 19,
-/// whose headers this knows) and the offsets of its sections, which must
-/// lie in the file. std::nullopt if \p Buffer is not an indexed profile or
-/// its header is sound.
+/// whose headers this knows), the offsets of its sections, which must lie
+/// in the file, and the size of its summary. std::nullopt if \p Buffer is not
+/// an indexed profile or its header is sound.
 static std::optional<std::string> checkIndexedHeader(StringRef Buffer) {
   if (Buffer.size() < 8 ||
       support::endian::read64le(Buffer.data()) != IndexedInstrProf::Magic)
@@ -157,6 +161,24 @@ static std::optional<std::string> checkIndexedHeader(StringRef Buffer) {
         (Field(I) < Last * 8 + 8 || Field(I) >= Buffer.size()))
       return "indexed profile header: section offset " +
              std::to_string(Field(I)) + " outside the file";
+  // The summary (two with a context-sensitive profile) follows the header;
+  // the reader copies it by the sizes it states.
+  uint64_t At = Last * 8 + 8;
+  bool CS = Field(1) & VARIANT_MASK_CSIR_PROF;
+  for (int I = 0, N = CS ? 2 : 1; I != N; ++I) {
+    if (Buffer.size() - At < 16)
+      return std::string("indexed profile summary truncated");
+    uint64_t Fields = support::endian::read64le(Buffer.data() + At);
+    uint64_t Entries = support::endian::read64le(Buffer.data() + At + 8);
+    // A few dozen of each in any real profile; bounded so that the size
+    // below (32-bit in LLVM) cannot wrap.
+    if (Fields > 4096 || Entries > 4096)
+      return std::string("indexed profile summary of an impossible size");
+    uint64_t Size = IndexedInstrProf::Summary::getSize(Fields, Entries);
+    if (Size > Buffer.size() - At)
+      return std::string("indexed profile summary runs past the file");
+    At += Size;
+  }
   return std::nullopt;
 }
 

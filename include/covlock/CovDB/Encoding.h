@@ -47,7 +47,13 @@ llvm::Expected<std::vector<RegionSpan>> decodeRegions(llvm::StringRef Blob);
 /// A binary's function table: count, then per function its name (length +
 /// bytes), hash (8 bytes little-endian), counters and bitmap bytes (ULEB128).
 std::string encodeFunctions(const BinaryLayout &Layout);
-/// Fills Functions, NumCounters and NumBitmapBytes of \p Layout.
+/// The most counters and bitmap bytes a binary's function table may hold
+/// (2^28 each, 2 GiB of counters: far beyond any real binary's). Readers
+/// allocate them, so a table that claims more is malformed, not trusted.
+constexpr uint64_t MaxLayoutCounters = uint64_t(1) << 28;
+constexpr uint64_t MaxLayoutBitmapBytes = uint64_t(1) << 28;
+/// Fills Functions, NumCounters and NumBitmapBytes of \p Layout; a table
+/// over the bounds above is malformed.
 llvm::Error decodeFunctions(llvm::StringRef Blob, BinaryLayout &Layout);
 
 /// A context's non-zero counters and bitmap bytes against its binary's

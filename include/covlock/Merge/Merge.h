@@ -70,13 +70,19 @@ struct MergeOptions {
   /// are listed (before any profile is read).
   std::function<void(llvm::StringRef)> ExecutableFound;
   /// A program that reads one profile with LLVM's reader and exits 0 if it
-  /// could (`PROGRAM __read-profile FILE OFFSET SIZE`): every profile the
+  /// could, IsolatedReaderRejected with LLVM's message on stderr if the
+  /// reader refused it (`PROGRAM __read-profile FILE OFFSET SIZE OUT`; any
+  /// other status is a crash): every profile the
   /// bulk path does not take (.profdata files, other raw variants) is first
   /// read there, so that a damaged file LLVM's reader crashes on (or
   /// allocates without bound for) is reported instead of taking the merge
   /// down. Empty: read in-process.
   std::string IsolatedReader;
 };
+
+/// Exit status of MergeOptions::IsolatedReader when LLVM's reader reported
+/// an error: distinct from 1, which sanitizers and runtimes also use.
+constexpr int IsolatedReaderRejected = 3;
 
 struct MergeStats {
   uint64_t Profiles = 0; ///< profile files found

@@ -1,0 +1,246 @@
+//===- FuzzDirectory.cpp - Fuzz the whole coverage directory reader -------===//
+//
+// Each input describes a small coverage directory: test key directories
+// holding flush records and boot markers (made from fuzzed fields, so that
+// most of them parse and refer to each other), files of fuzzed bytes under
+// the protocol's names, raw profiles (a real one with bytes overwritten, if
+// COVLOCK_FUZZ_PROFILE names one), symbolic links, FIFOs and directories
+// where files belong. The directory is built in a temporary directory and
+// read as `llvm-covlock status` and `llvm-covmerge` read it: never a crash,
+// a hang or a sanitizer report, and every process is counted in exactly
+// one state.
+//
+// LLVM's own readers run in a child process in the tools (IsolatedReader);
+// here that child is /bin/false, so a profile the bulk path does not take
+// is reported bad without reaching them: what is fuzzed is covlock's code.
+//
+//===----------------------------------------------------------------------===//
+
+#include "covlock/Merge/Merge.h"
+#include "covlock/Protocol/Directory.h"
+#include "llvm/ProfileData/InstrProfWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+#include <cstdlib>
+#include <fcntl.h>
+#include <fuzzer/FuzzedDataProvider.h>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace llvm;
+using namespace covlock;
+namespace fs = llvm::sys::fs;
+
+namespace {
+enum class EntryKind {
+  Record,
+  Marker,
+  Bytes,
+  Profile,
+  Symlink,
+  Fifo,
+  Directory,
+  kMaxValue = Directory
+};
+
+struct Sandbox {
+  std::string Root;     ///< the temporary directory
+  std::string Dir;      ///< Root/cov, rebuilt for every input
+  std::string Outside;  ///< Root/outside.profraw, a file links point at
+  std::string Template; ///< a real raw profile, or empty
+};
+} // namespace
+
+/// Writes a file of the sandbox; never through a link or into a FIFO that
+/// an earlier entry put at the same name.
+static void writeFile(const std::string &Path, StringRef Bytes) {
+  int FD = open(Path.c_str(),
+                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  if (FD < 0)
+    return;
+  raw_fd_ostream OS(FD, /*shouldClose=*/true);
+  OS << Bytes;
+}
+
+static Sandbox &sandbox() {
+  static Sandbox S = [] {
+    Sandbox S;
+    const char *Tmp = getenv("TMPDIR");
+    std::string Pattern = std::string(Tmp && *Tmp ? Tmp : "/tmp") +
+                          "/covlock-fuzz-directory-XXXXXX";
+    if (!mkdtemp(Pattern.data()))
+      abort();
+    S.Root = Pattern;
+    S.Dir = S.Root + "/cov";
+    S.Outside = S.Root + "/outside.profraw";
+    if (const char *T = getenv("COVLOCK_FUZZ_PROFILE"))
+      if (auto Buf = MemoryBuffer::getFile(T))
+        S.Template = (*Buf)->getBuffer().str();
+    writeFile(S.Outside, S.Template.empty() ? "outside" : S.Template);
+    // Removed at exit through a copy that outlives S's destructor.
+    static const std::string *Root = new std::string(S.Root);
+    atexit([] { fs::remove_directories(*Root); });
+    return S;
+  }();
+  return S;
+}
+
+/// Names a record or marker may carry: few hosts and pids, so that records,
+/// markers and stock profiles of one process meet.
+static std::string pickHost(FuzzedDataProvider &P) {
+  return P.PickValueInArray({"vm", "h2", "h%2Fx"});
+}
+
+static std::string recordJSON(FuzzedDataProvider &P, bool Marker,
+                              std::string &Name) {
+  std::string Host = pickHost(P);
+  int64_t Pid = P.ConsumeIntegralInRange<int64_t>(-1, 4);
+  int64_t Seq = P.ConsumeIntegralInRange<int64_t>(0, 3);
+  json::Object O{{"version", P.ConsumeIntegralInRange<int64_t>(0, 3)},
+                 {"host", Host},
+                 {"pid", Pid},
+                 {"start", P.ConsumeIntegral<int64_t>()},
+                 {"test", P.ConsumeRandomLengthString(16)},
+                 {"exe", "/nonexistent/prog"}};
+  if (P.ConsumeBool())
+    O["label"] = P.ConsumeRandomLengthString(8);
+  std::string Stem = Host + "." + std::to_string(Pid);
+  if (Marker) {
+    Name = Stem + (P.ConsumeBool() ? ".boot" : ".failed");
+    return formatv("{0}", json::Value(std::move(O))).str();
+  }
+  O["seq"] = Seq;
+  O["final"] = P.ConsumeBool();
+  O["reason"] = P.PickValueInArray({"exit", "signal", "exec", "test", "x"});
+  std::string Profile = Stem + "." + std::to_string(Seq) + ".profraw";
+  O["profile"] = P.ConsumeBool() ? Profile : P.ConsumeRandomLengthString(12);
+  O["size"] = P.ConsumeIntegral<int64_t>();
+  if (P.ConsumeBool())
+    O["error"] = "write failed";
+  if (P.ConsumeBool()) {
+    json::Array Modules;
+    for (int I = 0, N = P.ConsumeIntegralInRange(0, 3); I != N; ++I)
+      Modules.push_back(json::Object{
+          {"path", P.ConsumeRandomLengthString(8)},
+          {"profile", Stem + "." + std::to_string(Seq) + ".m" +
+                          std::to_string(I) + ".profraw"},
+          {"size", P.ConsumeIntegralInRange<int64_t>(0, 1 << 20)}});
+    O["module"] = 0;
+    O["modules"] = std::move(Modules);
+  }
+  Name = Stem + "." + std::to_string(Seq) + ".json";
+  return formatv("{0}", json::Value(std::move(O))).str();
+}
+
+/// A real profile with a few bytes overwritten, or fuzzed bytes.
+static std::string profileBytes(FuzzedDataProvider &P) {
+  std::string Bytes = sandbox().Template;
+  if (Bytes.empty())
+    return P.ConsumeRandomLengthString(512);
+  for (int I = 0, N = P.ConsumeIntegralInRange(0, 4); I != N; ++I) {
+    size_t At = P.ConsumeIntegralInRange<size_t>(0, Bytes.size() - 1);
+    Bytes[At] = char(P.ConsumeIntegral<uint8_t>());
+  }
+  if (P.ConsumeBool())
+    Bytes.resize(P.ConsumeIntegralInRange<size_t>(0, Bytes.size()));
+  return Bytes;
+}
+
+static void addEntry(FuzzedDataProvider &P, const Sandbox &S) {
+  std::string Key =
+      P.PickValueInArray({"t1", "t2", "%00x", "__outside_tests__"});
+  std::string KeyDir = S.Dir + "/" + Key;
+  fs::create_directory(KeyDir);
+  std::string Suffix =
+      P.PickValueInArray({".json", ".boot", ".failed", ".profraw",
+                          ".stock.profraw", ".m0.profraw", ".profdata"});
+  std::string Name = pickHost(P) + "." +
+                     std::to_string(P.ConsumeIntegralInRange(-1, 4)) + ".0" +
+                     Suffix;
+  if (Suffix == ".stock.profraw" || Suffix == ".boot" || Suffix == ".failed")
+    Name = pickHost(P) + "." + std::to_string(P.ConsumeIntegralInRange(1, 4)) +
+           Suffix;
+  // Now and then the entry goes where a key directory belongs.
+  std::string Path = (P.ConsumeIntegralInRange(0, 7) == 0 ? S.Dir : KeyDir) +
+                     "/" + Name;
+  switch (P.ConsumeEnum<EntryKind>()) {
+  case EntryKind::Record:
+  case EntryKind::Marker: {
+    bool Marker = P.ConsumeBool();
+    std::string RecordName;
+    std::string Text = recordJSON(P, Marker, RecordName);
+    writeFile(KeyDir + "/" + RecordName, Text);
+    break;
+  }
+  case EntryKind::Bytes:
+    writeFile(Path, P.ConsumeRandomLengthString(1024));
+    break;
+  case EntryKind::Profile:
+    writeFile(Path, profileBytes(P));
+    break;
+  case EntryKind::Symlink:
+    (void)symlink(P.PickValueInArray({S.Outside.c_str(), "/dev/zero",
+                                      "../t1", ".", "missing"}),
+                  Path.c_str());
+    break;
+  case EntryKind::Fifo:
+    (void)mkfifo(Path.c_str(), 0600);
+    break;
+  case EntryKind::Directory:
+    fs::create_directory(Path);
+    break;
+  }
+}
+
+static void checkSummary(const DirectoryContents &C) {
+  DirectorySummary Sum =
+      summarizeDirectory(C, [](const ProcessId &) { return false; });
+  const ProcessCounts &T = Sum.Total;
+  if (T.Flushed + T.Failed + T.Lost + T.Running != T.Processes)
+    abort();
+  for (const TestSummary &TS : Sum.Tests)
+    if (TS.Counts.Processes > T.Processes)
+      abort();
+}
+
+static void merge(const Sandbox &S) {
+  MergeOptions Opts;
+  Opts.Inputs = {S.Dir};
+  Opts.Threads = 1;
+  Opts.WantProfile = true;
+  Opts.IsolatedReader = "/bin/false";
+  Opts.Warn = [](Error E) { consumeError(std::move(E)); };
+  Opts.BadInput = [](Error E) { consumeError(std::move(E)); };
+  Expected<MergeOutput> Out = mergeInputs(Opts);
+  if (!Out) {
+    consumeError(Out.takeError());
+    return;
+  }
+  if (Out->Stats.Read + Out->Stats.Bad > Out->Stats.Profiles)
+    abort();
+  if (Out->Profile)
+    (void)Out->Profile->writeBuffer();
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
+  const Sandbox &S = sandbox();
+  fs::remove_directories(S.Dir);
+  if (fs::create_directories(S.Dir + "/.covlock"))
+    abort();
+  FuzzedDataProvider P(Data, Size);
+  for (int I = 0, N = P.ConsumeIntegralInRange(0, 12); I != N; ++I)
+    addEntry(P, S);
+
+  Expected<DirectoryContents> C =
+      readCoverageDirectory(S.Dir, [](Error E) { consumeError(std::move(E)); });
+  if (!C) {
+    consumeError(C.takeError());
+    return 0;
+  }
+  checkSummary(*C);
+  merge(S);
+  return 0;
+}
