@@ -16,8 +16,7 @@ using namespace llvm;
 using namespace covlock;
 
 static bool sameLayout(const BinaryLayout &A, const BinaryLayout &B) {
-  if (A.NumCounters != B.NumCounters ||
-      A.NumBitmapBytes != B.NumBitmapBytes ||
+  if (A.NumCounters != B.NumCounters || A.NumBitmapBytes != B.NumBitmapBytes ||
       A.Functions.size() != B.Functions.size())
     return false;
   for (size_t I = 0; I != A.Functions.size(); ++I) {

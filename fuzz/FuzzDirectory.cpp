@@ -164,8 +164,8 @@ static void addEntry(FuzzedDataProvider &P, const Sandbox &S) {
     Name = pickHost(P) + "." + std::to_string(P.ConsumeIntegralInRange(1, 4)) +
            Suffix;
   // Now and then the entry goes where a key directory belongs.
-  std::string Path = (P.ConsumeIntegralInRange(0, 7) == 0 ? S.Dir : KeyDir) +
-                     "/" + Name;
+  std::string Path =
+      (P.ConsumeIntegralInRange(0, 7) == 0 ? S.Dir : KeyDir) + "/" + Name;
   switch (P.ConsumeEnum<EntryKind>()) {
   case EntryKind::Record:
   case EntryKind::Marker: {
@@ -182,8 +182,8 @@ static void addEntry(FuzzedDataProvider &P, const Sandbox &S) {
     writeFile(Path, profileBytes(P));
     break;
   case EntryKind::Symlink:
-    (void)symlink(P.PickValueInArray({S.Outside.c_str(), "/dev/zero",
-                                      "../t1", ".", "missing"}),
+    (void)symlink(P.PickValueInArray({S.Outside.c_str(), "/dev/zero", "../t1",
+                                      ".", "missing"}),
                   Path.c_str());
     break;
   case EntryKind::Fifo:

@@ -1,11 +1,11 @@
 //===- Reader.cpp - Queries on a covdb ------------------------------------===//
 
+#include "ProfileBytes.h"
 #include "SQLite.h"
 #include "covlock/CovDB/CovDBReader.h"
 #include "covlock/CovDB/Encoding.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ProfileData/InstrProfWriter.h"
 #include "llvm/Support/FileSystem.h"
 #include <algorithm>
 #include <iterator>
@@ -14,85 +14,6 @@
 using namespace llvm;
 
 namespace covlock {
-
-const char *const CovDBSchemaSQL = R"sql(
-CREATE TABLE meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE label (
-  id      INTEGER PRIMARY KEY,
-  name    TEXT NOT NULL UNIQUE,
-  profile BLOB NOT NULL
-);
-CREATE TABLE binary (
-  id               INTEGER PRIMARY KEY,
-  path             TEXT NOT NULL,
-  build_id         TEXT NOT NULL,
-  num_functions    INTEGER NOT NULL,
-  num_counters     INTEGER NOT NULL,
-  num_bitmap_bytes INTEGER NOT NULL,
-  functions        BLOB NOT NULL
-);
-CREATE TABLE file (
-  id   INTEGER PRIMARY KEY,
-  path TEXT NOT NULL UNIQUE
-);
-CREATE TABLE label_file (
-  label_id        INTEGER NOT NULL REFERENCES label(id),
-  file_id         INTEGER NOT NULL REFERENCES file(id),
-  lines           INTEGER NOT NULL,
-  lines_covered   INTEGER NOT NULL,
-  regions         INTEGER NOT NULL,
-  regions_covered INTEGER NOT NULL,
-  executable      BLOB NOT NULL,
-  covered         BLOB NOT NULL,
-  region_spans    BLOB NOT NULL,
-  covered_regions BLOB NOT NULL,
-  PRIMARY KEY (label_id, file_id)
-) WITHOUT ROWID;
-CREATE TABLE context (
-  id              INTEGER PRIMARY KEY,
-  label_id        INTEGER NOT NULL REFERENCES label(id),
-  test            TEXT,
-  confidence      TEXT NOT NULL
-                  CHECK (confidence IN ('exact', 'normal', 'dubious', 'outside')),
-  processes       INTEGER NOT NULL,
-  lost            INTEGER NOT NULL,
-  failed          INTEGER NOT NULL,
-  unreadable      INTEGER NOT NULL,
-  lines_covered   INTEGER NOT NULL,
-  regions_covered INTEGER NOT NULL
-);
-CREATE TABLE problem (
-  context_id INTEGER NOT NULL REFERENCES context(id),
-  seq        INTEGER NOT NULL,
-  kind       TEXT NOT NULL,
-  path       TEXT NOT NULL,
-  message    TEXT NOT NULL,
-  PRIMARY KEY (context_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE coverage (
-  file_id         INTEGER NOT NULL REFERENCES file(id),
-  context_id      INTEGER NOT NULL REFERENCES context(id),
-  lines_covered   INTEGER NOT NULL,
-  regions_covered INTEGER NOT NULL,
-  lines           BLOB NOT NULL,
-  regions         BLOB NOT NULL,
-  PRIMARY KEY (file_id, context_id)
-) WITHOUT ROWID;
-CREATE TABLE profile (
-  context_id INTEGER NOT NULL REFERENCES context(id),
-  binary_id  INTEGER NOT NULL REFERENCES binary(id),
-  counters   BLOB NOT NULL,
-  PRIMARY KEY (context_id, binary_id)
-) WITHOUT ROWID;
-)sql";
-
-const char *const CovDBIndexSQL = R"sql(
-CREATE UNIQUE INDEX context_label_test ON context (label_id, test);
-CREATE INDEX coverage_context ON coverage (context_id);
-)sql";
 
 const char *confidenceName(Confidence C) {
   switch (C) {
@@ -275,14 +196,9 @@ static CovDB::ContextInfo readContext(const sql::Statement &S) {
   return C;
 }
 
-/// Sorted by (label, test), outside (no test) first: byte order, as
-/// LC_ALL=C sort.
 static void sortContexts(std::vector<CovDB::ContextInfo> &V) {
   llvm::sort(V, [](const CovDB::ContextInfo &A, const CovDB::ContextInfo &B) {
-    return std::make_tuple(StringRef(A.Label), A.Test.has_value(),
-                           StringRef(A.Test.value_or(""))) <
-           std::make_tuple(StringRef(B.Label), B.Test.has_value(),
-                           StringRef(B.Test.value_or("")));
+    return contextBefore(A.Label, A.Test, B.Label, B.Test);
   });
 }
 
@@ -416,43 +332,21 @@ Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
           "ON b.id = p.binary_id WHERE p.context_id = ?1 ORDER BY b.id"))
     return std::move(E);
   S.bind(1, ContextId);
-  InstrProfWriter Writer;
-  if (Error E = Writer.mergeProfileKind(InstrProfKind::FrontendInstrumentation))
+  IndexedProfileBuilder Builder;
+  if (Error E = S.forEachRow([&]() -> Error {
+        BinaryLayout Layout;
+        std::vector<uint64_t> Counters;
+        std::vector<uint8_t> Bitmap;
+        Error E = covdb::decodeFunctions(S.blob(1), Layout);
+        if (!E)
+          E = covdb::decodeSparse(S.blob(2), Layout, Counters, Bitmap);
+        if (E)
+          return error("binary " + S.text(0) + ": " + toString(std::move(E)));
+        Builder.add(Layout, Counters, Bitmap);
+        return Error::success();
+      }))
     return std::move(E);
-  Error WriteErr = Error::success();
-  Error RowsErr = S.forEachRow([&]() -> Error {
-    BinaryLayout Layout;
-    std::vector<uint64_t> Counters;
-    std::vector<uint8_t> Bitmap;
-    Error E = covdb::decodeFunctions(S.blob(1), Layout);
-    if (!E)
-      E = covdb::decodeSparse(S.blob(2), Layout, Counters, Bitmap);
-    if (E)
-      return error("binary " + S.text(0) + ": " + toString(std::move(E)));
-    for (const LayoutFunction &F : Layout.Functions) {
-      std::vector<uint64_t> Counts(Counters.begin() + F.FirstCounter,
-                                   Counters.begin() + F.FirstCounter +
-                                       F.NumCounters);
-      std::vector<uint8_t> Bytes(Bitmap.begin() + F.FirstBitmapByte,
-                                 Bitmap.begin() + F.FirstBitmapByte +
-                                     F.NumBitmapBytes);
-      Writer.addRecord(NamedInstrProfRecord(F.Name, F.Hash, std::move(Counts),
-                                            std::move(Bytes)),
-                       1, [&](Error E) {
-                         WriteErr =
-                             joinErrors(std::move(WriteErr), std::move(E));
-                       });
-    }
-    return Error::success();
-  });
-  if (RowsErr) {
-    consumeError(std::move(WriteErr));
-    return std::move(RowsErr);
-  }
-  if (WriteErr)
-    return std::move(WriteErr);
-  std::unique_ptr<MemoryBuffer> Buf = Writer.writeBuffer();
-  return Buf->getBuffer().str();
+  return Builder.take();
 }
 
 Expected<std::string> CovDB::labelProfile(int64_t LabelId) const {

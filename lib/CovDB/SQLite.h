@@ -129,11 +129,6 @@ inline llvm::Error exec(sqlite3 *DB, llvm::StringRef Path, const char *SQL) {
 
 } // namespace sql
 
-/// The schema of version CovDBSchemaVersion (docs/covdb.md).
-extern const char *const CovDBSchemaSQL;
-/// The indexes, created after the rows are in.
-extern const char *const CovDBIndexSQL;
-
 } // namespace covlock
 
 #endif

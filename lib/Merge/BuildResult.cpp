@@ -46,10 +46,7 @@ MergeResult Merger::buildResult() {
                [](const ContextProfile &A, const ContextProfile &B) {
                  return A.Binary < B.Binary;
                });
-    llvm::sort(C.Problems, [](const MergeProblem &A, const MergeProblem &B) {
-      return std::tie(A.Path, A.Kind, A.Message) <
-             std::tie(B.Path, B.Kind, B.Message);
-    });
+    llvm::sort(C.Problems);
     if (!C.Test)
       C.Conf = Confidence::Outside;
     else if (C.Lost || C.Failed || C.Unreadable || !C.Problems.empty())

@@ -11,10 +11,12 @@
 #define COVLOCK_COVDB_COVDBREADER_H
 
 #include "covlock/Merge/Contexts.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -106,6 +108,47 @@ public:
   };
   /// The binaries a label's contexts ran, in the order they were merged.
   llvm::Expected<std::vector<BinaryRef>> binaries(int64_t LabelId) const;
+
+  /// Whole tables, as stored, for merging databases (DatabaseInput.cpp):
+  /// each row is passed to the callback, whose error stops the reading;
+  /// text and blobs are valid during the call only.
+  struct BinaryRow {
+    int64_t Id;
+    llvm::StringRef Path, BuildId;
+    llvm::StringRef Functions; ///< covdb::encodeFunctions()
+  };
+  llvm::Error
+  forEachBinary(llvm::function_ref<llvm::Error(const BinaryRow &)> Row) const;
+  /// File ids and paths.
+  llvm::Expected<std::map<int64_t, std::string>> files() const;
+  struct LabelFileRow {
+    int64_t LabelId, FileId;
+    llvm::StringRef Executable, Covered; ///< line bitmaps
+    llvm::StringRef RegionSpans;         ///< covdb::encodeRegions()
+    llvm::StringRef CoveredRegions;      ///< bitmap of indices into them
+  };
+  llvm::Error forEachLabelFile(
+      llvm::function_ref<llvm::Error(const LabelFileRow &)> Row) const;
+  /// A context's problems, in order.
+  struct ProblemRow {
+    int64_t ContextId;
+    MergeProblem Problem;
+  };
+  llvm::Error
+  forEachProblem(llvm::function_ref<llvm::Error(const ProblemRow &)> Row) const;
+  struct CoverageRow {
+    int64_t ContextId, FileId;
+    llvm::StringRef Lines;   ///< bitmap
+    llvm::StringRef Regions; ///< bitmap of indices into the label's spans
+  };
+  llvm::Error forEachCoverage(
+      llvm::function_ref<llvm::Error(const CoverageRow &)> Row) const;
+  struct ProfileRow {
+    int64_t ContextId, BinaryId;
+    llvm::StringRef Counters; ///< covdb::encodeSparse()
+  };
+  llvm::Error
+  forEachProfile(llvm::function_ref<llvm::Error(const ProfileRow &)> Row) const;
 
   /// An error about this database: "<path>: <message>".
   llvm::Error error(const llvm::Twine &Message) const;

@@ -16,9 +16,11 @@
 #ifndef COVLOCK_MERGE_CONTEXTS_H
 #define COVLOCK_MERGE_CONTEXTS_H
 
+#include "llvm/ADT/StringRef.h"
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace covlock {
@@ -83,6 +85,12 @@ struct MergeProblem {
   std::string Kind; ///< "lost", "failed", "unreadable", "mismatch"
   std::string Path; ///< the file concerned
   std::string Message;
+
+  /// The order of a context's problems wherever they are listed or stored:
+  /// by path, kind, message.
+  bool operator<(const MergeProblem &O) const {
+    return std::tie(Path, Kind, Message) < std::tie(O.Path, O.Kind, O.Message);
+  }
 };
 
 /// label x test.
@@ -94,6 +102,18 @@ struct Context {
   std::vector<ContextProfile> Profiles; ///< sorted by Binary
   std::vector<MergeProblem> Problems;
 };
+
+/// The order of contexts wherever they are listed or stored: by label, then
+/// outside tests first, then by test; byte order (as LC_ALL=C sort).
+inline bool contextBefore(llvm::StringRef LabelA,
+                          const std::optional<std::string> &TestA,
+                          llvm::StringRef LabelB,
+                          const std::optional<std::string> &TestB) {
+  return std::make_tuple(LabelA, TestA.has_value(),
+                         llvm::StringRef(TestA ? *TestA : "")) <
+         std::make_tuple(LabelB, TestB.has_value(),
+                         llvm::StringRef(TestB ? *TestB : ""));
+}
 
 struct MergeResult {
   std::vector<BinaryLayout> Binaries;

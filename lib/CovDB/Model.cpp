@@ -1,0 +1,143 @@
+//===- Model.cpp - The covdb in memory: binaries, equal contexts ----------===//
+
+#include "Model.h"
+#include "ProfileBytes.h"
+#include "covlock/CovDB/Encoding.h"
+#include "llvm/ADT/STLExtras.h"
+#include <numeric>
+#include <set>
+
+using namespace llvm;
+
+namespace covlock {
+namespace covdb {
+
+static Error modelError(const Twine &Message) {
+  return createStringError(inconvertibleErrorCode(), Message);
+}
+
+unsigned Model::addBinary(BinaryModel B) {
+  for (unsigned I = 0; I != Binaries.size(); ++I)
+    if (Binaries[I].key() == B.key())
+      return I;
+  Binaries.push_back(std::move(B));
+  return Binaries.size() - 1;
+}
+
+Expected<const BinaryLayout *> LayoutCache::get(unsigned Binary) {
+  auto [It, New] = Decoded.try_emplace(Binary);
+  if (New)
+    if (Error E = decodeFunctions(M.Binaries[Binary].Functions, It->second)) {
+      Decoded.erase(It);
+      return std::move(E);
+    }
+  return &It->second;
+}
+
+/// The sum of two sparse counter blobs of one binary.
+static Expected<std::string> sumSparse(const BinaryLayout &Layout,
+                                       StringRef A, StringRef B) {
+  CounterSum Sum;
+  std::vector<uint64_t> Counters;
+  std::vector<uint8_t> Bitmap;
+  for (StringRef Blob : {A, B}) {
+    if (Error E = decodeSparse(Blob, Layout, Counters, Bitmap))
+      return std::move(E);
+    Sum.add(Layout, Counters, Bitmap);
+  }
+  return encodeSparse(Sum.Counters, Sum.Bitmap);
+}
+
+Error combineContexts(LayoutCache &Layouts, ContextModel &Into,
+                      ContextModel &&From) {
+  Into.Conf = std::max(Into.Conf, From.Conf); // Exact < Normal < Dubious
+  Into.Processes += From.Processes;
+  Into.Lost += From.Lost;
+  Into.Failed += From.Failed;
+  Into.Unreadable += From.Unreadable;
+  llvm::append_range(Into.Problems, From.Problems);
+  llvm::sort(Into.Problems);
+
+  for (auto &[Path, File] : From.Files) {
+    ContextFile &CF = Into.Files[Path];
+    // Rows are encoded early only when no database is merged in.
+    if (CF.Encoded || File.Encoded)
+      return modelError("cannot combine contexts encoded early");
+    unionInto<uint32_t>(CF.Covered, File.Covered);
+    unionInto<RegionSpan>(CF.CoveredRegions, File.CoveredRegions);
+  }
+
+  std::map<unsigned, std::string> Profiles(Into.Profiles.begin(),
+                                           Into.Profiles.end());
+  for (auto &[Binary, Sparse] : From.Profiles) {
+    auto [It, New] = Profiles.try_emplace(Binary, std::move(Sparse));
+    if (New)
+      continue;
+    auto Layout = Layouts.get(Binary);
+    if (!Layout)
+      return Layout.takeError();
+    auto Sum = sumSparse(**Layout, It->second, Sparse);
+    if (!Sum)
+      return Sum.takeError();
+    It->second = std::move(*Sum);
+  }
+  Into.Profiles.assign(std::make_move_iterator(Profiles.begin()),
+                       std::make_move_iterator(Profiles.end()));
+  return Error::success();
+}
+
+/// Binaries sorted by key, and the contexts' profiles renumbered.
+static void sortBinaries(Model &M) {
+  std::vector<unsigned> Order(M.Binaries.size());
+  std::iota(Order.begin(), Order.end(), 0);
+  llvm::sort(Order, [&](unsigned A, unsigned B) {
+    return M.Binaries[A].key() < M.Binaries[B].key();
+  });
+  std::vector<unsigned> NewIndex(Order.size());
+  std::vector<BinaryModel> Sorted;
+  for (unsigned I = 0; I != Order.size(); ++I) {
+    NewIndex[Order[I]] = I;
+    Sorted.push_back(std::move(M.Binaries[Order[I]]));
+  }
+  M.Binaries = std::move(Sorted);
+  for (ContextModel &C : M.Contexts) {
+    for (auto &P : C.Profiles)
+      P.first = NewIndex[P.first];
+    llvm::sort(C.Profiles);
+  }
+}
+
+static std::string describe(const ContextModel &C) {
+  return "context (label '" + C.Label + "', " +
+         (C.Test ? "test '" + *C.Test + "'" : std::string("outside tests")) +
+         ")";
+}
+
+Error Model::canonicalize() {
+  sortBinaries(*this);
+  llvm::stable_sort(Contexts);
+  LayoutCache Layouts(*this);
+  std::vector<ContextModel> Combined;
+  std::set<std::string> Sources; // of the context being combined into
+  for (ContextModel &C : Contexts) {
+    bool Equal = !Combined.empty() && Combined.back().Label == C.Label &&
+                 Combined.back().Test == C.Test;
+    if (!Equal) {
+      Sources = {C.Source};
+      Combined.push_back(std::move(C));
+      continue;
+    }
+    // One database never holds a context twice: a damaged (or forged) one.
+    if (!Sources.insert(C.Source).second)
+      return modelError(describe(C) + " appears twice in " + C.Source +
+                        ", which a coverage database never holds (damaged?)");
+    std::string Source = C.Source;
+    if (Error E = combineContexts(Layouts, Combined.back(), std::move(C)))
+      return createFileError(Source, std::move(E));
+  }
+  Contexts = std::move(Combined);
+  return Error::success();
+}
+
+} // namespace covdb
+} // namespace covlock
