@@ -221,8 +221,8 @@ static void merge(const Sandbox &S) {
   }
   if (Out->Stats.Read + Out->Stats.Bad > Out->Stats.Profiles)
     abort();
-  if (Out->Profile)
-    (void)Out->Profile->writeBuffer();
+  for (auto &[Label, Profile] : Out->Profiles)
+    (void)Profile->writeBuffer();
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {

@@ -13,6 +13,7 @@
 #include "covlock/CovDB/CovDB.h"
 #include "covlock/CovDB/CovDBReader.h"
 #include "covlock/Merge/Merge.h"
+#include "covlock/Protocol/Protocol.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Option/Option.h"
@@ -100,6 +101,133 @@ static void dumpContexts(const MergeResult &R, raw_ostream &OS) {
 }
 } // namespace
 
+namespace {
+/// What the merge's options ask for, besides lib/Merge's own options.
+struct MergeRequest {
+  MergeOptions Opts;
+  std::string Out;      ///< -o: the database
+  std::string Profdata; ///< --profdata: a path, with %l for the label
+  bool Dump = false;
+  bool Quiet = false;
+  bool ReplayThroughLLVM = false;
+};
+} // namespace
+
+/// The request of the parsed options; an error message for bad ones.
+static Expected<MergeRequest> readRequest(const opt::InputArgList &Args,
+                                          const char *Argv0) {
+  MergeRequest R;
+  MergeOptions &Opts = R.Opts;
+  static int Anchor;
+  Opts.IsolatedReader = sys::fs::getMainExecutable(Argv0, &Anchor);
+  Opts.Inputs = Args.getAllArgValues(OPT_INPUT);
+  Opts.Objects = Args.getAllArgValues(OPT_object);
+  if (const opt::Arg *A = Args.getLastArg(OPT_label))
+    Opts.Label = A->getValue();
+  auto Bad = [](const Twine &Message) {
+    return createStringError(inconvertibleErrorCode(), Message);
+  };
+  if (const opt::Arg *A = Args.getLastArg(OPT_j))
+    if (StringRef(A->getValue()).getAsInteger(10, Opts.Threads) ||
+        Opts.Threads == 0)
+      return Bad(Twine("invalid thread count '") + A->getValue() + "'; " +
+                 helpHint(""));
+  if (const opt::Arg *A = Args.getLastArg(OPT_line_rules)) {
+    StringRef Rules = A->getValue();
+    if (Rules != "own" && Rules != "llvm")
+      return Bad("invalid --line-rules '" + Rules + "': want own or llvm");
+    R.ReplayThroughLLVM = Rules == "llvm";
+  }
+  if (const opt::Arg *A = Args.getLastArg(OPT_failure_mode)) {
+    StringRef M = A->getValue();
+    if (M == "warn")
+      Opts.Failure = FailureMode::Warn;
+    else if (M == "any")
+      Opts.Failure = FailureMode::Any;
+    else if (M == "all")
+      Opts.Failure = FailureMode::All;
+    else
+      return Bad("invalid failure mode '" + M + "' (warn, any or all); " +
+                 helpHint(""));
+  }
+  Opts.WaitForRun = Args.hasArg(OPT_wait);
+  R.Out = Args.getLastArgValue(OPT_o).str();
+  R.Profdata = Args.getLastArgValue(OPT_profdata).str();
+  R.Dump = Args.hasArg(OPT_dump_contexts);
+  R.Quiet = Args.hasArg(OPT_quiet);
+  // Per-test counts stay sparse: dense ones for 500 tests of a big binary
+  // would cost more memory than llvm-profdata's whole merge.
+  Opts.SparseContexts = true;
+  Opts.WantContexts = !R.Out.empty() || R.Dump;
+  Opts.WantProfile = !R.Profdata.empty();
+  if (Opts.Inputs.empty())
+    return Bad("no inputs given; " + helpHint(""));
+  if (R.Out.empty() && R.Profdata.empty() && !R.Dump)
+    return Bad("no output given: -o <file.covdb> and/or --profdata "
+               "<file.profdata>; " +
+               helpHint(""));
+  if (!R.Out.empty() && R.Out == R.Profdata)
+    return Bad("-o and --profdata name the same file '" + R.Out + "'");
+  return std::move(R);
+}
+
+/// --profdata's file for each label: the path itself for a single label;
+/// with %l, the path with %l replaced by the label (as a file name, the way
+/// test ids become key directories). Several labels without %l are an
+/// error: one profile would sum functions of different builds by name and
+/// hash (llvm-project #148279).
+static Expected<std::vector<std::pair<std::string, std::string>>>
+profdataFiles(StringRef Pattern, const std::vector<std::string> &Labels) {
+  std::vector<std::pair<std::string, std::string>> Files;
+  if (!Pattern.contains("%l")) {
+    if (Labels.size() <= 1) {
+      Files.push_back({Labels.empty() ? "" : Labels[0], Pattern.str()});
+      return Files;
+    }
+    std::string Names;
+    for (const std::string &L : Labels)
+      Names += (Names.empty() ? "'" : ", '") + printable(L) + "'";
+    return createStringError(
+        inconvertibleErrorCode(),
+        "--profdata '" + Pattern + "': the inputs hold " +
+            Twine(Labels.size()) + " labels (" + Names +
+            "), builds whose profiles must not be summed into one; put %l in "
+            "the path for one profile per label (--profdata 'cov-%l.profdata'"
+            "), or give every input one label with --label");
+  }
+  for (const std::string &L : Labels) {
+    std::string Path = Pattern.str();
+    for (size_t At; (At = Path.find("%l")) != std::string::npos;)
+      Path.replace(At, 2, encodeTestKey(L));
+    Files.push_back({L, Path});
+  }
+  return Files;
+}
+
+/// Stages --profdata: each label's aggregate, the .covdb inputs' labels
+/// included.
+static Error writeProfiles(const MergeRequest &R, MergeOutput &Merged,
+                           std::vector<StagedOutput> &Staged) {
+  for (const std::string &DB : Merged.Databases)
+    if (Error E = addDatabaseAggregates(DB, Merged.Profiles))
+      return E;
+  std::vector<std::string> Labels;
+  for (auto &KV : Merged.Profiles)
+    Labels.push_back(KV.first);
+  auto Files = profdataFiles(R.Profdata, Labels);
+  if (!Files)
+    return Files.takeError();
+  InstrProfWriter Empty; // no profile was read (only bad inputs)
+  for (auto &[Label, Path] : *Files) {
+    Staged.push_back(stageOutput(Path));
+    auto It = Merged.Profiles.find(Label);
+    InstrProfWriter &W = It == Merged.Profiles.end() ? Empty : *It->second;
+    if (Error E = writeIndexedProfile(W, Staged.back().Staged))
+      return asErrorOf(Staged.back(), std::move(E));
+  }
+  return Error::success();
+}
+
 int mergeMain(int Argc, const char **Argv) {
 #ifdef __GLIBC__
   // One malloc arena: the mapping decoded on one thread is used and freed
@@ -121,62 +249,15 @@ int mergeMain(int Argc, const char **Argv) {
         "database");
     return 0;
   }
+  Expected<MergeRequest> Request = readRequest(*Parsed, Argv[0]);
+  if (!Request)
+    return reportError(Request.takeError());
+  MergeRequest &R = *Request;
+  MergeOptions &Opts = R.Opts;
 
-  MergeOptions Opts;
-  static int Anchor;
-  Opts.IsolatedReader = sys::fs::getMainExecutable(Argv[0], &Anchor);
-  Opts.Inputs = Parsed->getAllArgValues(OPT_INPUT);
-  Opts.Objects = Parsed->getAllArgValues(OPT_object);
-  if (const opt::Arg *A = Parsed->getLastArg(OPT_label))
-    Opts.Label = A->getValue();
-  if (const opt::Arg *A = Parsed->getLastArg(OPT_j)) {
-    if (StringRef(A->getValue()).getAsInteger(10, Opts.Threads) ||
-        Opts.Threads == 0)
-      return reportError(Twine("invalid thread count '") + A->getValue() +
-                         "'; " + helpHint(""));
-  }
-  bool ReplayThroughLLVM = false;
-  if (const opt::Arg *A = Parsed->getLastArg(OPT_line_rules)) {
-    StringRef R = A->getValue();
-    if (R != "own" && R != "llvm")
-      return reportError(Twine("invalid --line-rules '") + R +
-                         "': want own or llvm");
-    ReplayThroughLLVM = R == "llvm";
-  }
-  if (const opt::Arg *A = Parsed->getLastArg(OPT_failure_mode)) {
-    StringRef M = A->getValue();
-    if (M == "warn")
-      Opts.Failure = FailureMode::Warn;
-    else if (M == "any")
-      Opts.Failure = FailureMode::Any;
-    else if (M == "all")
-      Opts.Failure = FailureMode::All;
-    else
-      return reportError("invalid failure mode '" + M +
-                         "' (warn, any or all); " + helpHint(""));
-  }
-  Opts.WaitForRun = Parsed->hasArg(OPT_wait);
-  std::string Out = Parsed->getLastArgValue(OPT_o).str();
-  std::string Profdata = Parsed->getLastArgValue(OPT_profdata).str();
-  bool Dump = Parsed->hasArg(OPT_dump_contexts);
-  // Per-test counts stay sparse: dense ones for 500 tests of a big binary
-  // would cost more memory than llvm-profdata's whole merge.
-  Opts.SparseContexts = true;
-  Opts.WantContexts = !Out.empty() || Dump;
-  Opts.WantProfile = !Profdata.empty();
-  if (Opts.Inputs.empty())
-    return reportError("no inputs given; " + helpHint(""));
-  if (Out.empty() && Profdata.empty() && !Dump)
-    return reportError("no output given: -o <file.covdb> and/or --profdata "
-                       "<file.profdata>; " +
-                       helpHint(""));
-  if (!Out.empty() && Out == Profdata)
-    return reportError("-o and --profdata name the same file '" + Out + "'");
-
-  bool Quiet = Parsed->hasArg(OPT_quiet);
-  ProgressLine Progress(!Quiet && sys::Process::StandardErrIsDisplayed());
+  ProgressLine Progress(!R.Quiet && sys::Process::StandardErrIsDisplayed());
   Opts.Warn = [&](Error E) {
-    if (Quiet) {
+    if (R.Quiet) {
       consumeError(std::move(E));
       return;
     }
@@ -190,7 +271,7 @@ int mergeMain(int Argc, const char **Argv) {
       reportError(std::move(E));
       return;
     }
-    if (Quiet)
+    if (R.Quiet)
       consumeError(std::move(E));
     else
       reportWarning(std::move(E));
@@ -202,10 +283,10 @@ int mergeMain(int Argc, const char **Argv) {
   // The binaries' coverage mappings are decoded while their profiles are
   // read.
   CoveragePreloader Preloader;
-  if (!Out.empty()) {
+  if (!R.Out.empty()) {
     Opts.ExecutableFound = [&](StringRef Path) { Preloader.read(Path); };
     Opts.LayoutFound = [&](const BinaryLayout &L) {
-      Preloader.start(L, ReplayThroughLLVM);
+      Preloader.start(L, R.ReplayThroughLLVM);
     };
   }
   Expected<MergeOutput> Merged = mergeInputs(Opts);
@@ -213,7 +294,7 @@ int mergeMain(int Argc, const char **Argv) {
   if (!Merged)
     return reportError(Merged.takeError());
 
-  if (Dump)
+  if (R.Dump)
     dumpContexts(Merged->Result, outs());
 
   // A file size limit must fail the write (and leave the old outputs), not
@@ -227,17 +308,15 @@ int mergeMain(int Argc, const char **Argv) {
     for (const StagedOutput &S : Staged)
       sys::fs::remove(S.Staged);
   });
-  if (!Profdata.empty()) {
-    Staged.push_back(stageOutput(Profdata));
-    if (Error E = writeIndexedProfile(*Merged->Profile, Staged.back().Staged))
-      return reportError(asErrorOf(Staged.back(), std::move(E)));
-  }
+  if (!R.Profdata.empty())
+    if (Error E = writeProfiles(R, *Merged, Staged))
+      return reportError(std::move(E));
 
-  if (!Out.empty()) {
-    Staged.push_back(stageOutput(Out));
+  if (!R.Out.empty()) {
+    Staged.push_back(stageOutput(R.Out));
     CovDBWriteOptions W;
     W.Threads = Opts.Threads;
-    W.ReplayThroughLLVM = ReplayThroughLLVM;
+    W.ReplayThroughLLVM = R.ReplayThroughLLVM;
     W.Preloaded = &Preloader;
     W.Progress = [&](size_t Done, size_t Total) {
       Progress.update("attributing contexts", Done, Total);

@@ -11,7 +11,7 @@ def help : F<"help", "Display this help">;
 def : Flag<["-"], "h">, Alias<help>, HelpText<"Alias for --help">;
 def o : JoinedOrSeparate<["-"], "o">, MetaVarName<"<file.covdb>">,
         HelpText<"Write the coverage database (per-test attribution)">;
-defm profdata : Eq<"profdata", "Write the aggregate indexed profile (as llvm-profdata merge)">,
+defm profdata : Eq<"profdata", "Write the aggregate indexed profile (as llvm-profdata merge); %l in the path: one per label, needed when the inputs hold several">,
                 MetaVarName<"<file.profdata>">;
 defm object : Eq<"object", "An instrumented binary (repeatable); else the binaries the flush records name">,
               MetaVarName<"<binary>">;

@@ -177,8 +177,8 @@ Error CovDBBuilder::Impl::attributeContext(const Context &C, ContextModel &CM) {
         Covered.push_back(BC.regions(F.File)[Reg]);
       unionInto<RegionSpan>(CF.CoveredRegions, Covered);
     }
-    CM.Profiles.push_back({BinaryIndex[P.Binary],
-                           encodeSparse(CounterView::of(P), P.Bitmap)});
+    CM.Profiles.push_back(
+        {BinaryIndex[P.Binary], encodeSparse(CounterView::of(P), P.Bitmap)});
   }
   return Error::success();
 }
@@ -203,7 +203,8 @@ void CovDBBuilder::Impl::addContext(const Context &C,
     if (!E && !Presummed) {
       // The label's aggregate, independent of the order contexts finish in.
       for (const ContextProfile &P : C.Profiles)
-        Aggregates[{C.Label, P.Binary}].add(*Layouts[P.Binary], CounterView::of(P), P.Bitmap);
+        Aggregates[{C.Label, P.Binary}].add(*Layouts[P.Binary],
+                                            CounterView::of(P), P.Bitmap);
     }
     if (!E)
       Results[Slot] = std::move(CM);
@@ -227,7 +228,8 @@ Error CovDBBuilder::Impl::presumAggregates(const MergeResult &Merged) {
     for (const ContextProfile &P : C.Profiles) {
       if (Error E = checkProfile(P))
         return E;
-      Aggregates[{C.Label, P.Binary}].add(*Layouts[P.Binary], CounterView::of(P), P.Bitmap);
+      Aggregates[{C.Label, P.Binary}].add(*Layouts[P.Binary],
+                                          CounterView::of(P), P.Bitmap);
       LabelBinaries[C.Label].insert(P.Binary);
     }
   Presummed = true;

@@ -10,8 +10,10 @@
 
 #include "Model.h"
 #include "ProfileBytes.h"
+#include "covlock/CovDB/CovDB.h"
 #include "covlock/CovDB/CovDBReader.h"
 #include "covlock/CovDB/Encoding.h"
+#include "llvm/ProfileData/InstrProfWriter.h"
 
 using namespace llvm;
 
@@ -218,4 +220,25 @@ Error addDatabase(StringRef Path, Model &M) {
 }
 
 } // namespace covdb
+
+Error addDatabaseAggregates(
+    StringRef Path,
+    std::map<std::string, std::unique_ptr<InstrProfWriter>> &Profiles) {
+  covdb::Model M;
+  if (Error E = covdb::addDatabase(Path, M))
+    return E;
+  for (auto &[Label, L] : M.Labels) {
+    std::unique_ptr<InstrProfWriter> &W = Profiles[Label];
+    if (!W) {
+      W = std::make_unique<InstrProfWriter>();
+      if (Error E = W->mergeProfileKind(InstrProfKind::FrontendInstrumentation))
+        return E;
+    }
+    for (const std::string &P : L.Profiles)
+      if (Error E = addOwnIndexedProfile(*W, P))
+        return createFileError(Path, std::move(E));
+  }
+  return Error::success();
+}
+
 } // namespace covlock

@@ -31,12 +31,14 @@ Expected<const BinaryLayout *> LayoutCache::get(unsigned Binary) {
       Decoded.erase(It);
       return std::move(E);
     }
+  It->second.Path = M.Binaries[Binary].Path;
+  It->second.BinaryId = M.Binaries[Binary].BuildId;
   return &It->second;
 }
 
 /// The sum of two sparse counter blobs of one binary.
-static Expected<std::string> sumSparse(const BinaryLayout &Layout,
-                                       StringRef A, StringRef B) {
+static Expected<std::string> sumSparse(const BinaryLayout &Layout, StringRef A,
+                                       StringRef B) {
   CounterSum Sum;
   std::vector<uint64_t> Counters;
   std::vector<uint8_t> Bitmap;

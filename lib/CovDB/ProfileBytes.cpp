@@ -3,6 +3,8 @@
 #include "ProfileBytes.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Object/BuildID.h"
 #include "llvm/ProfileData/InstrProfReader.h"
 #include "llvm/ProfileData/InstrProfWriter.h"
 #include "llvm/Support/FileSystem.h"
@@ -78,13 +80,20 @@ IndexedProfileBuilder::IndexedProfileBuilder()
   Err = Writer->mergeProfileKind(InstrProfKind::FrontendInstrumentation);
 }
 
-IndexedProfileBuilder::~IndexedProfileBuilder() { consumeError(std::move(Err)); }
+IndexedProfileBuilder::~IndexedProfileBuilder() {
+  consumeError(std::move(Err));
+}
 
 void IndexedProfileBuilder::add(const BinaryLayout &Layout,
                                 ArrayRef<uint64_t> Counters,
                                 ArrayRef<uint8_t> Bitmap) {
   if (Err)
     return;
+  // The binary's id, as llvm-profdata merge keeps those of raw profiles.
+  if (!Layout.BinaryId.empty()) {
+    std::string Bytes = fromHex(Layout.BinaryId);
+    Writer->addBinaryIds(object::BuildID(Bytes.begin(), Bytes.end()));
+  }
   for (const LayoutFunction &F : Layout.Functions) {
     if (F.FirstCounter + F.NumCounters > Counters.size())
       continue;
@@ -95,11 +104,10 @@ void IndexedProfileBuilder::add(const BinaryLayout &Layout,
     if (F.FirstBitmapByte + F.NumBitmapBytes <= Bitmap.size())
       std::copy_n(Bitmap.begin() + F.FirstBitmapByte, F.NumBitmapBytes,
                   Bytes.begin());
-    Writer->addRecord(NamedInstrProfRecord(F.Name, F.Hash, std::move(Counts),
-                                           std::move(Bytes)),
-                      1, [&](Error E) {
-                        Err = joinErrors(std::move(Err), std::move(E));
-                      });
+    Writer->addRecord(
+        NamedInstrProfRecord(F.Name, F.Hash, std::move(Counts),
+                             std::move(Bytes)),
+        1, [&](Error E) { Err = joinErrors(std::move(Err), std::move(E)); });
   }
 }
 
@@ -109,29 +117,35 @@ Expected<std::string> IndexedProfileBuilder::take() {
   return indexedProfileBytes(*Writer);
 }
 
+Error addOwnIndexedProfile(InstrProfWriter &Writer, StringRef Profile) {
+  auto Reader = IndexedInstrProfReader::create(MemoryBuffer::getMemBuffer(
+      Profile, "", /*RequiresNullTerminator=*/false));
+  if (!Reader)
+    return Reader.takeError();
+  Error WriteErr = Error::success();
+  for (NamedInstrProfRecord &R : **Reader)
+    Writer.addRecord(std::move(R), 1, [&](Error E) {
+      WriteErr = joinErrors(std::move(WriteErr), std::move(E));
+    });
+  std::vector<object::BuildID> Ids;
+  Error E = (*Reader)->getError();
+  if (!E)
+    E = (*Reader)->readBinaryIds(Ids);
+  if (E) {
+    consumeError(std::move(WriteErr));
+    return E;
+  }
+  Writer.addBinaryIds(Ids);
+  return WriteErr;
+}
+
 Expected<std::string> sumOwnIndexedProfiles(ArrayRef<std::string> Profiles) {
   InstrProfWriter Writer;
   if (Error E = Writer.mergeProfileKind(InstrProfKind::FrontendInstrumentation))
     return std::move(E);
-  Error WriteErr = Error::success();
-  for (const std::string &P : Profiles) {
-    auto ReaderOrErr = IndexedInstrProfReader::create(
-        MemoryBuffer::getMemBuffer(P, "", /*RequiresNullTerminator=*/false));
-    if (!ReaderOrErr) {
-      consumeError(std::move(WriteErr));
-      return ReaderOrErr.takeError();
-    }
-    for (NamedInstrProfRecord &R : **ReaderOrErr)
-      Writer.addRecord(std::move(R), 1, [&](Error E) {
-        WriteErr = joinErrors(std::move(WriteErr), std::move(E));
-      });
-    if (Error E = (*ReaderOrErr)->getError()) {
-      consumeError(std::move(WriteErr));
+  for (const std::string &P : Profiles)
+    if (Error E = addOwnIndexedProfile(Writer, P))
       return std::move(E);
-    }
-  }
-  if (WriteErr)
-    return std::move(WriteErr);
   return indexedProfileBytes(Writer);
 }
 

@@ -53,8 +53,12 @@ private:
   llvm::Error Err = llvm::Error::success();
 };
 
-/// The sum of indexed profiles that this process wrote (LLVM's reader
+/// Adds the records and binary ids of \p Profile, an indexed profile that
+/// this process wrote, to \p Writer, a front-end profile (LLVM's reader
 /// trusts what it reads: never call this on bytes from a file).
+llvm::Error addOwnIndexedProfile(llvm::InstrProfWriter &Writer,
+                                 llvm::StringRef Profile);
+/// The sum of indexed profiles that this process wrote.
 llvm::Expected<std::string>
 sumOwnIndexedProfiles(llvm::ArrayRef<std::string> Profiles);
 

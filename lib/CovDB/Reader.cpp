@@ -328,8 +328,9 @@ CovDB::executableLines(int64_t LabelId) const {
 Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
   sql::Statement S(DB, Path);
   if (Error E = S.prepare(
-          "SELECT b.path, b.functions, p.counters FROM profile p JOIN binary b "
-          "ON b.id = p.binary_id WHERE p.context_id = ?1 ORDER BY b.id"))
+          "SELECT b.path, b.functions, p.counters, b.build_id FROM profile p "
+          "JOIN binary b ON b.id = p.binary_id WHERE p.context_id = ?1 "
+          "ORDER BY b.id"))
     return std::move(E);
   S.bind(1, ContextId);
   IndexedProfileBuilder Builder;
@@ -342,6 +343,7 @@ Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
           E = covdb::decodeSparse(S.blob(2), Layout, Counters, Bitmap);
         if (E)
           return error("binary " + S.text(0) + ": " + toString(std::move(E)));
+        Layout.BinaryId = S.text(3).str();
         Builder.add(Layout, Counters, Bitmap);
         return Error::success();
       }))

@@ -41,8 +41,8 @@ Error CovDB::forEachLabelFile(
                  "SELECT label_id, file_id, executable, covered, "
                  "region_spans, covered_regions FROM label_file",
                  [&](const sql::Statement &S) {
-                   return Row({S.integer(0), S.integer(1), S.blob(2),
-                               S.blob(3), S.blob(4), S.blob(5)});
+                   return Row({S.integer(0), S.integer(1), S.blob(2), S.blob(3),
+                               S.blob(4), S.blob(5)});
                  });
 }
 
@@ -51,20 +51,19 @@ Error CovDB::forEachProblem(function_ref<Error(const ProblemRow &)> Row) const {
                  "SELECT context_id, kind, path, message FROM problem "
                  "ORDER BY context_id, seq",
                  [&](const sql::Statement &S) {
-                   return Row({S.integer(0),
-                               {S.text(1).str(), S.text(2).str(),
-                                S.text(3).str()}});
+                   return Row(
+                       {S.integer(0),
+                        {S.text(1).str(), S.text(2).str(), S.text(3).str()}});
                  });
 }
 
 Error CovDB::forEachCoverage(
     function_ref<Error(const CoverageRow &)> Row) const {
-  return eachRow(DB, Path,
-                 "SELECT context_id, file_id, lines, regions FROM coverage",
-                 [&](const sql::Statement &S) {
-                   return Row(
-                       {S.integer(0), S.integer(1), S.blob(2), S.blob(3)});
-                 });
+  return eachRow(
+      DB, Path, "SELECT context_id, file_id, lines, regions FROM coverage",
+      [&](const sql::Statement &S) {
+        return Row({S.integer(0), S.integer(1), S.blob(2), S.blob(3)});
+      });
 }
 
 Error CovDB::forEachProfile(function_ref<Error(const ProfileRow &)> Row) const {

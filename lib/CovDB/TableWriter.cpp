@@ -68,8 +68,8 @@ static Error create(Output &O) {
 /// Labels, sorted by name, ids from 1, each with its aggregate profile.
 static Error writeLabels(Output &O, Model &M) {
   sql::Statement S(O.DB, O.Path);
-  if (Error E =
-          S.prepare("INSERT INTO label (id, name, profile) VALUES (?1, ?2, ?3)"))
+  if (Error E = S.prepare(
+          "INSERT INTO label (id, name, profile) VALUES (?1, ?2, ?3)"))
     return E;
   for (auto &[Name, L] : M.Labels) {
     if (L.Profiles.size() != 1) {
@@ -247,8 +247,8 @@ static std::vector<CoverageRow> coverageRows(Output &O, Model &M,
 }
 
 /// Context \p Id: its row, problems, coverage and profiles.
-static Error writeContext(Output &O, Model &M, ContextStatements &S,
-                          int64_t Id, ContextModel &C) {
+static Error writeContext(Output &O, Model &M, ContextStatements &S, int64_t Id,
+                          ContextModel &C) {
   std::vector<CoverageRow> Rows = coverageRows(O, M, C);
   uint32_t LinesCovered = 0, RegionsCovered = 0;
   for (const CoverageRow &R : Rows) {

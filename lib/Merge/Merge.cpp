@@ -73,7 +73,7 @@ Expected<MergeOutput> Merger::run() {
   if (Error E = collect())
     return std::move(E);
 
-  std::vector<std::map<Layout *, Sums>> Aggregates;
+  std::vector<LabelSums> Aggregates;
   sumAll(Aggregates);
 
   if (Error E = resolveBinaries())
@@ -81,9 +81,7 @@ Expected<MergeOutput> Merger::run() {
 
   // Write, in the files' order, as llvm-profdata would meet them.
   MergeOutput Out;
-  if (Opts.WantProfile)
-    Out.Profile = std::make_unique<InstrProfWriter>();
-  writeInOrder(Out.Profile.get(), Aggregates);
+  writeInOrder(Out.Profiles, Aggregates);
 
   MergeStats &St = Out.Stats;
   St.Profiles = Units.size();

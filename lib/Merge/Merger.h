@@ -167,6 +167,9 @@ private:
   std::vector<std::unique_ptr<Layout>> Layouts;
 };
 
+/// Sums per label and layout: what a label's aggregate profile is made of.
+using LabelSums = std::map<std::pair<std::string, Layout *>, Sums>;
+
 /// Adds \p Src into \p Dst (saturating; bitmaps ORed).
 void addSums(Sums &Dst, const Sums &Src);
 
@@ -263,12 +266,13 @@ private:
   /// A file holding several raw profiles becomes a unit per profile.
   void splitConcatenatedProfiles();
   // Step 2: SumProfiles.cpp, then ResolveBinaries.cpp.
-  void sumContext(ContextState &Ctx, std::map<Layout *, Sums> &Aggregate);
-  void sumAll(std::vector<std::map<Layout *, Sums>> &Aggregates);
+  void sumContext(ContextState &Ctx, LabelSums &Aggregate);
+  void sumAll(std::vector<LabelSums> &Aggregates);
   Error resolveBinaries();
   // Step 3: WriteProfile.cpp, then BuildResult.cpp.
-  void writeInOrder(InstrProfWriter *W,
-                    const std::vector<std::map<Layout *, Sums>> &Aggregates);
+  void writeInOrder(
+      std::map<std::string, std::unique_ptr<InstrProfWriter>> &Profiles,
+      const std::vector<LabelSums> &Aggregates);
   Error feedLayout(InstrProfWriter &W, Layout &L, const Sums &S);
   void readWhole(Unit &U, InstrProfWriter *W);
   MergeResult buildResult();

@@ -115,8 +115,7 @@ void addSums(Sums &Dst, const Sums &Src) {
   Dst.Saturated |= Src.Saturated;
 }
 
-void Merger::sumContext(ContextState &Ctx,
-                        std::map<Layout *, Sums> &Aggregate) {
+void Merger::sumContext(ContextState &Ctx, LabelSums &Aggregate) {
   for (Unit *U : Ctx.Units) {
     ErrorOr<std::unique_ptr<MemoryBuffer>> Buf = readUnit(*U);
     if (!Buf) {
@@ -165,7 +164,7 @@ void Merger::sumContext(ContextState &Ctx,
   }
   if (Opts.WantProfile)
     for (auto &[L, S] : Ctx.PerLayout)
-      addSums(Aggregate[L], S);
+      addSums(Aggregate[{Ctx.C.Label, L}], S);
   if (!Opts.WantContexts)
     Ctx.PerLayout.clear();
   else if (Opts.SparseContexts)
@@ -173,7 +172,7 @@ void Merger::sumContext(ContextState &Ctx,
       S.sparsify();
 }
 
-void Merger::sumAll(std::vector<std::map<Layout *, Sums>> &Aggregates) {
+void Merger::sumAll(std::vector<LabelSums> &Aggregates) {
   std::vector<ContextState *> Tasks;
   for (auto &[Key, Ctx] : Contexts)
     if (!Ctx.Units.empty())

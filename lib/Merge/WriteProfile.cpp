@@ -22,6 +22,7 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cstring>
+#include <set>
 #include <unistd.h>
 
 using namespace llvm;
@@ -30,29 +31,38 @@ namespace fs = llvm::sys::fs;
 namespace covlock {
 namespace merge {
 
-/// Writes, in the files' order, as llvm-profdata would meet them: into \p W
-/// when a profile is wanted (the sums of \p Aggregates in place of each
-/// layout's counters), and the files read whole into their contexts.
+/// Writes, in the files' order, as llvm-profdata would meet them: into each
+/// label's profile when profiles are wanted (the sums of \p Aggregates in
+/// place of each layout's counters, at the label's first profile of that
+/// layout), and the files read whole into their contexts.
 void Merger::writeInOrder(
-    InstrProfWriter *W,
-    const std::vector<std::map<Layout *, Sums>> &Aggregates) {
-  std::map<Layout *, Sums> Total;
-  if (Opts.WantProfile)
-    for (auto &A : Aggregates)
-      for (auto &[L, S] : A)
-        addSums(Total[L], S);
+    std::map<std::string, std::unique_ptr<InstrProfWriter>> &Profiles,
+    const std::vector<LabelSums> &Aggregates) {
+  LabelSums Total;
+  for (const LabelSums &A : Aggregates)
+    for (auto &[Key, S] : A)
+      addSums(Total[Key], S);
+  auto ProfileOf = [&](const Unit &U) -> InstrProfWriter * {
+    if (!Opts.WantProfile)
+      return nullptr;
+    std::unique_ptr<InstrProfWriter> &W = Profiles[U.Ctx->C.Label];
+    if (!W)
+      W = std::make_unique<InstrProfWriter>();
+    return W.get();
+  };
+  std::set<std::pair<std::string, Layout *>> Fed;
   for (auto &U : Units) {
     if (U->State == Unit::Other) {
-      readWhole(*U, W);
+      readWhole(*U, ProfileOf(*U));
       continue;
     }
     if (U->State != Unit::Bulk || !Opts.WantProfile || U->L->Rejected ||
-        U->L->FirstUnit.load() != U->Index)
+        !Fed.insert({U->Ctx->C.Label, U->L}).second)
       continue;
-    const Sums &S = Total[U->L];
+    const Sums &S = Total[{U->Ctx->C.Label, U->L}];
     if (S.Saturated)
       warn(fileError(U->Path, "counter overflow: sums saturated"));
-    if (Error E = feedLayout(*W, *U->L, S)) {
+    if (Error E = feedLayout(*ProfileOf(*U), *U->L, S)) {
       std::string Msg = messageOf(std::move(E));
       U->L->Rejected = true;
       for (auto &V : Units)

@@ -16,8 +16,13 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+
+namespace llvm {
+class InstrProfWriter;
+}
 
 namespace covlock {
 
@@ -73,6 +78,16 @@ llvm::Error writeCovDB(MergeResult &&Merged,
                        llvm::ArrayRef<std::string> InputDatabases,
                        llvm::StringRef OutPath,
                        const CovDBWriteOptions &Options);
+
+/// Adds each label's aggregate profile of the database \p Path to
+/// Profiles[label] (created as needed): the sum of the label's contexts'
+/// counters, with its binaries' ids, as the database's function tables
+/// and sparse counters hold them (never the stored indexed profile, which
+/// LLVM's reader would trust). For `llvm-covmerge --profdata` with .covdb
+/// inputs.
+llvm::Error addDatabaseAggregates(
+    llvm::StringRef Path,
+    std::map<std::string, std::unique_ptr<llvm::InstrProfWriter>> &Profiles);
 
 } // namespace covlock
 

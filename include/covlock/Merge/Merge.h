@@ -16,6 +16,7 @@
 #include "llvm/Support/Error.h"
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,7 +45,7 @@ struct MergeOptions {
   std::optional<std::string> Label;
   unsigned Threads = 0; ///< 0: the machine's
   FailureMode Failure = FailureMode::Warn;
-  bool WantProfile = false;  ///< build the aggregate profile
+  bool WantProfile = false;  ///< build each label's aggregate profile
   bool WantContexts = false; ///< build the per-context sums (needs binaries)
   /// Keep each context's counters sparse (ContextProfile::Sparse): memory
   /// in proportion to what the tests ran, not to tests x binary size.
@@ -94,8 +95,11 @@ struct MergeStats {
 };
 
 struct MergeOutput {
-  /// The aggregate, ready for write(); null unless WantProfile.
-  std::unique_ptr<llvm::InstrProfWriter> Profile;
+  /// The aggregate of each label, ready for write(); empty unless
+  /// WantProfile. A label's profiles never mix with another's: different
+  /// builds may hold functions of one name and hash whose counters mean
+  /// different things (llvm-project #148279).
+  std::map<std::string, std::unique_ptr<llvm::InstrProfWriter>> Profiles;
   /// Contexts and binaries; empty unless WantContexts.
   MergeResult Result;
   /// The .covdb inputs, for writeCovDB().
