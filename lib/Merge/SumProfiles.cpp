@@ -56,7 +56,16 @@ Expected<Layout *> LayoutRegistry::get(const RawProfileView &V,
     return L;
 
   // A new layout: read it once with LLVM's reader, which checks what the
-  // bulk view does not (names, offsets), and learn the functions.
+  // bulk view does not (names, offsets), and learn the functions. LLVM's
+  // reader reserves a record's counters and bitmap bytes before it checks
+  // them against their sections (4 GiB for a damaged count): every record
+  // is checked here first.
+  for (uint64_t I = 0; I < V.NumData; ++I)
+    if (!decodeDataRecord(V, I))
+      return make_error<InstrProfError>(
+          instrprof_error::malformed,
+          "data record " + Twine(I) +
+              ": counters or bitmap bytes outside their sections");
   auto NewL = std::make_unique<Layout>();
   auto Reader = InstrProfReader::create(
       MemoryBuffer::getMemBuffer(V.Buffer, Buf->getBufferIdentifier(),
