@@ -39,6 +39,19 @@ static std::string joinPath(StringRef A, StringRef B, StringRef C = "") {
   return std::string(P);
 }
 
+/// The label every record and marker of \p C names (none: unlabelled), if
+/// they agree; none otherwise.
+static std::optional<std::string> agreedLabel(const DirectoryContents &C) {
+  std::set<std::optional<std::string>> Labels;
+  for (const TestDirectory &TD : C.Tests) {
+    for (const NamedRecord<FlushRecord> &R : TD.Records)
+      Labels.insert(R.Record.Label);
+    for (const NamedRecord<BootMarker> &M : TD.Markers)
+      Labels.insert(M.Record.Label);
+  }
+  return Labels.size() == 1 ? *Labels.begin() : std::nullopt;
+}
+
 Error Merger::collectDirectory(StringRef Dir) {
   // A live run is still writing: refuse (or wait), unless we are part of
   // that very run (a merge step at the end of `llvm-covlock run -- ...`).
@@ -64,6 +77,8 @@ Error Merger::collectDirectory(StringRef Dir) {
   DirectoryContents Contents;
   std::vector<std::pair<std::string, std::string>> Unreadable; // key, error
   std::map<std::string, std::vector<std::string>> Profiles;    // key -> names
+  // key -> name -> why not read: not followed, never a profile.
+  std::map<std::string, std::map<std::string, std::string>> Skipped;
   {
     Expected<LockFile> Flush = acquireFlushLock(Dir, LockKind::Exclusive);
     if (!Flush)
@@ -97,7 +112,10 @@ Error Merger::collectDirectory(StringRef Dir) {
         // followed, and a FIFO must not hang the merge.
         ErrorOr<fs::basic_file_status> St = I->status(); // lstat
         if (!St || St->type() != fs::file_type::regular_file) {
-          warn(fileError(I->path(), "not a regular file; skipped"));
+          Skipped[TD.Key][Name.str()] =
+              St && St->type() == fs::file_type::symlink_file
+                  ? "a symbolic link; not followed"
+                  : "not a regular file; skipped";
           continue;
         }
         Names.push_back(Name.str());
@@ -121,16 +139,22 @@ Error Merger::collectDirectory(StringRef Dir) {
   // identity"): records, markers, stock and orphan profiles, and files that
   // cannot be parsed.
   std::map<std::string, std::optional<std::string>> TestOfKey;
+  // What names no label itself (an orphan profile, a file that cannot be
+  // read, a stray file) takes its key directory's label, else the label
+  // all of the directory's records and markers agree on (a run's --label).
+  std::optional<std::string> DirectoryLabel = agreedLabel(Contents);
+  std::map<std::string, std::optional<std::string>> LabelOfKey;
 
   for (const TestDirectory &TD : Contents.Tests) {
     std::string Sub = joinPath(Dir, TD.Key);
     std::set<std::string> Used;
-    std::optional<std::string> DirLabel;
+    std::optional<std::string> DirLabel = DirectoryLabel;
     for (const NamedRecord<FlushRecord> &NR : TD.Records)
       if (NR.Record.Label) {
         DirLabel = NR.Record.Label;
         break;
       }
+    LabelOfKey[TD.Key] = DirLabel;
     const std::optional<std::string> &DirTest = TestOfKey[TD.Key] =
         identifyTest(TD).Id;
 
@@ -163,6 +187,14 @@ Error Merger::collectDirectory(StringRef Dir) {
       for (const ModuleProfile &MP : R.profiles()) {
         Used.insert(MP.Profile);
         std::string ProfilePath = joinPath(Sub, MP.Profile);
+        auto Skip = Skipped[TD.Key].find(MP.Profile);
+        if (Skip != Skipped[TD.Key].end()) {
+          ++Ctx.C.Unreadable;
+          Ctx.C.Problems.push_back({"unreadable", ProfilePath, Skip->second});
+          ++BadInputs;
+          badInput(fileError(ProfilePath, Skip->second));
+          continue;
+        }
         if (!std::binary_search(Profiles[TD.Key].begin(),
                                 Profiles[TD.Key].end(), MP.Profile)) {
           ++Ctx.C.Unreadable;
@@ -205,24 +237,38 @@ Error Merger::collectDirectory(StringRef Dir) {
       if (!Used.count(Name))
         addUnit(joinPath(Sub, Name), context(labelOf(DirLabel), DirTest))
             .Volatile = false;
+    for (auto &[Name, Why] : Skipped[TD.Key])
+      if (!Used.count(Name)) {
+        ContextState &Ctx = context(labelOf(DirLabel), DirTest);
+        ++Ctx.C.Unreadable;
+        Ctx.C.Problems.push_back({"unreadable", joinPath(Sub, Name), Why});
+        ++BadInputs;
+        badInput(fileError(joinPath(Sub, Name), Why));
+      }
   }
 
   for (auto &[Path, Message] : Unreadable) {
-    // A record or marker that cannot be parsed: its test is its directory's.
-    std::string Key = sys::path::filename(sys::path::parent_path(Path)).str();
-    auto It = TestOfKey.find(Key);
-    std::optional<std::string> Test;
-    if (It != TestOfKey.end()) {
-      Test = It->second;
-    } else {
-      TestDirectory Empty;
-      Empty.Key = Key;
-      Test = identifyTest(Empty).Id;
+    // A record or marker that cannot be parsed belongs to its key
+    // directory's test; a file where a key directory should be, to no test.
+    StringRef Parent = sys::path::parent_path(Path);
+    std::optional<std::string> Test, Label = DirectoryLabel;
+    if (Parent != StringRef(Dir).rtrim('/')) {
+      std::string Key = sys::path::filename(Parent).str();
+      auto It = TestOfKey.find(Key);
+      if (It != TestOfKey.end()) {
+        Test = It->second;
+        Label = LabelOfKey[Key];
+      } else {
+        TestDirectory Empty;
+        Empty.Key = Key;
+        Test = identifyTest(Empty).Id;
+      }
     }
-    ContextState &Ctx = context(labelOf(std::nullopt), Test);
+    ContextState &Ctx = context(labelOf(Label), Test);
     ++Ctx.C.Unreadable;
     Ctx.C.Problems.push_back({"unreadable", Path, Message});
-    warn(fileError(Path, Message));
+    ++BadInputs;
+    badInput(fileError(Path, Message));
   }
 
   for (auto &[Id, P] : Processes) {
@@ -304,6 +350,13 @@ Error Merger::collect() {
       }
       if (Error E = collectDirectory(Input))
         return E;
+      continue;
+    }
+    // A file named on the command line may be a link to a profile, but a
+    // FIFO or a device must not hang or flood the merge.
+    if (!fs::is_regular_file(S)) {
+      ++BadInputs;
+      badInput(fileError(Input, "not a regular file"));
       continue;
     }
     if (StringRef(Input).ends_with(".covdb")) {

@@ -353,8 +353,12 @@ static Error removeTree(const Twine &Path) {
         return E;
     }
   }
-  if (std::error_code EC = fs::remove(P, /*IgnoreNonExisting=*/true))
-    return createFileError(P, EC);
+  // Not fs::remove, which refuses FIFOs, sockets and devices: whatever a
+  // program left in the directory goes.
+  if ((fs::is_directory(S) ? ::rmdir(P.c_str()) : ::unlink(P.c_str())) != 0 &&
+      errno != ENOENT)
+    return createFileError(
+        P, errorCodeToError(std::error_code(errno, std::generic_category())));
   return Error::success();
 }
 
