@@ -49,9 +49,9 @@ int covlock::tool::cleanMain(const char *, ArrayRef<const char *> Args) {
         Dir, std::make_error_code(std::errc::no_such_file_or_directory)));
   // Only a directory marked by .covlock/ is ever emptied.
   if (!sys::fs::is_directory(Dir) || !isCovlockDirectory(Dir))
-    return reportError(createFileError(
-        Dir, createStringError(inconvertibleErrorCode(),
-                               "not a covlock directory (no .covlock/)")));
+    return reportError(
+        createFileError(Dir, createStringError(inconvertibleErrorCode(),
+                                               whyNotCovlockDirectory(Dir))));
   SmallString<256> Abs;
   if (std::error_code EC = sys::fs::real_path(Dir, Abs))
     return reportError(createFileError(Dir, EC));

@@ -154,9 +154,9 @@ int covlock::tool::statusMain(const char *, ArrayRef<const char *> Args) {
         createFileError(Dir, std::make_error_code(std::errc::not_a_directory)));
   }
   if (!isCovlockDirectory(Dir))
-    return reportError(createFileError(
-        Dir, createStringError(inconvertibleErrorCode(),
-                               "not a covlock directory (no .covlock/)")));
+    return reportError(
+        createFileError(Dir, createStringError(inconvertibleErrorCode(),
+                                               whyNotCovlockDirectory(Dir))));
   SmallString<256> Abs;
   if (std::error_code EC = sys::fs::real_path(Dir, Abs))
     return reportError(createFileError(Dir, EC));

@@ -342,8 +342,8 @@ Error Merger::collect() {
     }
     if (fs::is_directory(S)) {
       if (!isCovlockDirectory(Input)) {
-        Error E = fileError(Input, "not a covlock directory (no .covlock/); "
-                                   "pass its profiles as files instead");
+        Error E = fileError(Input, whyNotCovlockDirectory(Input) +
+                                       "; pass its profiles as files instead");
         ++BadInputs;
         badInput(std::move(E));
         continue;

@@ -44,6 +44,16 @@ bool isCovlockDirectory(StringRef Dir) {
   return fs::is_directory(S);
 }
 
+std::string whyNotCovlockDirectory(StringRef Dir) {
+  fs::file_status S;
+  if (fs::status(getControlDir(Dir), S, /*Follow=*/false))
+    return "not a covlock directory (no .covlock/)";
+  if (fs::is_symlink_file(S))
+    return "not a covlock directory (its .covlock is a symbolic link; not "
+           "followed)";
+  return "not a covlock directory (its .covlock is not a directory)";
+}
+
 /// Names in \p Dir, sorted, so that everything downstream is deterministic.
 static Expected<std::vector<std::string>> listDirectory(StringRef Dir) {
   std::vector<std::string> Names;

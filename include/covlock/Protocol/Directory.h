@@ -58,6 +58,9 @@ struct DirectoryContents {
 /// Whether DIR/.covlock is a directory (not following a symlink at
 /// DIR/.covlock).
 bool isCovlockDirectory(llvm::StringRef Dir);
+/// Why \p Dir is not one, for messages: "not a covlock directory (no
+/// .covlock/)", or what its .covlock is instead (a symbolic link, a file).
+std::string whyNotCovlockDirectory(llvm::StringRef Dir);
 
 /// Read all records, markers and stock profiles of \p Dir. A file that
 /// cannot be parsed is passed to \p Warn (as a FileError naming it), counted
