@@ -110,6 +110,7 @@ struct MergeRequest {
   bool Dump = false;
   bool Quiet = false;
   bool ReplayThroughLLVM = false;
+  PathEquivalences Paths;
 };
 } // namespace
 
@@ -151,6 +152,9 @@ static Expected<MergeRequest> readRequest(const opt::InputArgList &Args,
                  helpHint(""));
   }
   Opts.WaitForRun = Args.hasArg(OPT_wait);
+  for (StringRef Spec : Args.getAllArgValues(OPT_path_equivalence))
+    if (Error E = R.Paths.add(Spec))
+      return std::move(E);
   R.Out = Args.getLastArgValue(OPT_o).str();
   R.Profdata = Args.getLastArgValue(OPT_profdata).str();
   R.Dump = Args.hasArg(OPT_dump_contexts);
@@ -318,6 +322,7 @@ int mergeMain(int Argc, const char **Argv) {
     W.Threads = Opts.Threads;
     W.ReplayThroughLLVM = R.ReplayThroughLLVM;
     W.Preloaded = &Preloader;
+    W.Paths = R.Paths;
     W.Progress = [&](size_t Done, size_t Total) {
       Progress.update("attributing contexts", Done, Total);
     };

@@ -17,6 +17,8 @@ defm object : Eq<"object", "An instrumented binary (repeatable); else the binari
               MetaVarName<"<binary>">;
 defm label : Eq<"label", "Label (environment) of every context; else the records' label, else 'default'">,
              MetaVarName<"<label>">;
+defm path_equivalence : Eq<"path-equivalence", "Source paths under <from> are the files under <to> (as llvm-cov's option; repeatable, the longest <from> wins), applied before anything is stored">,
+                        MetaVarName<"<from>,<to>">;
 def j : JoinedOrSeparate<["-"], "j">, MetaVarName<"<N>">,
         HelpText<"Threads (default: the machine's)">;
 def : Separate<["--"], "threads">, Alias<j>;

@@ -34,6 +34,7 @@ public:
   explicit Impl(const CovDBWriteOptions &Options)
       : Options(Options),
         Threads(hardware_concurrency(Options.Threads).compute_thread_count()) {
+    M.Paths = Options.Paths;
     if (Threads > 1)
       Pool.emplace(hardware_concurrency(Threads));
   }
@@ -54,7 +55,10 @@ public:
   /// be summed first and their long full replays started before the
   /// contexts, instead of after them.
   Error presumAggregates(const MergeResult &Merged);
-  void encodeEarly(bool Yes) { EncodeEarly = Yes && Presummed; }
+  /// (Not when paths are remapped: two files of one binary may become one.)
+  void encodeEarly(bool Yes) {
+    EncodeEarly = Yes && Presummed && Options.Paths.empty();
+  }
   Error finish(ArrayRef<std::string> InputDatabases, StringRef OutPath);
 
 private:
@@ -72,6 +76,8 @@ private:
   std::vector<std::unique_ptr<BinaryLayout>> Layouts;
   std::vector<std::unique_ptr<BinaryCoverage>> Coverage;
   std::vector<unsigned> BinaryIndex; ///< layout -> M.Binaries
+  /// Per layout, its mapping's file names as stored (remapped).
+  std::vector<std::vector<std::string>> FileNames;
 
   // Shared with the workers.
   std::mutex Mutex;
@@ -123,6 +129,9 @@ Expected<unsigned> CovDBBuilder::Impl::addBinary(const BinaryLayout &Layout) {
   BM.NumBitmapBytes = L->NumBitmapBytes;
   BinaryIndex.push_back(M.addBinary(std::move(BM)));
   Layouts.push_back(std::move(L));
+  std::vector<std::string> &Names = FileNames.emplace_back();
+  for (StringRef File : Preloaded->files())
+    Names.push_back(Options.Paths.map(File));
   Coverage.push_back(std::move(Preloaded));
   return Layouts.size() - 1;
 }
@@ -162,7 +171,7 @@ Error CovDBBuilder::Impl::attributeContext(const Context &C, ContextModel &CM) {
     if (!R)
       return R.takeError();
     for (const FileAttribution &F : R->Files) {
-      ContextFile &CF = CM.Files[BC.files()[F.File]];
+      ContextFile &CF = CM.Files[FileNames[P.Binary][F.File]];
       if (Early) {
         CF.Encoded = true;
         CF.NumLines = F.Covered.size();
@@ -327,7 +336,7 @@ Error CovDBBuilder::Impl::finish(ArrayRef<std::string> InputDatabases,
     std::set<unsigned> Seen; // a file's regions once per binary, not part
     for (unsigned Part = 0; Part != AggParts; ++Part) {
       for (const FileAttribution &F : AggResults[AI * AggParts + Part]->Files) {
-        LabelFile &LF = L.Files[BC.files()[F.File]];
+        LabelFile &LF = L.Files[FileNames[AggList[AI]->first.second][F.File]];
         unionInto<uint32_t>(LF.Executable, F.Executable);
         unionInto<uint32_t>(LF.Covered, F.Covered);
         if (Seen.insert(F.File).second)

@@ -208,6 +208,8 @@ Error addDatabase(StringRef Path, Model &M) {
   if (!Files)
     return Files.takeError();
   Ids.Files = std::move(*Files);
+  for (auto &KV : Ids.Files)
+    KV.second = M.Paths.map(KV.second);
   if (Error E = addBinaries(DB, M, Ids))
     return E;
   if (Error E = addLabels(DB, M, Ids))

@@ -13,6 +13,7 @@
 #define COVLOCK_LIB_COVDB_MODEL_H
 
 #include "covlock/Attribution/Attribution.h"
+#include "covlock/CovDB/PathEquivalence.h"
 #include "covlock/Merge/Contexts.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -94,6 +95,8 @@ struct ContextModel {
 };
 
 struct Model {
+  /// Applied to the source paths of every input (CovDBWriteOptions::Paths).
+  PathEquivalences Paths;
   std::map<std::string, LabelModel> Labels;
   std::vector<BinaryModel> Binaries;
   std::vector<ContextModel> Contexts;

@@ -11,6 +11,7 @@
 #ifndef COVLOCK_COVDB_COVDB_H
 #define COVLOCK_COVDB_COVDB_H
 
+#include "covlock/CovDB/PathEquivalence.h"
 #include "covlock/Merge/Contexts.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -37,6 +38,9 @@ struct CovDBWriteOptions {
   bool ReplayThroughLLVM = false;
   /// Coverage already being loaded (may be null).
   CoveragePreloader *Preloaded = nullptr;
+  /// Applied to every source path (the mapping's, and input databases')
+  /// before anything is stored.
+  PathEquivalences Paths;
 };
 
 /// Builds a database context by context, so that a merge can hand each
