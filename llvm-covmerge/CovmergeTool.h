@@ -60,6 +60,9 @@ std::string sourcePathToRead(llvm::StringRef StoredPath);
 /// error says why it cannot be read (without the path).
 llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
 readSourceFile(llvm::StringRef Path);
+/// Whether \p Text is lines of printable ASCII, which writeSourceLine()
+/// writes unchanged.
+bool isPlainText(llvm::StringRef Text);
 /// One line of source text (without its '\n'), safe for a terminal: a
 /// trailing '\r' dropped, tabs expanded to 8 columns, control bytes and
 /// invalid UTF-8 escaped by printable(), backslashes as written.

@@ -18,6 +18,7 @@
 #include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Option/Option.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -192,52 +193,87 @@ static Expected<FileView> buildView(const CovDB &DB, int64_t FileId,
   return V;
 }
 
-static void writeRight(raw_ostream &OS, StringRef S, size_t Width) {
+/// Appends \p S, right-aligned in \p Width columns.
+static void appendRight(SmallVectorImpl<char> &Out, StringRef S, size_t Width) {
   if (S.size() < Width)
-    OS.indent(Width - S.size());
-  OS << S;
+    Out.append(Width - S.size(), ' ');
+  Out.append(S.begin(), S.end());
 }
 
-static void writeNumber(raw_ostream &OS, uint64_t N, size_t Width) {
-  char Buf[24];
-  char *End = Buf + sizeof(Buf), *P = End;
-  do
-    *--P = char('0' + N % 10);
-  while (N /= 10);
-  while (P != Buf && size_t(End - P) < Width)
-    *--P = ' ';
-  if (size_t(End - P) < Width)
-    OS.indent(Width - (End - P));
-  OS.write(P, End - P);
+/// The header row: the columns' names, right-aligned, then \p Path.
+static void printHeader(raw_ostream &OS, const FileView &V, StringRef Path,
+                        size_t NumWidth) {
+  SmallString<128> Row;
+  appendRight(Row, "Line", NumWidth);
+  Row += '|';
+  for (const Column &C : V.Columns) {
+    appendRight(Row, C.Name, C.Width);
+    Row += '|';
+  }
+  OS << Row << printable(Path) << '\n';
+}
+
+/// Counts up the right-aligned decimal number in \p Digits.
+static void increment(MutableArrayRef<char> Digits) {
+  for (size_t I = Digits.size(); I-- != 0;) {
+    if (Digits[I] != '9') {
+      Digits[I] = Digits[I] == ' ' ? '1' : Digits[I] + 1;
+      return;
+    }
+    Digits[I] = '0';
+  }
+}
+
+/// Writes line \p Line's cells into \p Row (filled with spaces), each
+/// right-aligned at its offset in \p Ends.
+static void fillCells(const FileView &V, uint32_t Line, ArrayRef<size_t> Ends,
+                      char *Row) {
+  bool Known = Line <= V.LastLine;
+  for (size_t I = 0; I != V.Columns.size(); ++I) {
+    const Column &C = V.Columns[I];
+    char *P = Row + Ends[I];
+    if (Known && C.Executable[Line]) {
+      uint32_t N = C.Count[Line];
+      do
+        *--P = char('0' + N % 10);
+      while (N /= 10);
+    } else if (Known && V.AnyLabel[Line]) {
+      P[-1] = '-';
+    }
+  }
 }
 
 /// Lines 1 to \p LastLine: number, a cell per column, then the line of
-/// \p Source (none: the source could not be read).
+/// \p Source (none: the source could not be read). Rows are laid out in
+/// one buffer: the line number counted up in place, the cells refilled.
 static void printView(raw_ostream &OS, const FileView &V, StringRef Path,
                       const MemoryBuffer *Source, uint32_t LastLine) {
   size_t NumWidth = std::max<size_t>(4, std::to_string(LastLine).size());
-  writeRight(OS, "Line", NumWidth);
-  OS << '|';
+  printHeader(OS, V, Path, NumWidth);
+  std::vector<size_t> Ends; // where each cell ends, before its '|'
+  size_t Width = NumWidth + 1;
   for (const Column &C : V.Columns) {
-    writeRight(OS, C.Name, C.Width);
-    OS << '|';
+    Width += C.Width + 1;
+    Ends.push_back(Width - 1);
   }
-  OS << printable(Path) << '\n';
-
+  std::string Row(Width, ' '), Blank(Width, ' ');
+  for (size_t End : Ends)
+    Row[End] = Blank[End] = '|';
+  Row[NumWidth] = Blank[NumWidth] = '|';
   StringRef Rest = Source ? Source->getBuffer() : StringRef();
+  // Most sources need no escaping at all: their lines are written as read.
+  bool Plain = isPlainText(Rest);
   for (uint32_t Line = 1; Line <= LastLine; ++Line) {
-    writeNumber(OS, Line, NumWidth);
-    OS << '|';
-    bool Known = Line <= V.LastLine;
-    for (const Column &C : V.Columns) {
-      if (Known && C.Executable[Line])
-        writeNumber(OS, C.Count[Line], C.Width);
-      else
-        writeRight(OS, Known && V.AnyLabel[Line] ? "-" : "", C.Width);
-      OS << '|';
-    }
+    increment(MutableArrayRef<char>(Row.data(), NumWidth));
+    std::memcpy(Row.data() + NumWidth, Blank.data() + NumWidth,
+                Width - NumWidth);
+    fillCells(V, Line, Ends, Row.data());
+    OS << Row;
     size_t End = std::min(Rest.find('\n'), Rest.size());
-    writeSourceLine(OS, Rest.take_front(End));
+    if (Plain)
+      OS << Rest.take_front(End);
+    else
+      writeSourceLine(OS, Rest.take_front(End));
     Rest = Rest.drop_front(std::min(End + 1, Rest.size()));
     OS << '\n';
   }

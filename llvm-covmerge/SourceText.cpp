@@ -42,14 +42,22 @@ Expected<std::unique_ptr<MemoryBuffer>> readSourceFile(StringRef Path) {
   return std::move(*Buf);
 }
 
+/// Whether every byte of \p Text is printable ASCII (0x20 to 0x7e) or, if
+/// \p WithNewlines, '\n'. A loop without an early exit, which the
+/// compiler vectorizes: sources are megabytes.
+static bool allPrintable(StringRef Text, bool WithNewlines) {
+  bool Plain = true;
+  for (unsigned char C : Text)
+    Plain &= static_cast<unsigned char>(C - 0x20) < 0x5f ||
+             (WithNewlines && C == '\n');
+  return Plain;
+}
+
+bool isPlainText(StringRef Text) { return allPrintable(Text, true); }
+
 void writeSourceLine(raw_ostream &OS, StringRef Line) {
   Line.consume_back("\r"); // CRLF sources
-  // Most lines are printable ASCII (0x20 to 0x7e): written as they are.
-  // (A loop without an early exit, which the compiler vectorizes.)
-  bool Plain = true;
-  for (unsigned char C : Line)
-    Plain &= static_cast<unsigned char>(C - 0x20) < 0x5f;
-  if (Plain) {
+  if (allPrintable(Line, false)) {
     OS << Line;
     return;
   }
