@@ -107,7 +107,8 @@ aggregate_memory() {
 #   per_test_stock      the stock way to per-test coverage, llvm-profdata
 #                       merge + llvm-cov export for one test, timed on SAMPLE
 #                       (5) tests and multiplied out to PROCS
-#   queries             `who` and `report --by-test` on that database as
+#   queries             `who`, `report --by-test` and `show` (the whole
+#                       generated file, every line) on that database as
 #                       whole processes (hyperfine -N); target: < 50 ms
 # Add them to STEPS, e.g. STEPS="attribution_merge per_test_stock queries".
 
@@ -165,7 +166,8 @@ queries() {
     -n "who (all tests)" "$covmerge who $out/all.covdb $(basename "$prog_c"):$main_line" \
     -n "who (a few)" "$covmerge who $out/all.covdb $(basename "$prog_c"):$f_line" \
     -n "report --by-test" "$covmerge report $out/all.covdb --by-test" \
-    -n "report" "$covmerge report $out/all.covdb"
+    -n "report" "$covmerge report $out/all.covdb" \
+    -n "show (whole file)" "$covmerge show $out/all.covdb $(basename "$prog_c")"
   python3 - "$work/queries.json" <<'PY'
 import json, sys
 for x in json.load(open(sys.argv[1]))["results"]:

@@ -1,11 +1,11 @@
 //===- CovmergeTool.h - Subcommands of llvm-covmerge ------------*- C++ -*-===//
 //
 // The subcommands of llvm-covmerge. `merge` is the default
-// (llvm-covmerge INPUTS...); `report`, `who` and `export` read a .covdb.
-// Each lives in its own file with its own option table; llvm-covmerge.cpp
-// dispatches on argv[1]. Diagnostics, exit statuses and option parsing are
-// shared with llvm-covlock (covlock/Tool/Tool.h); a \p Subcommand of "" there
-// means merge.
+// (llvm-covmerge INPUTS...); `report`, `who`, `export` and `show` read a
+// .covdb. Each lives in its own file with its own option table;
+// llvm-covmerge.cpp dispatches on argv[1]. Diagnostics, exit statuses and
+// option parsing are shared with llvm-covlock (covlock/Tool/Tool.h); a
+// \p Subcommand of "" there means merge.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,9 +17,13 @@
 #include <memory>
 #include <optional>
 
-namespace llvm::opt {
+namespace llvm {
+class MemoryBuffer;
+class raw_ostream;
+namespace opt {
 class Arg;
-} // namespace llvm::opt
+} // namespace opt
+} // namespace llvm
 
 /// Subcommands, called as llvm-cov calls its own: main() passes
 /// (argc - 1, argv + 1), so Argv[0] is the subcommand's name ("report") and
@@ -29,6 +33,7 @@ int mergeMain(int Argc, const char **Argv);
 int reportMain(int Argc, const char **Argv);
 int whoMain(int Argc, const char **Argv);
 int exportMain(int Argc, const char **Argv);
+int showMain(int Argc, const char **Argv);
 /// Internal (see ReadProfileCommand.cpp): not listed in --help.
 int readProfileMain(int Argc, const char **Argv);
 
@@ -45,5 +50,22 @@ struct OpenedDatabase {
 /// null) names; errors name the file.
 llvm::Expected<OpenedDatabase> openDatabase(llvm::StringRef Path,
                                             const llvm::opt::Arg *Label);
+
+/// Source text (SourceText.cpp).
+/// The path to read the source file that a database stores as
+/// \p StoredPath from. Whatever reads source text goes through it: path
+/// remapping belongs there.
+std::string sourcePathToRead(llvm::StringRef StoredPath);
+/// The contents of the regular file \p Path, opened without blocking; an
+/// error says why it cannot be read (without the path).
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+readSourceFile(llvm::StringRef Path);
+/// Whether \p Text is lines of printable ASCII, which writeSourceLine()
+/// writes unchanged.
+bool isPlainText(llvm::StringRef Text);
+/// One line of source text (without its '\n'), safe for a terminal: a
+/// trailing '\r' dropped, tabs expanded to 8 columns, control bytes and
+/// invalid UTF-8 escaped by printable(), backslashes as written.
+void writeSourceLine(llvm::raw_ostream &OS, llvm::StringRef Line);
 
 #endif // COVLOCK_TOOLS_LLVM_COVMERGE_COVMERGETOOL_H

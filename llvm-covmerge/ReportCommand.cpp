@@ -1,8 +1,9 @@
 //===- ReportCommand.cpp - llvm-covmerge report ---------------------------===//
 //
 // Tables from a .covdb: per source file (lines and regions executable,
-// covered, percent) with totals, or per test (--by-test). Sorted, so the
-// same database always prints the same table.
+// covered, percent) with totals, per test (--by-test), or per file and
+// label (--by-label). Sorted, so the same database always prints the same
+// table.
 //
 //===----------------------------------------------------------------------===//
 
@@ -110,6 +111,73 @@ static int reportFiles(const CovDB &DB, std::optional<int64_t> Label) {
   return 0;
 }
 
+/// "covered/executable".
+static std::string ratio(int64_t Covered, int64_t Executable) {
+  return std::to_string(Covered) + "/" + std::to_string(Executable);
+}
+
+/// --by-label: per file, each label's covered/executable lines ('-' where
+/// the label does not compile the file) and the union: lines covered in
+/// some label over lines executable in some label, each line once.
+static int reportLabels(const CovDB &DB) {
+  auto Labels = DB.labels();
+  if (!Labels)
+    return reportError(Labels.takeError());
+  auto Union = DB.fileSummaries(std::nullopt);
+  if (!Union)
+    return reportError(Union.takeError());
+  // Per label, its files by path (both lists are sorted by path).
+  std::vector<std::vector<CovDB::FileSummary>> PerLabel;
+  std::vector<std::string> Header = {"Filename"};
+  for (const CovDB::Label &L : *Labels) {
+    auto Files = DB.fileSummaries(L.Id);
+    if (!Files)
+      return reportError(Files.takeError());
+    PerLabel.push_back(std::move(*Files));
+    Header.push_back(printable(L.Name));
+  }
+  Header.push_back("Union");
+  std::vector<std::string> Paths;
+  for (const CovDB::FileSummary &F : *Union)
+    Paths.push_back(F.Path);
+  std::vector<std::string> Short = shortPaths(Paths);
+
+  std::vector<std::vector<std::string>> Rows = {Header};
+  std::vector<size_t> Next(PerLabel.size(), 0);
+  std::vector<int64_t> Cov(PerLabel.size() + 1, 0), Exe(Cov.size(), 0);
+  for (size_t I = 0; I != Union->size(); ++I) {
+    std::vector<std::string> Row = {printable(Short[I])};
+    for (size_t L = 0; L != PerLabel.size(); ++L) {
+      const auto &Files = PerLabel[L];
+      size_t &N = Next[L];
+      if (N == Files.size() || Files[N].Path != Paths[I]) {
+        Row.push_back("-");
+        continue;
+      }
+      Row.push_back(ratio(Files[N].CoveredLines, Files[N].Lines));
+      Cov[L] += Files[N].CoveredLines;
+      Exe[L] += Files[N].Lines;
+      ++N;
+    }
+    const CovDB::FileSummary &U = (*Union)[I];
+    Row.push_back(ratio(U.CoveredLines, U.Lines));
+    Cov.back() += U.CoveredLines;
+    Exe.back() += U.Lines;
+    Rows.push_back(std::move(Row));
+  }
+  size_t Totals = Rows.size();
+  Rows.push_back({"TOTAL"});
+  for (size_t C = 0; C != Cov.size(); ++C)
+    Rows.back().push_back(ratio(Cov[C], Exe[C]));
+  SmallVector<bool, 8> Right(Header.size(), true);
+  Right[0] = false;
+  printTable(outs(), Rows, Right, Totals);
+  outs() << "\nCovered/executable lines, as llvm-cov show counts them; '-': "
+            "the label does not compile the file.\nUnion: lines covered in "
+            "some label / lines executable in some label, each line once.\n";
+  return 0;
+}
+
 static int reportTests(const CovDB &DB, std::optional<int64_t> Label) {
   auto Contexts = DB.contexts(Label, std::nullopt);
   if (!Contexts)
@@ -149,9 +217,11 @@ int reportMain(int Argc, const char **Argv) {
   std::optional<int64_t> Label = Opened->Label;
   StringRef Style = Parsed->getLastArgValue(OPT_style, "covlock");
   if (Style == "llvm-cov-report") {
-    if (Parsed->hasArg(OPT_by_test))
-      return reportError("--style=llvm-cov-report has no --by-test; " +
-                         helpHint("report"));
+    for (auto [Id, Name] : {std::pair(OPT_by_test, "--by-test"),
+                            std::pair(OPT_by_label, "--by-label")})
+      if (Parsed->hasArg(Id))
+        return reportError(Twine("--style=llvm-cov-report has no ") + Name +
+                           "; " + helpHint("report"));
     if (!Label) {
       auto Labels = DB->labels();
       if (!Labels)
@@ -171,6 +241,17 @@ int reportMain(int Argc, const char **Argv) {
   if (Style != "covlock")
     return reportError("unknown --style '" + Style +
                        "' (covlock or llvm-cov-report); " + helpHint("report"));
+  if (Parsed->hasArg(OPT_by_label)) {
+    if (Parsed->hasArg(OPT_by_test))
+      return reportError("--by-label and --by-test are different tables; "
+                         "choose one; " +
+                         helpHint("report"));
+    if (Label)
+      return reportError("--by-label has a column for every label; it "
+                         "takes no --label; " +
+                         helpHint("report"));
+    return reportLabels(*DB);
+  }
   return Parsed->hasArg(OPT_by_test) ? reportTests(*DB, Label)
                                      : reportFiles(*DB, Label);
 }

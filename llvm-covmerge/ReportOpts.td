@@ -12,6 +12,7 @@ def : Flag<["-"], "h">, Alias<help>, HelpText<"Alias for --help">;
 defm label : Eq<"label", "Only this label (environment); default: all, as a union">,
              MetaVarName<"<label>">;
 def by_test : F<"by-test", "One row per test: lines and regions covered, confidence, processes">;
+def by_label : F<"by-label", "One column per label: lines covered/executable per file, and their union over the labels">;
 defm style : Eq<"style", "covlock (default): lines as llvm-cov show/export count them, once per source line; "
                          "llvm-cov-report: llvm-cov report's own table for one label">,
              MetaVarName<"<style>">;

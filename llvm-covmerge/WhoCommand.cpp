@@ -8,6 +8,7 @@
 
 #include "CovmergeTool.h"
 #include "covlock/CovDB/CovDBReader.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Option/Option.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -20,6 +21,32 @@ namespace {
 #define COVLOCK_OPT_TABLE WhoOptTable
 #include "covlock/Tool/OptTable.inc"
 } // namespace
+
+/// Why no row was printed, on stderr (stdout stays a, here empty, list):
+/// the line is not code anywhere, not code in the chosen label (a build
+/// that does not compile it), or code that no test ran.
+static Error explainUncovered(const CovDB &DB, int64_t FileId,
+                              StringRef FilePath, uint32_t Line,
+                              std::optional<int64_t> Label,
+                              StringRef LabelName) {
+  auto Exec = DB.executableByLabel(FileId);
+  if (!Exec)
+    return Exec.takeError();
+  bool Anywhere = false, InLabel = false;
+  for (const CovDB::LabelLines &L : *Exec)
+    if (llvm::binary_search(L.Lines, Line)) {
+      Anywhere = true;
+      InLabel |= !Label || L.LabelId == *Label;
+    }
+  errs() << ToolName << ": " << FilePath << ":" << Line;
+  if (!Anywhere)
+    errs() << ": not an executable line\n";
+  else if (!InLabel)
+    errs() << ": not compiled in label " << printable(LabelName) << '\n';
+  else
+    errs() << ": no test covers this line\n";
+  return Error::success();
+}
 
 int whoMain(int Argc, const char **Argv) {
   WhoOptTable Table;
@@ -71,14 +98,9 @@ int whoMain(int Argc, const char **Argv) {
            << left_justify(Test, TestWidth) << "  " << confidenceName(C->Conf)
            << '\n';
   }
-  if (Rows.empty()) {
-    // Say why, on stderr: stdout stays a (here empty) list.
-    auto Exec = DB->isExecutable(Resolved->first, Line);
-    if (!Exec)
-      return reportError(Exec.takeError());
-    errs() << ToolName << ": " << Resolved->second << ":" << Line
-           << (*Exec ? ": no test covers this line\n"
-                     : ": not an executable line\n");
-  }
+  if (Rows.empty())
+    if (Error E = explainUncovered(*DB, Resolved->first, Resolved->second, Line,
+                                   Label, Parsed->getLastArgValue(OPT_label)))
+      return reportError(std::move(E));
   return 0;
 }

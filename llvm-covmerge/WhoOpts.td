@@ -9,5 +9,5 @@ multiclass Eq<string name, string help> {
 
 def help : F<"help", "Display this help">;
 def : Flag<["-"], "h">, Alias<help>, HelpText<"Alias for --help">;
-defm label : Eq<"label", "Only tests of this label (environment)">,
+defm label : Eq<"label", "Only tests of this label (environment); a line it does not compile is said to be so">,
              MetaVarName<"<label>">;

@@ -3,7 +3,8 @@
 // llvm-covmerge merges coverage directories and profiles into an aggregate
 // .profdata and a per-test coverage database, and answers questions about
 // such a database. Like llvm-cov it dispatches on its first argument:
-// `report`, `who` and `export` read a .covdb; anything else is a merge.
+// `report`, `who`, `export` and `show` read a .covdb; anything else is a
+// merge.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +29,7 @@ int main(int Argc, const char **Argv) {
     } Subcommands[] = {{"report", reportMain},
                        {"who", whoMain},
                        {"export", exportMain},
+                       {"show", showMain},
                        {"__read-profile", readProfileMain}};
     for (const auto &S : Subcommands)
       if (Name == S.Name)

@@ -97,6 +97,25 @@ public:
   /// Executable lines of a label per file, sorted by path.
   llvm::Expected<std::vector<FileLines>> executableLines(int64_t LabelId) const;
 
+  /// Lines of one file per label or per context (LineQueries.cpp), for
+  /// views across labels (`show`, `who --label`).
+  struct LabelLines {
+    int64_t LabelId = 0;
+    std::vector<uint32_t> Lines; ///< ascending
+  };
+  /// The executable lines of \p FileId in every label that compiles it,
+  /// by label id. A damaged bitmap is an error naming the database.
+  llvm::Expected<std::vector<LabelLines>>
+  executableByLabel(int64_t FileId) const;
+  /// Calls \p Fn(label id, lines) for each context that covers lines of
+  /// \p FileId, in context id order, with those lines (ascending): summed
+  /// per label and line, the contexts that cover each line. With \p Test,
+  /// only the contexts of that test (in any label).
+  llvm::Error forEachContextLines(
+      int64_t FileId, std::optional<llvm::StringRef> Test,
+      llvm::function_ref<void(int64_t LabelId, llvm::ArrayRef<uint32_t> Lines)>
+          Fn) const;
+
   /// An indexed profile (.profdata bytes) of one context, rebuilt from its
   /// sparse counters and its binaries' function tables.
   llvm::Expected<std::string> contextProfile(int64_t ContextId) const;

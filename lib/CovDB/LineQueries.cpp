@@ -1,0 +1,76 @@
+//===- LineQueries.cpp - One file's lines per label and per context -------===//
+//
+// The queries behind views across labels: a file's executable lines in each
+// label (label_file.executable), and the lines each context covers there
+// (coverage.lines, read through its primary key (file_id, context_id)).
+// Bitmaps are decoded strictly: a damaged one is an error, not a short set.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SQLite.h"
+#include "covlock/CovDB/CovDBReader.h"
+#include "covlock/CovDB/Encoding.h"
+
+using namespace llvm;
+
+namespace covlock {
+
+/// The decoded bitmap in column \p Col of \p S's row, or an error saying
+/// which bitmap (\p What) is damaged.
+static Expected<std::vector<uint32_t>> decodeColumn(const CovDB &DB,
+                                                    const sql::Statement &S,
+                                                    int Col,
+                                                    const Twine &What) {
+  std::optional<std::vector<uint32_t>> Lines =
+      covdb::decodeBitmapChecked(S.blob(Col));
+  if (!Lines)
+    return DB.error("damaged coverage database (malformed line bitmap of " +
+                    What + ")");
+  return std::move(*Lines);
+}
+
+Expected<std::vector<CovDB::LabelLines>>
+CovDB::executableByLabel(int64_t FileId) const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare("SELECT label_id, executable FROM label_file "
+                          "WHERE file_id = ?1 ORDER BY label_id"))
+    return std::move(E);
+  S.bind(1, FileId);
+  std::vector<LabelLines> V;
+  if (Error E = S.forEachRow([&]() -> Error {
+        auto Lines = decodeColumn(*this, S, 1,
+                                  "file " + Twine(FileId) + " in label " +
+                                      Twine(S.integer(0)));
+        if (!Lines)
+          return Lines.takeError();
+        V.push_back({S.integer(0), std::move(*Lines)});
+        return Error::success();
+      }))
+    return std::move(E);
+  return V;
+}
+
+Error CovDB::forEachContextLines(
+    int64_t FileId, std::optional<StringRef> Test,
+    function_ref<void(int64_t LabelId, ArrayRef<uint32_t> Lines)> Fn) const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare(
+          "SELECT cv.context_id, c.label_id, cv.lines FROM coverage cv "
+          "JOIN context c ON c.id = cv.context_id WHERE cv.file_id = ?1 "
+          "AND (?2 IS NULL OR c.test = ?2) ORDER BY cv.context_id"))
+    return E;
+  S.bind(1, FileId);
+  if (Test)
+    S.bind(2, *Test);
+  return S.forEachRow([&]() -> Error {
+    auto Lines = decodeColumn(*this, S, 2,
+                              "file " + Twine(FileId) + " in context " +
+                                  Twine(S.integer(0)));
+    if (!Lines)
+      return Lines.takeError();
+    Fn(S.integer(1), *Lines);
+    return Error::success();
+  });
+}
+
+} // namespace covlock

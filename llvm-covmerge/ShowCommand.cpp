@@ -1,0 +1,353 @@
+//===- ShowCommand.cpp - llvm-covmerge show -------------------------------===//
+//
+// One source file across labels: its text, and per label (a column) what
+// each line is there:
+//   N   the number of the label's contexts (its tests, and code run outside
+//       any test) that cover the line, N >= 1;
+//   0   code in that label that none of them ran;
+//   -   not compiled in that label, while code in another label;
+//       (blank) code in no label: comments, blank lines, code no build has.
+// FILE is found as `who` finds it: a path of the database, or a unique
+// suffix of one. Lines come from one query per table, read through the
+// file's key, so the time goes to printing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovmergeTool.h"
+#include "covlock/CovDB/CovDBReader.h"
+#include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Option/Option.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+#include <cstring>
+#include <set>
+
+using namespace llvm;
+using namespace covlock;
+using namespace covlock::tool;
+
+namespace {
+#define COVLOCK_OPTS_INC "ShowOpts.inc"
+#define COVLOCK_OPT_TABLE ShowOptTable
+#include "covlock/Tool/OptTable.inc"
+
+/// The most lines a view holds: a database that puts code further down a
+/// file is damaged (its arrays, and the output, would be that long).
+constexpr uint32_t MaxLines = uint32_t(1) << 24;
+
+/// One label's column, by line number.
+struct Column {
+  int64_t LabelId = 0;
+  std::string Name;            ///< printable
+  BitVector Executable;        ///< in this label
+  std::vector<uint32_t> Count; ///< contexts that cover the line
+  size_t Width = 1;
+};
+
+/// What show prints about one file, by line number (1 to LastLine).
+struct FileView {
+  std::vector<Column> Columns;
+  /// Executable in some label of the database, shown or not.
+  BitVector AnyLabel;
+  uint32_t LastLine = 0;
+
+  /// Makes room for \p Line in every array.
+  void reach(uint32_t Line) {
+    if (Line <= LastLine)
+      return;
+    LastLine = Line;
+    AnyLabel.resize(Line + 1);
+    for (Column &C : Columns) {
+      C.Executable.resize(Line + 1);
+      C.Count.resize(Line + 1);
+    }
+  }
+};
+} // namespace
+
+/// The labels to show, in column order: the --label options in the order
+/// given (each once), else every label sorted by name. With \p Test, only
+/// labels that ran it: an explicit label that did not is an error.
+static Expected<std::vector<CovDB::Label>>
+chooseLabels(const CovDB &DB, const opt::InputArgList &Args,
+             std::optional<StringRef> Test) {
+  std::set<int64_t> WithTest;
+  if (Test) {
+    auto Contexts = DB.contexts(std::nullopt, Test);
+    if (!Contexts)
+      return Contexts.takeError();
+    if (Contexts->empty())
+      return DB.error("no test '" + *Test + "'");
+    for (const CovDB::ContextInfo &C : *Contexts)
+      WithTest.insert(C.LabelId);
+  }
+  std::vector<CovDB::Label> Chosen;
+  std::vector<std::string> Names = Args.getAllArgValues(OPT_label);
+  if (Names.empty()) {
+    auto All = DB.labels();
+    if (!All)
+      return All.takeError();
+    for (CovDB::Label &L : *All)
+      if (!Test || WithTest.count(L.Id))
+        Chosen.push_back(std::move(L));
+    return Chosen;
+  }
+  StringSet<> Seen;
+  for (const std::string &Name : Names) {
+    if (!Seen.insert(Name).second)
+      continue;
+    auto L = DB.findLabel(Name);
+    if (!L)
+      return L.takeError();
+    if (Test && !WithTest.count(L->Id))
+      return DB.error("no test '" + *Test + "' in label '" + Name + "'");
+    Chosen.push_back(std::move(*L));
+  }
+  return Chosen;
+}
+
+static Error beyondMaxLines(const CovDB &DB, uint32_t Line) {
+  return DB.error("damaged coverage database (code on line " + Twine(Line) +
+                  " of a file; show reads up to line " + Twine(MaxLines) + ")");
+}
+
+/// Marks each label's executable lines of \p FileId in \p V.
+static Error addExecutable(const CovDB &DB, int64_t FileId, FileView &V,
+                           const DenseMap<int64_t, size_t> &ColumnOf) {
+  auto Exec = DB.executableByLabel(FileId);
+  if (!Exec)
+    return Exec.takeError();
+  for (const CovDB::LabelLines &E : *Exec)
+    if (!E.Lines.empty()) {
+      if (E.Lines.back() > MaxLines)
+        return beyondMaxLines(DB, E.Lines.back());
+      V.reach(E.Lines.back());
+    }
+  for (const CovDB::LabelLines &E : *Exec) {
+    auto It = ColumnOf.find(E.LabelId);
+    Column *C = It == ColumnOf.end() ? nullptr : &V.Columns[It->second];
+    for (uint32_t L : E.Lines) {
+      V.AnyLabel.set(L);
+      if (C)
+        C->Executable.set(L);
+    }
+  }
+  return Error::success();
+}
+
+/// Counts, per column and line, the contexts (of \p Test only, if given)
+/// that cover it. A covered line that its label does not call executable
+/// (only a damaged database has one) counts as executable, as in lcov
+/// exports.
+static Error addCovered(const CovDB &DB, int64_t FileId,
+                        std::optional<StringRef> Test, FileView &V,
+                        const DenseMap<int64_t, size_t> &ColumnOf) {
+  uint32_t TooFar = 0;
+  Error E = DB.forEachContextLines(
+      FileId, Test, [&](int64_t Label, ArrayRef<uint32_t> Lines) {
+        auto It = ColumnOf.find(Label);
+        if (It == ColumnOf.end() || Lines.empty())
+          return;
+        if (Lines.back() > MaxLines) {
+          TooFar = Lines.back();
+          return;
+        }
+        V.reach(Lines.back());
+        Column &C = V.Columns[It->second];
+        for (uint32_t Line : Lines) {
+          ++C.Count[Line];
+          if (!C.Executable[Line]) {
+            C.Executable.set(Line);
+            V.AnyLabel.set(Line);
+          }
+        }
+      });
+  if (E)
+    return E;
+  return TooFar ? beyondMaxLines(DB, TooFar) : Error::success();
+}
+
+/// The columns of \p Labels for file \p FileId.
+static Expected<FileView> buildView(const CovDB &DB, int64_t FileId,
+                                    ArrayRef<CovDB::Label> Labels,
+                                    std::optional<StringRef> Test) {
+  FileView V;
+  DenseMap<int64_t, size_t> ColumnOf;
+  for (const CovDB::Label &L : Labels) {
+    ColumnOf[L.Id] = V.Columns.size();
+    V.Columns.push_back({L.Id, printable(L.Name), BitVector(1), {0}, 1});
+  }
+  V.AnyLabel.resize(1);
+  if (Error E = addExecutable(DB, FileId, V, ColumnOf))
+    return std::move(E);
+  if (Error E = addCovered(DB, FileId, Test, V, ColumnOf))
+    return std::move(E);
+  for (Column &C : V.Columns) {
+    uint32_t Most = *llvm::max_element(C.Count);
+    C.Width = std::max(C.Name.size(), std::to_string(Most).size());
+  }
+  return V;
+}
+
+/// Appends \p S, right-aligned in \p Width columns.
+static void appendRight(SmallVectorImpl<char> &Out, StringRef S, size_t Width) {
+  if (S.size() < Width)
+    Out.append(Width - S.size(), ' ');
+  Out.append(S.begin(), S.end());
+}
+
+/// The header row: the columns' names, right-aligned, then \p Path.
+static void printHeader(raw_ostream &OS, const FileView &V, StringRef Path,
+                        size_t NumWidth) {
+  SmallString<128> Row;
+  appendRight(Row, "Line", NumWidth);
+  Row += '|';
+  for (const Column &C : V.Columns) {
+    appendRight(Row, C.Name, C.Width);
+    Row += '|';
+  }
+  OS << Row << printable(Path) << '\n';
+}
+
+/// Counts up the right-aligned decimal number in \p Digits.
+static void increment(MutableArrayRef<char> Digits) {
+  for (size_t I = Digits.size(); I-- != 0;) {
+    if (Digits[I] != '9') {
+      Digits[I] = Digits[I] == ' ' ? '1' : Digits[I] + 1;
+      return;
+    }
+    Digits[I] = '0';
+  }
+}
+
+/// Writes line \p Line's cells into \p Row (filled with spaces), each
+/// right-aligned at its offset in \p Ends.
+static void fillCells(const FileView &V, uint32_t Line, ArrayRef<size_t> Ends,
+                      char *Row) {
+  bool Known = Line <= V.LastLine;
+  for (size_t I = 0; I != V.Columns.size(); ++I) {
+    const Column &C = V.Columns[I];
+    char *P = Row + Ends[I];
+    if (Known && C.Executable[Line]) {
+      uint32_t N = C.Count[Line];
+      do
+        *--P = char('0' + N % 10);
+      while (N /= 10);
+    } else if (Known && V.AnyLabel[Line]) {
+      P[-1] = '-';
+    }
+  }
+}
+
+/// Lines 1 to \p LastLine: number, a cell per column, then the line of
+/// \p Source (none: the source could not be read). Rows are laid out in
+/// one buffer: the line number counted up in place, the cells refilled.
+static void printView(raw_ostream &OS, const FileView &V, StringRef Path,
+                      const MemoryBuffer *Source, uint32_t LastLine) {
+  size_t NumWidth = std::max<size_t>(4, std::to_string(LastLine).size());
+  printHeader(OS, V, Path, NumWidth);
+  std::vector<size_t> Ends; // where each cell ends, before its '|'
+  size_t Width = NumWidth + 1;
+  for (const Column &C : V.Columns) {
+    Width += C.Width + 1;
+    Ends.push_back(Width - 1);
+  }
+  std::string Row(Width, ' '), Blank(Width, ' ');
+  for (size_t End : Ends)
+    Row[End] = Blank[End] = '|';
+  Row[NumWidth] = Blank[NumWidth] = '|';
+  StringRef Rest = Source ? Source->getBuffer() : StringRef();
+  // Most sources need no escaping at all: their lines are written as read.
+  bool Plain = isPlainText(Rest);
+  for (uint32_t Line = 1; Line <= LastLine; ++Line) {
+    increment(MutableArrayRef<char>(Row.data(), NumWidth));
+    std::memcpy(Row.data() + NumWidth, Blank.data() + NumWidth,
+                Width - NumWidth);
+    fillCells(V, Line, Ends, Row.data());
+    OS << Row;
+    size_t End = std::min(Rest.find('\n'), Rest.size());
+    if (Plain)
+      OS << Rest.take_front(End);
+    else
+      writeSourceLine(OS, Rest.take_front(End));
+    Rest = Rest.drop_front(std::min(End + 1, Rest.size()));
+    OS << '\n';
+  }
+}
+
+/// The number of lines of \p Text (a last line without '\n' counts).
+static uint32_t countLines(StringRef Text) {
+  size_t N = 0;
+  for (const char *P = Text.begin(), *End = Text.end(); P != End; ++N) {
+    const void *NL = std::memchr(P, '\n', End - P);
+    P = NL ? static_cast<const char *>(NL) + 1 : End;
+  }
+  return std::min<size_t>(N, UINT32_MAX);
+}
+
+/// The source of the file stored as \p StoredPath, or null after a warning
+/// saying why it cannot be read.
+static std::unique_ptr<MemoryBuffer> openSource(StringRef StoredPath) {
+  std::string Path = sourcePathToRead(StoredPath);
+  auto Buf = readSourceFile(Path);
+  if (Buf)
+    return std::move(*Buf);
+  diagnose(Severity::Warning, printable(Path),
+           "cannot read the source (" + toString(Buf.takeError()) +
+               "); printing line numbers only");
+  return nullptr;
+}
+
+int showMain(int Argc, const char **Argv) {
+  ShowOptTable Table;
+  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "show");
+  if (!Parsed)
+    return ExitFailure;
+  if (Parsed->hasArg(OPT_help)) {
+    Table.printHelp(outs(),
+                    "llvm-covmerge show [options] <file.covdb> <source-file>",
+                    "A source file with, per label, the tests that cover "
+                    "each line, from a coverage database");
+    return 0;
+  }
+  std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
+  if (Inputs.size() != 2)
+    return reportError("expected a coverage database and a source file; " +
+                       helpHint("show"));
+  std::optional<StringRef> Test;
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_test))
+    Test = A->getValue();
+
+  auto Opened = openDatabase(Inputs[0], nullptr);
+  if (!Opened)
+    return reportError(Opened.takeError());
+  const CovDB &DB = *Opened->DB;
+  auto Resolved = DB.resolveFile(Inputs[1]);
+  if (!Resolved)
+    return reportError(Resolved.takeError());
+  auto Labels = chooseLabels(DB, *Parsed, Test);
+  if (!Labels)
+    return reportError(Labels.takeError());
+  auto View = buildView(DB, Resolved->first, *Labels, Test);
+  if (!View)
+    return reportError(View.takeError());
+
+  std::unique_ptr<MemoryBuffer> Source = openSource(Resolved->second);
+  uint32_t Known = View->LastLine;
+  uint32_t SourceLines = Source ? countLines(Source->getBuffer()) : 0;
+  if (Source && SourceLines < Known)
+    diagnose(Severity::Warning, printable(sourcePathToRead(Resolved->second)),
+             "the source has " + Twine(SourceLines) +
+                 " lines; the database knows lines up to " + Twine(Known) +
+                 " (changed since the merge?)");
+  // Large writes: a file's view is megabytes (the default buffer of a pipe
+  // is a page; a terminal's, none).
+  outs().SetBufferSize(1 << 16);
+  printView(outs(), *View, Resolved->second, Source.get(),
+            std::max(Known, SourceLines));
+  return 0;
+}

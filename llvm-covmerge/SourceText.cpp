@@ -1,0 +1,85 @@
+//===- SourceText.cpp - Source files named by a covdb ---------------------===//
+//
+// Where a source file named by a database is read from, how it is read (a
+// regular file, opened without blocking), and how its lines are written
+// to a terminal.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovmergeTool.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace llvm;
+using namespace covlock::tool;
+
+std::string sourcePathToRead(StringRef StoredPath) {
+  // Path remapping (--path-equivalence) belongs here.
+  return StoredPath.str();
+}
+
+Expected<std::unique_ptr<MemoryBuffer>> readSourceFile(StringRef Path) {
+  // A FIFO or a device where the source was must not hang the reader.
+  std::string P = Path.str();
+  int FD = ::open(P.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (FD < 0)
+    return errorCodeToError(std::error_code(errno, std::generic_category()));
+  struct stat St;
+  if (::fstat(FD, &St) != 0 || !S_ISREG(St.st_mode)) {
+    ::close(FD);
+    return createStringError(inconvertibleErrorCode(), "not a regular file");
+  }
+  auto Buf = MemoryBuffer::getOpenFile(sys::fs::convertFDToNativeFile(FD), P,
+                                       St.st_size,
+                                       /*RequiresNullTerminator=*/false);
+  ::close(FD);
+  if (!Buf)
+    return errorCodeToError(Buf.getError());
+  return std::move(*Buf);
+}
+
+/// Whether every byte of \p Text is printable ASCII (0x20 to 0x7e) or, if
+/// \p WithNewlines, '\n'. A loop without an early exit, which the
+/// compiler vectorizes: sources are megabytes.
+static bool allPrintable(StringRef Text, bool WithNewlines) {
+  bool Plain = true;
+  for (unsigned char C : Text)
+    Plain &= static_cast<unsigned char>(C - 0x20) < 0x5f ||
+             (WithNewlines && C == '\n');
+  return Plain;
+}
+
+bool isPlainText(StringRef Text) { return allPrintable(Text, true); }
+
+void writeSourceLine(raw_ostream &OS, StringRef Line) {
+  Line.consume_back("\r"); // CRLF sources
+  if (allPrintable(Line, false)) {
+    OS << Line;
+    return;
+  }
+  // Runs without tabs and backslashes go through printable(); a tab is
+  // expanded to the next multiple of 8 columns of the text, and a backslash
+  // stays one (a source's "\n" is shown as written).
+  size_t Column = 0;
+  while (!Line.empty()) {
+    size_t Run = Line.find_first_of("\t\\");
+    std::string Text = printable(Line.substr(0, Run));
+    OS << Text;
+    for (char C : Text)
+      Column += (static_cast<unsigned char>(C) & 0xc0) != 0x80;
+    if (Run == StringRef::npos)
+      break;
+    if (Line[Run] == '\t') {
+      OS.indent(8 - Column % 8);
+      Column += 8 - Column % 8;
+    } else {
+      OS << '\\';
+      ++Column;
+    }
+    Line = Line.drop_front(Run + 1);
+  }
+}
