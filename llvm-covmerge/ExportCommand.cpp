@@ -9,12 +9,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "CovmergeTool.h"
+#include "StagedOutput.h"
 #include "covlock/CovDB/CovDBReader.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Option/Option.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 #include <map>
 #include <set>
@@ -137,6 +138,9 @@ int exportMain(int Argc, const char **Argv) {
   if (Format == "profdata" && Out == "-")
     return reportError("--format=profdata needs -o <file>; " +
                        helpHint("export"));
+  if (Out != "-")
+    if (Error E = checkOutputTarget(Out))
+      return reportError(std::move(E));
 
   auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label));
   if (!Opened)
@@ -187,23 +191,38 @@ int exportMain(int Argc, const char **Argv) {
     Bytes = std::move(*P);
   }
 
-  std::error_code EC;
-  ToolOutputFile OF(
-      Out, EC, Format == "lcov" ? sys::fs::OF_TextWithCRLF : sys::fs::OF_None);
-  if (EC)
-    return reportError(createFileError(Out, errorCodeToError(EC)));
-  if (Format == "lcov") {
+  auto Write = [&](raw_ostream &OS) -> Error {
+    if (Format != "lcov") {
+      OS << Bytes;
+      return Error::success();
+    }
     bool WithLabel = false;
     for (const CovDB::ContextInfo &C : *Contexts)
       WithLabel |= C.LabelId != Contexts->front().LabelId;
-    if (Error E = exportLcov(*DB, *Contexts, WithLabel, OF.os()))
+    return exportLcov(*DB, *Contexts, WithLabel, OS);
+  };
+  if (Out == "-") {
+    if (Error E = Write(outs()))
       return reportError(std::move(E));
-  } else {
-    OF.os() << Bytes;
+    return 0;
   }
-  OF.os().flush();
-  if (OF.os().has_error())
-    return reportError(createFileError(Out, errorCodeToError(OF.os().error())));
-  OF.keep();
+  // As the merge's outputs: a new file renamed over the old one once it is
+  // complete, so a failed export leaves the old file as it was.
+  StagedOutput Staged = stageOutput(Out);
+  auto Discard = make_scope_exit([&] { sys::fs::remove(Staged.Staged); });
+  std::error_code EC;
+  raw_fd_ostream OS(Staged.Staged, EC, sys::fs::OF_None);
+  if (EC)
+    return reportError(createFileError(Out, errorCodeToError(EC)));
+  if (Error E = Write(OS))
+    return reportError(std::move(E));
+  OS.close();
+  if (OS.has_error()) {
+    std::error_code WEC = OS.error();
+    OS.clear_error();
+    return reportError(createFileError(Out, errorCodeToError(WEC)));
+  }
+  if (Error E = publishOutputs(Staged))
+    return reportError(std::move(E));
   return 0;
 }

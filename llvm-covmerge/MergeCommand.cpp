@@ -172,6 +172,11 @@ static Expected<MergeRequest> readRequest(const opt::InputArgList &Args,
                helpHint(""));
   if (!R.Out.empty() && R.Out == R.Profdata)
     return Bad("-o and --profdata name the same file '" + R.Out + "'");
+  // Said before the merge, not after it.
+  for (StringRef Target : {StringRef(R.Out), StringRef(R.Profdata)})
+    if (!Target.empty() && !Target.contains("%l"))
+      if (Error E = checkOutputTarget(Target))
+        return std::move(E);
   return std::move(R);
 }
 
@@ -223,6 +228,8 @@ static Error writeProfiles(const MergeRequest &R, MergeOutput &Merged,
     return Files.takeError();
   InstrProfWriter Empty; // no profile was read (only bad inputs)
   for (auto &[Label, Path] : *Files) {
+    if (Error E = checkOutputTarget(Path))
+      return E;
     Staged.push_back(stageOutput(Path));
     auto It = Merged.Profiles.find(Label);
     InstrProfWriter &W = It == Merged.Profiles.end() ? Empty : *It->second;

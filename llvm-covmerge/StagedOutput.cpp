@@ -49,6 +49,22 @@ StagedOutput stageOutput(StringRef Final) {
           (Final + ".staged-" + Twine(sys::Process::getProcessId())).str()};
 }
 
+Error checkOutputTarget(StringRef Final) {
+  sys::fs::file_status S;
+  if (sys::fs::status(Final, S, /*Follow=*/false) ||
+      sys::fs::is_regular_file(S))
+    return Error::success();
+  const char *Kind = sys::fs::is_symlink_file(S) ? "a symbolic link"
+                     : sys::fs::is_directory(S)  ? "a directory"
+                                                 : "a device, FIFO or socket";
+  return createFileError(
+      Final,
+      createStringError(inconvertibleErrorCode(),
+                        Twine("exists and is not a regular file (") + Kind +
+                            "); outputs replace files, never "
+                            "anything else: choose another path"));
+}
+
 /// Renames every staged output over its target, keeping the permissions
 /// of a file it replaces.
 Error publishOutputs(ArrayRef<StagedOutput> Outputs) {

@@ -16,6 +16,11 @@ struct StagedOutput {
 /// staged and temporary files of \p Final that merges which are gone left.
 StagedOutput stageOutput(llvm::StringRef Final);
 
+/// An error unless \p Final is missing or a regular file: outputs are new
+/// files renamed over old ones, which must never replace a symbolic link,
+/// a device (/dev/null, as root) or a FIFO.
+llvm::Error checkOutputTarget(llvm::StringRef Final);
+
 /// \p E, about the staged file or a temporary of it, as an error about
 /// the output the user named.
 llvm::Error asErrorOf(const StagedOutput &O, llvm::Error E);

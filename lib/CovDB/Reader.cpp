@@ -352,16 +352,38 @@ Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
 }
 
 Expected<std::string> CovDB::labelProfile(int64_t LabelId) const {
+  // Summed from the contexts, which are where the counts come from, not
+  // copied from label.profile: that indexed profile is LLVM's format, which
+  // neither covlock nor llvm-cov checks before trusting it.
   sql::Statement S(DB, Path);
-  if (Error E = S.prepare("SELECT profile FROM label WHERE id = ?1"))
+  if (Error E = S.prepare(
+          "SELECT b.id, b.path, b.functions, b.build_id, p.counters FROM "
+          "profile p JOIN context c ON c.id = p.context_id JOIN binary b ON "
+          "b.id = p.binary_id WHERE c.label_id = ?1 ORDER BY b.id"))
     return std::move(E);
   S.bind(1, LabelId);
-  auto Row = S.step();
-  if (!Row)
-    return Row.takeError();
-  if (!*Row)
-    return error("no label with id " + Twine(LabelId));
-  return S.blob(0).str();
+  std::map<int64_t, std::pair<BinaryLayout, CounterSum>> Sums;
+  std::vector<uint64_t> Counters;
+  std::vector<uint8_t> Bitmap;
+  if (Error E = S.forEachRow([&]() -> Error {
+        auto [It, New] = Sums.try_emplace(S.integer(0));
+        BinaryLayout &Layout = It->second.first;
+        Error E =
+            New ? covdb::decodeFunctions(S.blob(2), Layout) : Error::success();
+        if (!E)
+          E = covdb::decodeSparse(S.blob(4), Layout, Counters, Bitmap);
+        if (E)
+          return error("damaged coverage database: binary " + S.text(1) + ": " +
+                       toString(std::move(E)));
+        Layout.BinaryId = S.text(3).str();
+        It->second.second.add(Layout, Counters, Bitmap);
+        return Error::success();
+      }))
+    return std::move(E);
+  IndexedProfileBuilder Builder;
+  for (auto &[Id, LS] : Sums)
+    Builder.add(LS.first, LS.second.Counters, LS.second.Bitmap);
+  return Builder.take();
 }
 
 Expected<std::vector<CovDB::BinaryRef>> CovDB::binaries(int64_t LabelId) const {

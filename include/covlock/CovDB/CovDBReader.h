@@ -119,7 +119,8 @@ public:
   /// An indexed profile (.profdata bytes) of one context, rebuilt from its
   /// sparse counters and its binaries' function tables.
   llvm::Expected<std::string> contextProfile(int64_t ContextId) const;
-  /// The aggregate indexed profile of a label.
+  /// The aggregate indexed profile of a label, summed from its contexts'
+  /// sparse counters (as the writer sums it), binary ids included.
   llvm::Expected<std::string> labelProfile(int64_t LabelId) const;
   struct BinaryRef {
     std::string Path;
