@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "BinaryCoverageImpl.h"
+#include "covlock/Support/RegularFile.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ProfileData/Coverage/CoverageMappingReader.h"
 #include "llvm/ProfileData/InstrProf.h"
@@ -19,10 +20,9 @@ namespace covlock {
 using namespace attribution;
 
 Error BinaryCoverage::Impl::decode(StringRef Path) {
-  auto BufOrErr = MemoryBuffer::getFile(Path, /*IsText=*/false,
-                                        /*RequiresNullTerminator=*/false);
+  auto BufOrErr = readRegularFile(Path);
   if (!BufOrErr)
-    return createFileError(Path, errorCodeToError(BufOrErr.getError()));
+    return BufOrErr.takeError();
   std::unique_ptr<MemoryBuffer> Buf = std::move(*BufOrErr);
   SmallVector<std::unique_ptr<MemoryBuffer>, 4> ObjectBuffers;
   auto ReadersOrErr =

@@ -2,6 +2,7 @@
 
 #include "covlock/Merge/Binaries.h"
 #include "covlock/Merge/RawProfile.h"
+#include "covlock/Support/RegularFile.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Object/BuildID.h"
 #include "llvm/Object/ObjectFile.h"
@@ -12,11 +13,14 @@ using namespace llvm;
 namespace covlock {
 
 Expected<BinaryInfo> readBinaryInfo(StringRef Path) {
-  Expected<object::OwningBinary<object::ObjectFile>> Obj =
-      object::ObjectFile::createObjectFile(Path);
+  Expected<std::unique_ptr<MemoryBuffer>> Buf = readRegularFile(Path);
+  if (!Buf)
+    return Buf.takeError();
+  Expected<std::unique_ptr<object::ObjectFile>> Obj =
+      object::ObjectFile::createObjectFile((*Buf)->getMemBufferRef());
   if (!Obj)
     return createFileError(Path, Obj.takeError());
-  const object::ObjectFile &O = *Obj->getBinary();
+  const object::ObjectFile &O = **Obj;
   BinaryInfo Info;
   Info.Path = Path.str();
   Info.BuildId = toHex(object::getBuildID(&O), /*LowerCase=*/true);
