@@ -209,7 +209,9 @@ static int runAndWait(ArrayRef<std::string> Command, int &SpawnErr) {
 
 /// The summary of what the run left in \p Dir (\p Shown as the user named
 /// it), after a command that ended with \p WaitStatus.
-static void printSummary(StringRef Dir, StringRef Shown, int WaitStatus) {
+static void printSummary(StringRef Dir, StringRef ShownAsGiven,
+                         int WaitStatus) {
+  std::string Shown = printable(ShownAsGiven);
   // Let processes that are publishing finish, but do not hang on one that
   // is stuck: the counts are then only a little early.
   Expected<LockFile> Flush =

@@ -38,7 +38,7 @@ static Error explainUncovered(const CovDB &DB, int64_t FileId,
       Anywhere = true;
       InLabel |= !Label || L.LabelId == *Label;
     }
-  errs() << ToolName << ": " << FilePath << ":" << Line;
+  errs() << ToolName << ": " << printable(FilePath) << ":" << Line;
   if (!Anywhere)
     errs() << ": not an executable line\n";
   else if (!InLabel)

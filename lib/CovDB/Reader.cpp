@@ -248,7 +248,7 @@ CovDB::resolveFile(StringRef Query) const {
     return error("no source file '" + Query + "' in the database");
   std::string Names;
   for (auto &F : Suffix)
-    Names += "\n  " + F.second;
+    Names += (Names.empty() ? " " : ", ") + F.second;
   return error("'" + Query + "' is ambiguous; it could be:" + Names);
 }
 

@@ -43,9 +43,11 @@ void diagnose(Severity Kind, StringRef File, const Twine &Message) {
   raw_ostream &OS = Kind == Severity::Error
                         ? WithColor::error(errs(), ToolName)
                         : WithColor::warning(errs(), ToolName);
+  // File names and messages carry what hostile inputs hold (names,
+  // records' error texts): control bytes reach the terminal escaped.
   if (!File.empty())
-    OS << File << ": ";
-  OS << Message << '\n';
+    OS << printable(File) << ": ";
+  OS << printable(Message.str()) << '\n';
 }
 
 /// Report every error in \p E; returns whether one of them was "busy" (a

@@ -27,9 +27,8 @@ inline llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
 readRegularFile(llvm::StringRef Path) {
   int FD = ::open(Path.str().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (FD < 0)
-    return llvm::createFileError(
-        Path, llvm::errorCodeToError(
-                  std::error_code(errno, std::generic_category())));
+    return llvm::createFileError(Path, llvm::errorCodeToError(std::error_code(
+                                           errno, std::generic_category())));
   llvm::sys::fs::file_status S;
   std::error_code EC = llvm::sys::fs::status(FD, S);
   if (EC || !llvm::sys::fs::is_regular_file(S)) {
