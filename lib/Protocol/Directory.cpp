@@ -154,10 +154,14 @@ readCoverageDirectory(StringRef Dir, function_ref<void(Error)> Warn) {
     TestDirectory TD;
     TD.Key = Name;
     if (Error E = readTestDirectory(Path, TD, C.Unreadable, Warn)) {
-      // A test directory removed under us (by a concurrent clean) is empty.
-      if (fs::exists(Path))
-        return std::move(E);
-      consumeError(std::move(E));
+      // A test directory removed under us (by a concurrent clean) is empty;
+      // one that cannot be listed is said, and costs the others nothing.
+      if (fs::exists(Path)) {
+        ++C.Unreadable;
+        Warn(std::move(E));
+      } else {
+        consumeError(std::move(E));
+      }
       continue;
     }
     C.Tests.push_back(std::move(TD));

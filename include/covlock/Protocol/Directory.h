@@ -65,8 +65,9 @@ std::string whyNotCovlockDirectory(llvm::StringRef Dir);
 /// Read all records, markers and stock profiles of \p Dir. A file that
 /// cannot be parsed is passed to \p Warn (as a FileError naming it), counted
 /// in Unreadable and skipped; files that vanish while reading are skipped
-/// silently, since writers remove markers at any time. Fails only if \p Dir
-/// itself cannot be listed.
+/// silently, since writers remove markers at any time; a key directory that
+/// cannot be listed is passed to \p Warn and counted too. Fails only if
+/// \p Dir itself cannot be listed.
 llvm::Expected<DirectoryContents>
 readCoverageDirectory(llvm::StringRef Dir,
                       llvm::function_ref<void(llvm::Error)> Warn);
