@@ -35,10 +35,6 @@ namespace {
 #define COVLOCK_OPT_TABLE ShowOptTable
 #include "covlock/Tool/OptTable.inc"
 
-/// The most lines a view holds: a database that puts code further down a
-/// file is damaged (its arrays, and the output, would be that long).
-constexpr uint32_t MaxLines = uint32_t(1) << 24;
-
 /// One label's column, by line number.
 struct Column {
   int64_t LabelId = 0;
@@ -110,23 +106,16 @@ chooseLabels(const CovDB &DB, const opt::InputArgList &Args,
   return Chosen;
 }
 
-static Error beyondMaxLines(const CovDB &DB, uint32_t Line) {
-  return DB.error("damaged coverage database (code on line " + Twine(Line) +
-                  " of a file; show reads up to line " + Twine(MaxLines) + ")");
-}
-
 /// Marks each label's executable lines of \p FileId in \p V.
 static Error addExecutable(const CovDB &DB, int64_t FileId, FileView &V,
                            const DenseMap<int64_t, size_t> &ColumnOf) {
   auto Exec = DB.executableByLabel(FileId);
   if (!Exec)
     return Exec.takeError();
+  // Lines are below covdb::MaxBitmapMember: the view's length is bounded.
   for (const CovDB::LabelLines &E : *Exec)
-    if (!E.Lines.empty()) {
-      if (E.Lines.back() > MaxLines)
-        return beyondMaxLines(DB, E.Lines.back());
+    if (!E.Lines.empty())
       V.reach(E.Lines.back());
-    }
   for (const CovDB::LabelLines &E : *Exec) {
     auto It = ColumnOf.find(E.LabelId);
     Column *C = It == ColumnOf.end() ? nullptr : &V.Columns[It->second];
@@ -146,29 +135,21 @@ static Error addExecutable(const CovDB &DB, int64_t FileId, FileView &V,
 static Error addCovered(const CovDB &DB, int64_t FileId,
                         std::optional<StringRef> Test, FileView &V,
                         const DenseMap<int64_t, size_t> &ColumnOf) {
-  uint32_t TooFar = 0;
-  Error E = DB.forEachContextLines(
-      FileId, Test, [&](int64_t Label, ArrayRef<uint32_t> Lines) {
-        auto It = ColumnOf.find(Label);
-        if (It == ColumnOf.end() || Lines.empty())
-          return;
-        if (Lines.back() > MaxLines) {
-          TooFar = Lines.back();
-          return;
-        }
-        V.reach(Lines.back());
-        Column &C = V.Columns[It->second];
-        for (uint32_t Line : Lines) {
-          ++C.Count[Line];
-          if (!C.Executable[Line]) {
-            C.Executable.set(Line);
-            V.AnyLabel.set(Line);
-          }
-        }
-      });
-  if (E)
-    return E;
-  return TooFar ? beyondMaxLines(DB, TooFar) : Error::success();
+  return DB.forEachContextLines(FileId, Test,
+                                [&](int64_t Label, ArrayRef<uint32_t> Lines) {
+                                  auto It = ColumnOf.find(Label);
+                                  if (It == ColumnOf.end() || Lines.empty())
+                                    return;
+                                  V.reach(Lines.back());
+                                  Column &C = V.Columns[It->second];
+                                  for (uint32_t Line : Lines) {
+                                    ++C.Count[Line];
+                                    if (!C.Executable[Line]) {
+                                      C.Executable.set(Line);
+                                      V.AnyLabel.set(Line);
+                                    }
+                                  }
+                                });
 }
 
 /// The columns of \p Labels for file \p FileId.

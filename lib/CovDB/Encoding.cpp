@@ -90,8 +90,9 @@ std::string encodeBitmap(ArrayRef<uint32_t> Sorted) {
 template <typename Fn> static bool forEachByte(StringRef Blob, Fn F) {
   Cursor C(Blob);
   uint64_t Pos = 0;
-  // Members are 32-bit line numbers: bytes past 2^29 would wrap them.
-  constexpr uint64_t MaxBytes = uint64_t(1) << 29;
+  // Members are below MaxBitmapMember: a blob that claims more would only
+  // make its readers allocate (32 times its size, decoded).
+  constexpr uint64_t MaxBytes = MaxBitmapMember / 8;
   while (!C.atEnd()) {
     uint64_t Skip = C.uleb();
     if (C.Bad || Skip > MaxBytes - Pos)
@@ -120,16 +121,6 @@ std::optional<std::vector<uint32_t>> decodeBitmapChecked(StringRef Blob) {
   return V;
 }
 
-std::vector<uint32_t> decodeBitmap(StringRef Blob) {
-  std::vector<uint32_t> V;
-  forEachByte(Blob, [&](uint64_t I, uint8_t B) {
-    for (; B; B &= B - 1)
-      V.push_back(I * 8 + countr_zero(B));
-    return true;
-  });
-  return V;
-}
-
 bool testBit(StringRef Blob, uint32_t N) {
   bool Set = false;
   forEachByte(Blob, [&](uint64_t I, uint8_t B) {
@@ -138,6 +129,16 @@ bool testBit(StringRef Blob, uint32_t N) {
     Set = I == N / 8 && ((B >> (N % 8)) & 1);
     return false;
   });
+  return Set;
+}
+
+std::optional<bool> testBitChecked(StringRef Blob, uint32_t N) {
+  bool Set = false;
+  if (!forEachByte(Blob, [&](uint64_t I, uint8_t B) {
+        Set |= I == N / 8 && ((B >> (N % 8)) & 1);
+        return true;
+      }))
+    return std::nullopt;
   return Set;
 }
 

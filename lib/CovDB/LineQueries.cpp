@@ -24,8 +24,7 @@ static Expected<std::vector<uint32_t>> decodeColumn(const CovDB &DB,
   std::optional<std::vector<uint32_t>> Lines =
       covdb::decodeBitmapChecked(S.blob(Col));
   if (!Lines)
-    return DB.error("damaged coverage database (malformed line bitmap of " +
-                    What + ")");
+    return DB.damaged("malformed line bitmap of " + What);
   return std::move(*Lines);
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <set>
 
 using namespace llvm;
 
@@ -81,7 +82,7 @@ Expected<std::unique_ptr<CovDB>> CovDB::open(StringRef Path) {
   sql::Statement M(DB, Result->Path);
   if (Error E = M.prepare("SELECT value FROM meta WHERE key = 'format'")) {
     consumeError(std::move(E));
-    return Result->error("damaged coverage database (no meta table)");
+    return Result->damaged("no meta table");
   }
   auto MRow = M.step();
   if (!MRow)
@@ -89,6 +90,19 @@ Expected<std::unique_ptr<CovDB>> CovDB::open(StringRef Path) {
   if (!*MRow || M.text(0) != "covlock-covdb")
     return Result->error("not a coverage database (meta format is not "
                          "'covlock-covdb')");
+  // Every table a query may need, so that none answers from a database
+  // that lost one as if it were empty.
+  sql::Statement T(DB, Result->Path);
+  if (Error E =
+          T.prepare("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    return std::move(E);
+  std::set<std::string> Tables;
+  if (Error E = T.forEachRow([&] { Tables.insert(T.text(0).str()); }))
+    return std::move(E);
+  for (const char *Name : {"meta", "label", "binary", "file", "label_file",
+                           "context", "problem", "coverage", "profile"})
+    if (!Tables.count(Name))
+      return Result->damaged(Twine("no table '") + Name + "'");
   return std::move(Result);
 }
 
@@ -117,12 +131,20 @@ Expected<CovDB::Label> CovDB::findLabel(StringRef Name) const {
                "' (labels: " + (Names.empty() ? "none" : Names) + ")");
 }
 
-/// Union of a bitmap blob into a set.
-static void orInto(std::vector<uint32_t> &Acc, StringRef B) {
-  std::vector<uint32_t> More = covdb::decodeBitmap(B), Out;
-  std::set_union(Acc.begin(), Acc.end(), More.begin(), More.end(),
+Error CovDB::damaged(const Twine &What) const {
+  return error("damaged coverage database: " + What);
+}
+
+/// Union of a bitmap blob into a set; false if the blob is malformed.
+static bool orInto(std::vector<uint32_t> &Acc, StringRef B) {
+  std::optional<std::vector<uint32_t>> More = covdb::decodeBitmapChecked(B);
+  if (!More)
+    return false;
+  std::vector<uint32_t> Out;
+  std::set_union(Acc.begin(), Acc.end(), More->begin(), More->end(),
                  std::back_inserter(Out));
   Acc = std::move(Out);
+  return true;
 }
 
 Expected<std::vector<CovDB::FileSummary>>
@@ -160,15 +182,16 @@ CovDB::fileSummaries(std::optional<int64_t> LabelId) const {
     Exec.clear();
     Cov.clear();
   };
-  if (Error E = S.forEachRow([&] {
+  if (Error E = S.forEachRow([&]() -> Error {
         if (V.empty() || V.back().Path != S.text(0)) {
           Flush();
           V.push_back({S.text(0).str(), 0, 0, 0, 0});
         }
-        orInto(Exec, S.blob(1));
-        orInto(Cov, S.blob(2));
+        if (!orInto(Exec, S.blob(1)) || !orInto(Cov, S.blob(2)))
+          return damaged("malformed bitmap blob");
         V.back().Regions += S.integer(3);
         V.back().CoveredRegions += S.integer(4);
+        return Error::success();
       }))
     return std::move(E);
   Flush();
@@ -264,9 +287,13 @@ CovDB::whoCovers(int64_t FileId, uint32_t Line) const {
     return std::move(E);
   S.bind(1, FileId);
   std::vector<ContextInfo> V;
-  if (Error E = S.forEachRow([&] {
-        if (covdb::testBit(S.blob(11), Line))
+  if (Error E = S.forEachRow([&]() -> Error {
+        std::optional<bool> Covers = covdb::testBitChecked(S.blob(11), Line);
+        if (!Covers)
+          return damaged("malformed bitmap blob");
+        if (*Covers)
           V.push_back(readContext(S));
+        return Error::success();
       }))
     return std::move(E);
   sortContexts(V);
@@ -285,7 +312,10 @@ Expected<bool> CovDB::isExecutable(int64_t FileId, uint32_t Line) const {
       return Row.takeError();
     if (!*Row)
       return false;
-    if (covdb::testBit(S.blob(0), Line))
+    std::optional<bool> Set = covdb::testBitChecked(S.blob(0), Line);
+    if (!Set)
+      return damaged("malformed bitmap blob");
+    if (*Set)
       return true;
   }
 }
@@ -293,15 +323,19 @@ Expected<bool> CovDB::isExecutable(int64_t FileId, uint32_t Line) const {
 /// The (file id, path, line bitmap) rows of the query \p SQL, whose one
 /// parameter is \p Id.
 static Expected<std::vector<CovDB::FileLines>>
-queryFileLines(sqlite3 *DB, StringRef Path, StringRef SQL, int64_t Id) {
-  sql::Statement S(DB, Path);
+queryFileLines(const CovDB &DB, StringRef SQL, int64_t Id) {
+  sql::Statement S(DB.handle(), DB.path());
   if (Error E = S.prepare(SQL))
     return std::move(E);
   S.bind(1, Id);
   std::vector<CovDB::FileLines> V;
-  if (Error E = S.forEachRow([&] {
-        V.push_back(
-            {S.integer(0), S.text(1).str(), covdb::decodeBitmap(S.blob(2))});
+  if (Error E = S.forEachRow([&]() -> Error {
+        std::optional<std::vector<uint32_t>> Lines =
+            covdb::decodeBitmapChecked(S.blob(2));
+        if (!Lines)
+          return DB.damaged("malformed bitmap blob");
+        V.push_back({S.integer(0), S.text(1).str(), std::move(*Lines)});
+        return Error::success();
       }))
     return std::move(E);
   return V;
@@ -309,7 +343,7 @@ queryFileLines(sqlite3 *DB, StringRef Path, StringRef SQL, int64_t Id) {
 
 Expected<std::vector<CovDB::FileLines>>
 CovDB::coveredLines(int64_t ContextId) const {
-  return queryFileLines(DB, Path,
+  return queryFileLines(*this,
                         "SELECT f.id, f.path, cv.lines FROM coverage cv "
                         "JOIN file f ON f.id = cv.file_id "
                         "WHERE cv.context_id = ?1 ORDER BY f.path",
@@ -318,7 +352,7 @@ CovDB::coveredLines(int64_t ContextId) const {
 
 Expected<std::vector<CovDB::FileLines>>
 CovDB::executableLines(int64_t LabelId) const {
-  return queryFileLines(DB, Path,
+  return queryFileLines(*this,
                         "SELECT f.id, f.path, lf.executable FROM "
                         "label_file lf JOIN file f ON f.id = lf.file_id "
                         "WHERE lf.label_id = ?1 ORDER BY f.path",

@@ -170,6 +170,8 @@ public:
   llvm::Error
   forEachProfile(llvm::function_ref<llvm::Error(const ProfileRow &)> Row) const;
 
+  /// "<path>: damaged coverage database: <what>".
+  llvm::Error damaged(const llvm::Twine &What) const;
   /// An error about this database: "<path>: <message>".
   llvm::Error error(const llvm::Twine &Message) const;
 

@@ -30,12 +30,15 @@ namespace covdb {
 /// that covers a few functions of a long file costs bytes, not kilobytes.
 /// An empty set is an empty blob.
 std::string encodeBitmap(llvm::ArrayRef<uint32_t> Sorted);
+/// Members are below 2^24 (no source file has 16 million lines, nor a file
+/// that many regions): a blob whose members would reach it is malformed.
+constexpr uint32_t MaxBitmapMember = uint32_t(1) << 24;
 /// The members of \p Blob, ascending; std::nullopt if it is malformed.
 std::optional<std::vector<uint32_t>> decodeBitmapChecked(llvm::StringRef Blob);
-/// As decodeBitmapChecked, a malformed blob giving the members read so far.
-std::vector<uint32_t> decodeBitmap(llvm::StringRef Blob);
-/// Whether \p N is a member.
+/// Whether \p N is a member (reading no further than it).
 bool testBit(llvm::StringRef Blob, uint32_t N);
+/// The same, reading the whole blob: std::nullopt if it is malformed.
+std::optional<bool> testBitChecked(llvm::StringRef Blob, uint32_t N);
 /// Number of members.
 uint32_t countBits(llvm::StringRef Blob);
 
