@@ -103,7 +103,7 @@ static Error addLabels(const CovDB &DB, Model &M, DatabaseIds &Ids) {
 }
 
 /// Contexts, with their problems, covered lines and regions, and counters.
-static Error addContexts(const CovDB &DB, StringRef Source, Model &M,
+static Error addContexts(const CovDB &DB, unsigned InputIndex, Model &M,
                          DatabaseIds &Ids) {
   auto Contexts = DB.contexts(std::nullopt, std::nullopt);
   if (!Contexts)
@@ -119,7 +119,8 @@ static Error addContexts(const CovDB &DB, StringRef Source, Model &M,
     C.Lost = CI.Lost;
     C.Failed = CI.Failed;
     C.Unreadable = CI.Unreadable;
-    C.Source = Source.str();
+    C.Source = DB.path().str();
+    C.SourceIndex = InputIndex;
     Ids.Contexts[CI.Id] = M.Contexts.size();
     Ids.ContextLabels[CI.Id] = CI.LabelId;
     M.Contexts.push_back(std::move(C));
@@ -198,7 +199,7 @@ static Error addLabelAggregates(const CovDB &DB, Model &M,
   return Error::success();
 }
 
-Error addDatabase(StringRef Path, Model &M) {
+Error addDatabase(StringRef Path, unsigned InputIndex, Model &M) {
   auto Opened = CovDB::open(Path);
   if (!Opened)
     return Opened.takeError();
@@ -214,7 +215,7 @@ Error addDatabase(StringRef Path, Model &M) {
     return E;
   if (Error E = addLabels(DB, M, Ids))
     return E;
-  if (Error E = addContexts(DB, Path, M, Ids))
+  if (Error E = addContexts(DB, InputIndex, M, Ids))
     return E;
   if (Ids.BadBitmap)
     return damaged(DB, "malformed bitmap blob");
@@ -227,7 +228,7 @@ Error addDatabaseAggregates(
     StringRef Path,
     std::map<std::string, std::unique_ptr<InstrProfWriter>> &Profiles) {
   covdb::Model M;
-  if (Error E = covdb::addDatabase(Path, M))
+  if (Error E = covdb::addDatabase(Path, 1, M))
     return E;
   for (auto &[Label, L] : M.Labels) {
     std::unique_ptr<InstrProfWriter> &W = Profiles[Label];

@@ -120,17 +120,17 @@ Error Model::canonicalize() {
   llvm::stable_sort(Contexts);
   LayoutCache Layouts(*this);
   std::vector<ContextModel> Combined;
-  std::set<std::string> Sources; // of the context being combined into
+  std::set<unsigned> Sources; // of the context being combined into
   for (ContextModel &C : Contexts) {
     bool Equal = !Combined.empty() && Combined.back().Label == C.Label &&
                  Combined.back().Test == C.Test;
     if (!Equal) {
-      Sources = {C.Source};
+      Sources = {C.SourceIndex};
       Combined.push_back(std::move(C));
       continue;
     }
     // One database never holds a context twice: a damaged (or forged) one.
-    if (!Sources.insert(C.Source).second)
+    if (!Sources.insert(C.SourceIndex).second)
       return modelError(describe(C) + " appears twice in " + C.Source +
                         ", which a coverage database never holds (damaged?)");
     std::string Source = C.Source;

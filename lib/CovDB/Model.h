@@ -88,6 +88,9 @@ struct ContextModel {
   /// (index into Model::Binaries, sparse counters: encodeSparse())
   std::vector<std::pair<unsigned, std::string>> Profiles;
   std::string Source; ///< where it came from, for errors
+  /// Which input it came from: 0 the merge, N the Nth database input (the
+  /// same file given twice is two inputs, not a damaged one).
+  unsigned SourceIndex = 0;
 
   bool operator<(const ContextModel &O) const {
     return contextBefore(Label, Test, O.Label, O.Test);
@@ -132,8 +135,9 @@ private:
 llvm::Error combineContexts(LayoutCache &Layouts, ContextModel &Into,
                             ContextModel &&From);
 
-/// Adds every context, label and binary of the database \p Path to \p M.
-llvm::Error addDatabase(llvm::StringRef Path, Model &M);
+/// Adds every context, label and binary of the database \p Path, input
+/// number \p InputIndex (from 1), to \p M.
+llvm::Error addDatabase(llvm::StringRef Path, unsigned InputIndex, Model &M);
 
 /// Adds the databases \p InputDatabases to \p M, canonicalizes it, and
 /// writes it to \p OutPath atomically (a temporary file beside it, synced,

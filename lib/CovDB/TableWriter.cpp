@@ -335,8 +335,8 @@ static Error writeTables(Model &M, StringRef Path) {
 
 Error writeModel(Model &M, ArrayRef<std::string> InputDatabases,
                  StringRef OutPath) {
-  for (const std::string &In : InputDatabases)
-    if (Error E = addDatabase(In, M))
+  for (size_t I = 0; I != InputDatabases.size(); ++I)
+    if (Error E = addDatabase(InputDatabases[I], I + 1, M))
       return E;
   if (Error E = M.canonicalize())
     return E;
