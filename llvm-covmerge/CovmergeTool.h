@@ -48,8 +48,9 @@ struct OpenedDatabase {
 };
 /// Opens \p Path and finds the label that \p Label (the last --label, or
 /// null) names; errors name the file.
-llvm::Expected<OpenedDatabase> openDatabase(llvm::StringRef Path,
-                                            const llvm::opt::Arg *Label);
+llvm::Expected<OpenedDatabase>
+openDatabase(llvm::StringRef Path, const llvm::opt::Arg *Label,
+             llvm::ArrayRef<std::string> PathEquivalence = {});
 
 /// Source text (SourceText.cpp).
 /// The path to read the source file that a database stores as

@@ -142,7 +142,8 @@ int exportMain(int Argc, const char **Argv) {
     if (Error E = checkOutputTarget(Out))
       return reportError(std::move(E));
 
-  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label));
+  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label),
+                             Parsed->getAllArgValues(OPT_path_equivalence));
   if (!Opened)
     return reportError(Opened.takeError());
   std::unique_ptr<CovDB> &DB = Opened->DB;

@@ -18,3 +18,5 @@ def output : Separate<["-"], "o">, HelpText<"Write to <file> (default: standard 
 def : Joined<["-"], "o">, Alias<output>;
 def : Separate<["--"], "output">, Alias<output>;
 def : Joined<["--"], "output=">, Alias<output>;
+defm path_equivalence : Eq<"path-equivalence", "Source paths under <from> are the files under <to> (as the merge's option; repeatable)">,
+                        MetaVarName<"<from>,<to>">;

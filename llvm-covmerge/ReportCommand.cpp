@@ -210,7 +210,8 @@ int reportMain(int Argc, const char **Argv) {
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 1)
     return reportError("expected one coverage database; " + helpHint("report"));
-  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label));
+  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label),
+                             Parsed->getAllArgValues(OPT_path_equivalence));
   if (!Opened)
     return reportError(Opened.takeError());
   std::unique_ptr<CovDB> &DB = Opened->DB;

@@ -16,3 +16,5 @@ def by_label : F<"by-label", "One column per label: lines covered/executable per
 defm style : Eq<"style", "covlock (default): lines as llvm-cov show/export count them, once per source line; "
                          "llvm-cov-report: llvm-cov report's own table for one label">,
              MetaVarName<"<style>">;
+defm path_equivalence : Eq<"path-equivalence", "Source paths under <from> are the files under <to> (as the merge's option; repeatable)">,
+                        MetaVarName<"<from>,<to>">;

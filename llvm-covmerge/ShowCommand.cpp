@@ -303,7 +303,8 @@ int showMain(int Argc, const char **Argv) {
   if (const opt::Arg *A = Parsed->getLastArg(OPT_test))
     Test = A->getValue();
 
-  auto Opened = openDatabase(Inputs[0], nullptr);
+  auto Opened = openDatabase(Inputs[0], nullptr,
+                             Parsed->getAllArgValues(OPT_path_equivalence));
   if (!Opened)
     return reportError(Opened.takeError());
   const CovDB &DB = *Opened->DB;

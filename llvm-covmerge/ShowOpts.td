@@ -14,3 +14,5 @@ defm label : Eq<"label", "A column for this label (repeatable, in this order); "
              MetaVarName<"<label>">;
 defm test : Eq<"test", "Count only this test (cells 1, 0, - or blank), in the labels that ran it">,
             MetaVarName<"<test>">;
+defm path_equivalence : Eq<"path-equivalence", "Source paths under <from> are the files under <to> (as the merge's option; repeatable)">,
+                        MetaVarName<"<from>,<to>">;

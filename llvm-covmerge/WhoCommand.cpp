@@ -71,7 +71,8 @@ int whoMain(int Argc, const char **Argv) {
                        "' is not <file>:<line> (a line number from 1); " +
                        helpHint("who"));
 
-  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label));
+  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label),
+                             Parsed->getAllArgValues(OPT_path_equivalence));
   if (!Opened)
     return reportError(Opened.takeError());
   std::unique_ptr<CovDB> &DB = Opened->DB;

@@ -45,7 +45,8 @@ Error CovDB::error(const Twine &Message) const {
                          createStringError(inconvertibleErrorCode(), Message));
 }
 
-Expected<std::unique_ptr<CovDB>> CovDB::open(StringRef Path) {
+Expected<std::unique_ptr<CovDB>> CovDB::open(StringRef Path,
+                                             StringRef ShownAs) {
   // sqlite3 would create a missing file even read-only in some modes, and its
   // message for a directory is obscure: check first.
   sys::fs::file_status Status;
@@ -57,7 +58,8 @@ Expected<std::unique_ptr<CovDB>> CovDB::open(StringRef Path) {
   sqlite3 *DB = nullptr;
   int RC =
       sqlite3_open_v2(Path.str().c_str(), &DB, SQLITE_OPEN_READONLY, nullptr);
-  std::unique_ptr<CovDB> Result(new CovDB(Path.str(), DB));
+  std::unique_ptr<CovDB> Result(
+      new CovDB(ShownAs.empty() ? Path.str() : ShownAs.str(), DB));
   if (RC != SQLITE_OK)
     return sql::error(DB, Path, "cannot open the database");
   sqlite3_extended_result_codes(DB, 1);

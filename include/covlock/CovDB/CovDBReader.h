@@ -38,7 +38,10 @@ public:
   CovDB(const CovDB &) = delete;
   CovDB &operator=(const CovDB &) = delete;
 
-  static llvm::Expected<std::unique_ptr<CovDB>> open(llvm::StringRef Path);
+  /// Opens \p Path read-only; messages name it \p ShownAs if given (a
+  /// temporary copy that stands for the user's file).
+  static llvm::Expected<std::unique_ptr<CovDB>>
+  open(llvm::StringRef Path, llvm::StringRef ShownAs = "");
 
   llvm::StringRef path() const { return Path; }
   sqlite3 *handle() const { return DB; }
