@@ -39,7 +39,18 @@ int readProfileMain(int Argc, const char **Argv);
 
 /// report --style=llvm-cov-report: llvm-cov report's own table for one
 /// label, from the label's aggregate profile and binaries.
-int reportLikeLlvmCov(const covlock::CovDB &DB, int64_t LabelId);
+/// Runs the stock `llvm-cov SUBCOMMAND... BINARY -object... -instr-profile=P`
+/// on label \p LabelId of \p DB (its aggregate profile P, its binaries,
+/// which must still have the build ids the profiles were written by), its
+/// standard output into \p Stdout if given. An error if llvm-cov fails.
+llvm::Error runLlvmCovOnLabel(const covlock::CovDB &DB, int64_t LabelId,
+                              llvm::ArrayRef<llvm::StringRef> Subcommand,
+                              std::optional<llvm::StringRef> Stdout);
+/// export --format=json: llvm-cov export's JSON of label \p LabelId with a
+/// "covlock" object of its per-test and per-label line sets
+/// (docs/llvm-covmerge.md).
+llvm::Error exportJson(const covlock::CovDB &DB, int64_t LabelId,
+                       llvm::raw_ostream &OS);
 
 /// A .covdb opened for a query, and the id of its --label (if given).
 struct OpenedDatabase {

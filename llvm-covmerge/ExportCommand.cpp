@@ -4,7 +4,9 @@
 //  - lcov: a tracefile with one TN: block per test (genhtml --show-details
 //    shows which tests ran each line);
 //  - profdata: the indexed profile of one test (or of a label's aggregate)
-//    for llvm-cov show / report.
+//    for llvm-cov show / report;
+//  - json: a label as llvm-cov export's JSON, with covlock's line sets
+//    (ExportJson.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -130,10 +132,10 @@ int exportMain(int Argc, const char **Argv) {
   if (Inputs.size() != 1)
     return reportError("expected one coverage database; " + helpHint("export"));
   StringRef Format = Parsed->getLastArgValue(OPT_format);
-  if (Format != "lcov" && Format != "profdata")
+  if (Format != "lcov" && Format != "profdata" && Format != "json")
     return reportError((Format.empty() ? Twine("--format is required")
                                        : "unknown format '" + Format + "'") +
-                       " (lcov or profdata); " + helpHint("export"));
+                       " (lcov, profdata or json); " + helpHint("export"));
   std::string Out = Parsed->getLastArgValue(OPT_output, "-").str();
   if (Format == "profdata" && Out == "-")
     return reportError("--format=profdata needs -o <file>; " +
@@ -159,6 +161,23 @@ int exportMain(int Argc, const char **Argv) {
         Inputs[0], createStringError(inconvertibleErrorCode(),
                                      "no test '" + *Test + "'" +
                                          (Label ? " with that label" : ""))));
+
+  // json: one label's aggregate, as llvm-cov exports it.
+  std::optional<int64_t> JsonLabel;
+  if (Format == "json") {
+    if (Test)
+      return reportError("--format=json exports a label's aggregate, not a "
+                         "test (--test is for lcov and profdata); " +
+                         helpHint("export"));
+    auto Labels = DB->labels();
+    if (!Labels)
+      return reportError(Labels.takeError());
+    if (!Label && Labels->size() != 1)
+      return reportError(
+          createFileError(Inputs[0], createStringError(inconvertibleErrorCode(),
+                                                       "choose a --label")));
+    JsonLabel = Label ? *Label : Labels->front().Id;
+  }
 
   std::string Bytes;
   if (Format == "profdata") {
@@ -193,6 +212,8 @@ int exportMain(int Argc, const char **Argv) {
   }
 
   auto Write = [&](raw_ostream &OS) -> Error {
+    if (JsonLabel)
+      return exportJson(*DB, *JsonLabel, OS);
     if (Format != "lcov") {
       OS << Bytes;
       return Error::success();

@@ -9,8 +9,8 @@ multiclass Eq<string name, string help> {
 
 def help : F<"help", "Display this help">;
 def : Flag<["-"], "h">, Alias<help>, HelpText<"Alias for --help">;
-defm format : Eq<"format", "Output format: lcov (one TN: block per test) or profdata (an indexed profile)">,
-              MetaVarName<"<lcov|profdata>">;
+defm format : Eq<"format", "Output format: lcov (one TN: block per test), profdata (an indexed profile) or json (a label as llvm-cov export's JSON, with per-test line sets)">,
+              MetaVarName<"<lcov|profdata|json>">;
 defm label : Eq<"label", "Only this label (environment)">, MetaVarName<"<label>">;
 defm test : Eq<"test", "Only this test">, MetaVarName<"<test>">;
 def output : Separate<["-"], "o">, HelpText<"Write to <file> (default: standard output for lcov)">,

@@ -237,7 +237,9 @@ int reportMain(int Argc, const char **Argv) {
       }
       Label = Labels->front().Id;
     }
-    return reportLikeLlvmCov(*DB, *Label);
+    if (Error E = runLlvmCovOnLabel(*DB, *Label, {"report"}, std::nullopt))
+      return reportError(std::move(E));
+    return 0;
   }
   if (Style != "covlock")
     return reportError("unknown --style '" + Style +

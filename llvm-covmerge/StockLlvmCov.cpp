@@ -1,15 +1,16 @@
-//===- ReportLlvmCov.cpp - llvm-covmerge report --style=llvm-cov-report ---===//
+//===- StockLlvmCov.cpp - The stock llvm-cov on a label of a covdb --------===//
 //
-// llvm-cov report's own table for one label of a .covdb: the label's
-// aggregate profile (stored in the database) and its binaries are handed to
-// the stock llvm-cov, so the table is exactly the one llvm-cov report
-// prints for the merged profile, with its per-instantiation counting
-// (docs/llvm-covmerge.md, "Two ways of counting lines").
+// The label's aggregate profile and its binaries, checked against their
+// build ids, handed to the stock llvm-cov: `report --style=llvm-cov-report`
+// prints llvm-cov report's own table (with its per-instantiation counting,
+// docs/llvm-covmerge.md "Two ways of counting lines") and `export
+// --format=json` is llvm-cov export's JSON.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CovmergeTool.h"
 #include "covlock/Merge/Binaries.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -35,63 +36,72 @@ static Expected<std::string> findLlvmCov() {
                                Twine(COVLOCK_LLVM_TOOLS_DIR) + " and PATH)");
 }
 
-int reportLikeLlvmCov(const CovDB &DB, int64_t LabelId) {
+Error runLlvmCovOnLabel(const CovDB &DB, int64_t LabelId,
+                        ArrayRef<StringRef> Subcommand,
+                        std::optional<StringRef> Stdout) {
   Expected<std::vector<CovDB::BinaryRef>> Binaries = DB.binaries(LabelId);
   if (!Binaries)
-    return reportError(Binaries.takeError());
+    return Binaries.takeError();
   if (Binaries->empty())
-    return reportError(DB.error("the label has no binary to report on"));
+    return DB.error("the label has no binary for llvm-cov to read");
   // llvm-cov would read another build's mapping against these counts.
   for (const CovDB::BinaryRef &B : *Binaries) {
     Expected<BinaryInfo> Info = readBinaryInfo(B.Path);
     if (!Info) {
       consumeError(Info.takeError());
-      return reportError(createFileError(
+      return createFileError(
           B.Path, createStringError(inconvertibleErrorCode(),
                                     "binary of the label is gone or "
-                                    "unreadable; llvm-cov report needs it")));
+                                    "unreadable; llvm-cov needs it"));
     }
     if (Info->BuildId != B.BuildId)
-      return reportError(createFileError(
+      return createFileError(
           B.Path, createStringError(inconvertibleErrorCode(),
                                     "build id " + Info->BuildId +
                                         ", but the database's profiles "
                                         "were written by build id " +
-                                        B.BuildId + " (rebuilt since?)")));
+                                        B.BuildId + " (rebuilt since?)"));
   }
   Expected<std::string> Profile = DB.labelProfile(LabelId);
   if (!Profile)
-    return reportError(Profile.takeError());
+    return Profile.takeError();
   Expected<std::string> LlvmCov = findLlvmCov();
   if (!LlvmCov)
-    return reportError(LlvmCov.takeError());
+    return LlvmCov.takeError();
 
   int FD;
   SmallString<128> Tmp;
   if (std::error_code EC =
           sys::fs::createTemporaryFile("covmerge-label", "profdata", FD, Tmp))
-    return reportError(createFileError("covmerge-label.profdata", EC));
+    return createFileError("covmerge-label.profdata", EC);
   auto Remove = make_scope_exit([&] { sys::fs::remove(Tmp); });
   {
     raw_fd_ostream OS(FD, /*shouldClose=*/true);
     OS << *Profile;
     if (OS.has_error())
-      return reportError(createFileError(Tmp, OS.error()));
+      return createFileError(Tmp, OS.error());
   }
 
   std::string InstrProfile = ("-instr-profile=" + Tmp).str();
-  std::vector<StringRef> Args = {*LlvmCov, "report", Binaries->front().Path};
+  std::vector<StringRef> Args = {*LlvmCov};
+  llvm::append_range(Args, Subcommand);
+  Args.push_back(Binaries->front().Path);
   for (size_t I = 1; I < Binaries->size(); ++I) {
     Args.push_back("-object");
     Args.push_back((*Binaries)[I].Path);
   }
   Args.push_back(InstrProfile);
   outs().flush();
+  std::optional<StringRef> Redirects[] = {std::nullopt, Stdout, std::nullopt};
   std::string Message;
-  int Status =
-      sys::ExecuteAndWait(*LlvmCov, Args, std::nullopt, {}, 0, 0, &Message);
+  int Status = sys::ExecuteAndWait(*LlvmCov, Args, std::nullopt, Redirects, 0,
+                                   0, &Message);
   if (Status < 0)
-    return reportError(createFileError(
-        *LlvmCov, createStringError(inconvertibleErrorCode(), Message)));
-  return Status;
+    return createFileError(
+        *LlvmCov, createStringError(inconvertibleErrorCode(), Message));
+  if (Status != 0)
+    return createFileError(
+        *LlvmCov, createStringError(inconvertibleErrorCode(),
+                                    "exited with status " + Twine(Status)));
+  return Error::success();
 }
