@@ -16,6 +16,8 @@
 #include "covlock/Tool/Tool.h"
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace llvm {
 class MemoryBuffer;
@@ -39,6 +41,25 @@ int readProfileMain(int Argc, const char **Argv);
 
 /// report --style=llvm-cov-report: llvm-cov report's own table for one
 /// label, from the label's aggregate profile and binaries.
+/// The stock llvm-cov, ready to run on profiles of one label of a covdb.
+class StockLlvmCov {
+public:
+  /// The label's binaries, checked to still have the build ids the
+  /// profiles were written by, and the llvm-cov of covlock's LLVM.
+  static llvm::Expected<StockLlvmCov> forLabel(const covlock::CovDB &DB,
+                                               int64_t LabelId);
+  /// Runs `llvm-cov SUBCOMMAND... BINARY -object... -instr-profile=P` with
+  /// \p Profile (indexed profile bytes) as P, its standard output into
+  /// \p Stdout if given. Thread-safe. An error if llvm-cov fails.
+  llvm::Error run(llvm::StringRef Profile,
+                  llvm::ArrayRef<llvm::StringRef> Subcommand,
+                  std::optional<llvm::StringRef> Stdout) const;
+
+private:
+  std::string LlvmCov;
+  std::vector<std::string> Binaries;
+};
+
 /// Runs the stock `llvm-cov SUBCOMMAND... BINARY -object... -instr-profile=P`
 /// on label \p LabelId of \p DB (its aggregate profile P, its binaries,
 /// which must still have the build ids the profiles were written by), its
@@ -50,6 +71,12 @@ llvm::Error runLlvmCovOnLabel(const covlock::CovDB &DB, int64_t LabelId,
 /// "covlock" object of its per-test and per-label line sets
 /// (docs/llvm-covmerge.md).
 llvm::Error exportJson(const covlock::CovDB &DB, int64_t LabelId,
+                       llvm::raw_ostream &OS);
+/// export --format=lcov: one TN: block per context of \p Contexts, its
+/// lines from the database and, where the label's binaries are there, its
+/// functions and branches from the stock llvm-cov (ExportLcov.cpp).
+llvm::Error exportLcov(const covlock::CovDB &DB,
+                       llvm::ArrayRef<covlock::CovDB::ContextInfo> Contexts,
                        llvm::raw_ostream &OS);
 
 /// A .covdb opened for a query, and the id of its --label (if given).

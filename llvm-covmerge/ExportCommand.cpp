@@ -14,13 +14,9 @@
 #include "StagedOutput.h"
 #include "covlock/CovDB/CovDBReader.h"
 #include "llvm/ADT/ScopeExit.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Option/Option.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
-#include <map>
-#include <set>
 
 using namespace llvm;
 using namespace covlock;
@@ -31,90 +27,6 @@ namespace {
 #define COVLOCK_OPT_TABLE ExportOptTable
 #include "covlock/Tool/OptTable.inc"
 } // namespace
-
-/// lcov test names are letters, digits and '_' (geninfo's rule; genhtml
-/// warns about others): everything else becomes '_'. The label goes first
-/// when several are exported; a clash gets a numeric suffix.
-static std::string lcovTestName(const CovDB::ContextInfo &C, bool WithLabel,
-                                StringSet<> &Used) {
-  std::string Raw = C.Test ? *C.Test : "outside_tests";
-  if (WithLabel)
-    Raw = C.Label + "__" + Raw;
-  std::string Name;
-  for (char Ch : Raw)
-    Name += isAlnum(Ch) || Ch == '_' ? Ch : '_';
-  std::string Unique = Name;
-  for (unsigned N = 2; !Used.insert(Unique).second; ++N)
-    Unique = Name + "_" + std::to_string(N);
-  return Unique;
-}
-
-static Error exportLcov(const CovDB &DB, ArrayRef<CovDB::ContextInfo> Contexts,
-                        bool WithLabel, raw_ostream &OS) {
-  // Executable lines per label and file, read once.
-  std::map<int64_t, std::map<int64_t, CovDB::FileLines>> Exec;
-  for (const CovDB::ContextInfo &C : Contexts)
-    if (!Exec.count(C.LabelId)) {
-      auto Lines = DB.executableLines(C.LabelId);
-      if (!Lines)
-        return Lines.takeError();
-      auto &M = Exec[C.LabelId];
-      for (CovDB::FileLines &F : *Lines)
-        M.emplace(F.FileId, std::move(F));
-    }
-  // A file that no exported test covers still belongs in the report: it
-  // goes, uncovered, into the first block of its label.
-  std::map<int64_t, std::set<int64_t>> Touched;
-  std::vector<std::vector<CovDB::FileLines>> Covered;
-  for (const CovDB::ContextInfo &C : Contexts) {
-    auto Lines = DB.coveredLines(C.Id);
-    if (!Lines)
-      return Lines.takeError();
-    for (const CovDB::FileLines &F : *Lines)
-      Touched[C.LabelId].insert(F.FileId);
-    Covered.push_back(std::move(*Lines));
-  }
-
-  StringSet<> Used;
-  std::set<int64_t> LabelDone;
-  for (size_t I = 0; I != Contexts.size(); ++I) {
-    const CovDB::ContextInfo &C = Contexts[I];
-    auto &LabelExec = Exec[C.LabelId];
-    std::map<std::string, std::pair<const CovDB::FileLines *,
-                                    const CovDB::FileLines *>>
-        Files; // path -> (executable, covered)
-    for (const CovDB::FileLines &F : Covered[I]) {
-      auto It = LabelExec.find(F.FileId);
-      Files[F.Path] = {It == LabelExec.end() ? nullptr : &It->second, &F};
-    }
-    if (LabelDone.insert(C.LabelId).second)
-      for (auto &[Id, F] : LabelExec)
-        if (!Touched[C.LabelId].count(Id))
-          Files[F.Path] = {&F, nullptr};
-
-    // A test that covered nothing has no block: lcov has nothing to say.
-    if (Files.empty())
-      continue;
-    OS << "TN:" << lcovTestName(C, WithLabel, Used) << '\n';
-    for (auto &[Path, EC] : Files) {
-      OS << "SF:" << Path << '\n';
-      std::vector<uint32_t> None;
-      const std::vector<uint32_t> &E = EC.first ? EC.first->Lines : None;
-      const std::vector<uint32_t> &Cv = EC.second ? EC.second->Lines : None;
-      // Every executable line, hit 1 or 0 (the covdb keeps covered or not,
-      // not counts); a covered line is always executable.
-      std::set<uint32_t> All(E.begin(), E.end());
-      All.insert(Cv.begin(), Cv.end());
-      std::set<uint32_t> Hit(Cv.begin(), Cv.end());
-      for (uint32_t L : All)
-        OS << "DA:" << L << ',' << (Hit.count(L) ? 1 : 0) << '\n';
-      OS << "LF:" << All.size() << '\n'
-         << "LH:" << Hit.size() << '\n'
-         << "end_of_record\n";
-    }
-  }
-  return Error::success();
-}
 
 int exportMain(int Argc, const char **Argv) {
   ExportOptTable Table;
@@ -218,10 +130,7 @@ int exportMain(int Argc, const char **Argv) {
       OS << Bytes;
       return Error::success();
     }
-    bool WithLabel = false;
-    for (const CovDB::ContextInfo &C : *Contexts)
-      WithLabel |= C.LabelId != Contexts->front().LabelId;
-    return exportLcov(*DB, *Contexts, WithLabel, OS);
+    return exportLcov(*DB, *Contexts, OS);
   };
   if (Out == "-") {
     if (Error E = Write(outs()))

@@ -36,14 +36,14 @@ static Expected<std::string> findLlvmCov() {
                                Twine(COVLOCK_LLVM_TOOLS_DIR) + " and PATH)");
 }
 
-Error runLlvmCovOnLabel(const CovDB &DB, int64_t LabelId,
-                        ArrayRef<StringRef> Subcommand,
-                        std::optional<StringRef> Stdout) {
+Expected<StockLlvmCov> StockLlvmCov::forLabel(const CovDB &DB,
+                                              int64_t LabelId) {
   Expected<std::vector<CovDB::BinaryRef>> Binaries = DB.binaries(LabelId);
   if (!Binaries)
     return Binaries.takeError();
   if (Binaries->empty())
     return DB.error("the label has no binary for llvm-cov to read");
+  StockLlvmCov Tool;
   // llvm-cov would read another build's mapping against these counts.
   for (const CovDB::BinaryRef &B : *Binaries) {
     Expected<BinaryInfo> Info = readBinaryInfo(B.Path);
@@ -61,47 +61,61 @@ Error runLlvmCovOnLabel(const CovDB &DB, int64_t LabelId,
                                         ", but the database's profiles "
                                         "were written by build id " +
                                         B.BuildId + " (rebuilt since?)"));
+    Tool.Binaries.push_back(B.Path);
   }
-  Expected<std::string> Profile = DB.labelProfile(LabelId);
-  if (!Profile)
-    return Profile.takeError();
   Expected<std::string> LlvmCov = findLlvmCov();
   if (!LlvmCov)
     return LlvmCov.takeError();
+  Tool.LlvmCov = std::move(*LlvmCov);
+  return std::move(Tool);
+}
 
+Error StockLlvmCov::run(StringRef Profile, ArrayRef<StringRef> Subcommand,
+                        std::optional<StringRef> Stdout) const {
   int FD;
   SmallString<128> Tmp;
   if (std::error_code EC =
-          sys::fs::createTemporaryFile("covmerge-label", "profdata", FD, Tmp))
-    return createFileError("covmerge-label.profdata", EC);
+          sys::fs::createTemporaryFile("covmerge-profile", "profdata", FD, Tmp))
+    return createFileError("covmerge-profile.profdata", EC);
   auto Remove = make_scope_exit([&] { sys::fs::remove(Tmp); });
   {
     raw_fd_ostream OS(FD, /*shouldClose=*/true);
-    OS << *Profile;
+    OS << Profile;
     if (OS.has_error())
       return createFileError(Tmp, OS.error());
   }
-
   std::string InstrProfile = ("-instr-profile=" + Tmp).str();
-  std::vector<StringRef> Args = {*LlvmCov};
+  std::vector<StringRef> Args = {LlvmCov};
   llvm::append_range(Args, Subcommand);
-  Args.push_back(Binaries->front().Path);
-  for (size_t I = 1; I < Binaries->size(); ++I) {
+  Args.push_back(Binaries.front());
+  for (size_t I = 1; I < Binaries.size(); ++I) {
     Args.push_back("-object");
-    Args.push_back((*Binaries)[I].Path);
+    Args.push_back(Binaries[I]);
   }
   Args.push_back(InstrProfile);
-  outs().flush();
   std::optional<StringRef> Redirects[] = {std::nullopt, Stdout, std::nullopt};
   std::string Message;
-  int Status = sys::ExecuteAndWait(*LlvmCov, Args, std::nullopt, Redirects, 0,
-                                   0, &Message);
+  int Status = sys::ExecuteAndWait(LlvmCov, Args, std::nullopt, Redirects, 0, 0,
+                                   &Message);
   if (Status < 0)
     return createFileError(
-        *LlvmCov, createStringError(inconvertibleErrorCode(), Message));
+        LlvmCov, createStringError(inconvertibleErrorCode(), Message));
   if (Status != 0)
     return createFileError(
-        *LlvmCov, createStringError(inconvertibleErrorCode(),
-                                    "exited with status " + Twine(Status)));
+        LlvmCov, createStringError(inconvertibleErrorCode(),
+                                   "exited with status " + Twine(Status)));
   return Error::success();
+}
+
+Error runLlvmCovOnLabel(const CovDB &DB, int64_t LabelId,
+                        ArrayRef<StringRef> Subcommand,
+                        std::optional<StringRef> Stdout) {
+  Expected<StockLlvmCov> Tool = StockLlvmCov::forLabel(DB, LabelId);
+  if (!Tool)
+    return Tool.takeError();
+  Expected<std::string> Profile = DB.labelProfile(LabelId);
+  if (!Profile)
+    return Profile.takeError();
+  outs().flush();
+  return Tool->run(*Profile, Subcommand, Stdout);
 }
