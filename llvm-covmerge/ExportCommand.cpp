@@ -98,13 +98,12 @@ int exportMain(int Argc, const char **Argv) {
       if (Contexts->size() > 1) {
         std::string Labels;
         for (const CovDB::ContextInfo &C : *Contexts)
-          Labels += " '" + C.Label + "'";
+          Labels += (Labels.empty() ? "'" : ", '") + printable(C.Label) + "'";
         return reportError(createFileError(
             Inputs[0],
             createStringError(inconvertibleErrorCode(),
                               "test '" + *Test + "' is in several labels (" +
-                                  StringRef(Labels).ltrim() +
-                                  "); choose one with --label")));
+                                  Labels + "); choose one with --label")));
       }
       P = DB->contextProfile(Contexts->front().Id);
     } else {

@@ -139,9 +139,8 @@ functionsAndBranches(const CovDB &DB, ArrayRef<CovDB::ContextInfo> Contexts) {
 
 /// One SF: record: \p Exec and \p Covered lines, \p Extra's functions and
 /// branches.
-static void writeFile(raw_ostream &OS, StringRef Path,
-                      ArrayRef<uint32_t> Exec, ArrayRef<uint32_t> Covered,
-                      const FileRecords *Extra) {
+static void writeFile(raw_ostream &OS, StringRef Path, ArrayRef<uint32_t> Exec,
+                      ArrayRef<uint32_t> Covered, const FileRecords *Extra) {
   OS << "SF:" << Path << '\n';
   if (Extra)
     for (const std::string &L : Extra->Functions)

@@ -114,6 +114,33 @@ struct MergeRequest {
 };
 } // namespace
 
+/// \p Pattern with each %l replaced by \p Label and each %% by %, in one
+/// pass; \p HasLabel says whether there was a %l.
+static std::string expandLabel(StringRef Pattern, StringRef Label,
+                               bool *HasLabel = nullptr) {
+  std::string Out;
+  bool Found = false;
+  for (size_t I = 0; I < Pattern.size(); ++I) {
+    if (Pattern[I] == '%' && I + 1 < Pattern.size() &&
+        (Pattern[I + 1] == 'l' || Pattern[I + 1] == '%')) {
+      Found |= Pattern[I + 1] == 'l';
+      Out += Pattern[I + 1] == 'l' ? Label : StringRef("%");
+      ++I;
+      continue;
+    }
+    Out += Pattern[I];
+  }
+  if (HasLabel)
+    *HasLabel = Found;
+  return Out;
+}
+
+static bool hasLabel(StringRef Pattern) {
+  bool Found;
+  expandLabel(Pattern, "", &Found);
+  return Found;
+}
+
 /// The request of the parsed options; an error message for bad ones.
 static Expected<MergeRequest> readRequest(const opt::InputArgList &Args,
                                           const char *Argv0) {
@@ -173,10 +200,12 @@ static Expected<MergeRequest> readRequest(const opt::InputArgList &Args,
   if (!R.Out.empty() && R.Out == R.Profdata)
     return Bad("-o and --profdata name the same file '" + R.Out + "'");
   // Said before the merge, not after it.
-  for (StringRef Target : {StringRef(R.Out), StringRef(R.Profdata)})
-    if (!Target.empty() && !Target.contains("%l"))
-      if (Error E = checkOutputTarget(Target))
-        return std::move(E);
+  if (!R.Out.empty())
+    if (Error E = checkOutputTarget(R.Out))
+      return std::move(E);
+  if (!R.Profdata.empty() && !hasLabel(R.Profdata))
+    if (Error E = checkOutputTarget(expandLabel(R.Profdata, "")))
+      return std::move(E);
   return std::move(R);
 }
 
@@ -188,9 +217,10 @@ static Expected<MergeRequest> readRequest(const opt::InputArgList &Args,
 static Expected<std::vector<std::pair<std::string, std::string>>>
 profdataFiles(StringRef Pattern, const std::vector<std::string> &Labels) {
   std::vector<std::pair<std::string, std::string>> Files;
-  if (!Pattern.contains("%l")) {
+  if (!hasLabel(Pattern)) {
     if (Labels.size() <= 1) {
-      Files.push_back({Labels.empty() ? "" : Labels[0], Pattern.str()});
+      Files.push_back(
+          {Labels.empty() ? "" : Labels[0], expandLabel(Pattern, "")});
       return Files;
     }
     std::string Names;
@@ -204,12 +234,8 @@ profdataFiles(StringRef Pattern, const std::vector<std::string> &Labels) {
             "the path for one profile per label (--profdata 'cov-%l.profdata'"
             "), or give every input one label with --label");
   }
-  for (const std::string &L : Labels) {
-    std::string Path = Pattern.str();
-    for (size_t At; (At = Path.find("%l")) != std::string::npos;)
-      Path.replace(At, 2, encodeTestKey(L));
-    Files.push_back({L, Path});
-  }
+  for (const std::string &L : Labels)
+    Files.push_back({L, expandLabel(Pattern, encodeTestKey(L))});
   return Files;
 }
 
@@ -218,7 +244,7 @@ profdataFiles(StringRef Pattern, const std::vector<std::string> &Labels) {
 static Error writeProfiles(const MergeRequest &R, MergeOutput &Merged,
                            std::vector<StagedOutput> &Staged) {
   for (const std::string &DB : Merged.Databases)
-    if (Error E = addDatabaseAggregates(DB, Merged.Profiles))
+    if (Error E = addDatabaseAggregates(DB, Merged.Profiles, R.Opts.Label))
       return E;
   std::vector<std::string> Labels;
   for (auto &KV : Merged.Profiles)
@@ -330,6 +356,7 @@ int mergeMain(int Argc, const char **Argv) {
     W.ReplayThroughLLVM = R.ReplayThroughLLVM;
     W.Preloaded = &Preloader;
     W.Paths = R.Paths;
+    W.Label = Opts.Label;
     W.Progress = [&](size_t Done, size_t Total) {
       Progress.update("attributing contexts", Done, Total);
     };

@@ -35,6 +35,7 @@ public:
       : Options(Options),
         Threads(hardware_concurrency(Options.Threads).compute_thread_count()) {
     M.Paths = Options.Paths;
+    M.Label = Options.Label;
     if (Threads > 1)
       Pool.emplace(hardware_concurrency(Threads));
   }

@@ -82,8 +82,8 @@ static Error addLabels(const CovDB &DB, Model &M, DatabaseIds &Ids) {
   if (!Labels)
     return Labels.takeError();
   for (const CovDB::Label &L : *Labels) {
-    Ids.Labels[L.Id] = L.Name;
-    M.Labels[L.Name]; // a label without files still exists
+    Ids.Labels[L.Id] = M.Label.value_or(L.Name);
+    M.Labels[Ids.Labels[L.Id]]; // a label without files still exists
   }
   return DB.forEachLabelFile([&](const CovDB::LabelFileRow &R) -> Error {
     if (!Ids.Labels.count(R.LabelId) || !Ids.Files.count(R.FileId))
@@ -121,6 +121,7 @@ static Error addContexts(const CovDB &DB, unsigned InputIndex, Model &M,
     C.Unreadable = CI.Unreadable;
     C.Source = DB.path().str();
     C.SourceIndex = InputIndex;
+    C.SourceLabelId = CI.LabelId;
     Ids.Contexts[CI.Id] = M.Contexts.size();
     Ids.ContextLabels[CI.Id] = CI.LabelId;
     M.Contexts.push_back(std::move(C));
@@ -226,8 +227,10 @@ Error addDatabase(StringRef Path, unsigned InputIndex, Model &M) {
 
 Error addDatabaseAggregates(
     StringRef Path,
-    std::map<std::string, std::unique_ptr<InstrProfWriter>> &Profiles) {
+    std::map<std::string, std::unique_ptr<InstrProfWriter>> &Profiles,
+    const std::optional<std::string> &Label) {
   covdb::Model M;
+  M.Label = Label;
   if (Error E = covdb::addDatabase(Path, 1, M))
     return E;
   for (auto &[Label, L] : M.Labels) {

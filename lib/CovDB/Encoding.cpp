@@ -1,6 +1,7 @@
 //===- Encoding.cpp - Blob encodings of the covdb -------------------------===//
 
 #include "covlock/CovDB/Encoding.h"
+#include "covlock/Merge/RawProfile.h"
 #include "llvm/ADT/bit.h"
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/Support/Endian.h"
@@ -214,10 +215,15 @@ Error decodeFunctions(StringRef Blob, BinaryLayout &Layout) {
     if (C.Bad)
       break;
     F.Hash = support::endian::read64le(Hash.data());
+    // What LLVM's writer cannot hold (its hash map's reserved keys) or
+    // would divide by (a function without counters) is not a function.
+    if (!isStorableHash(F.Hash))
+      return malformed("function table");
     F.NameRef = IndexedInstrProf::ComputeHash(F.Name);
     // Bounded before any sum, narrowing or allocation trusts them.
     uint64_t NumCounters = C.uleb(), NumBitmapBytes = C.uleb();
-    if (NumCounters > MaxLayoutCounters - Layout.NumCounters ||
+    if (NumCounters == 0 ||
+        NumCounters > MaxLayoutCounters - Layout.NumCounters ||
         NumBitmapBytes > MaxLayoutBitmapBytes - Layout.NumBitmapBytes)
       return malformed("function table");
     F.NumCounters = NumCounters;

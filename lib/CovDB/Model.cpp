@@ -120,17 +120,18 @@ Error Model::canonicalize() {
   llvm::stable_sort(Contexts);
   LayoutCache Layouts(*this);
   std::vector<ContextModel> Combined;
-  std::set<unsigned> Sources; // of the context being combined into
+  // (input, label there) of the contexts combined into the last one.
+  std::set<std::pair<unsigned, int64_t>> Sources;
   for (ContextModel &C : Contexts) {
     bool Equal = !Combined.empty() && Combined.back().Label == C.Label &&
                  Combined.back().Test == C.Test;
     if (!Equal) {
-      Sources = {C.SourceIndex};
+      Sources = {{C.SourceIndex, C.SourceLabelId}};
       Combined.push_back(std::move(C));
       continue;
     }
     // One database never holds a context twice: a damaged (or forged) one.
-    if (!Sources.insert(C.SourceIndex).second)
+    if (!Sources.insert({C.SourceIndex, C.SourceLabelId}).second)
       return modelError(describe(C) + " appears twice in " + C.Source +
                         ", which a coverage database never holds (damaged?)");
     std::string Source = C.Source;

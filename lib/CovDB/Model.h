@@ -91,6 +91,9 @@ struct ContextModel {
   /// Which input it came from: 0 the merge, N the Nth database input (the
   /// same file given twice is two inputs, not a damaged one).
   unsigned SourceIndex = 0;
+  /// Its label's id there (two labels of one database may become one
+  /// under --label).
+  int64_t SourceLabelId = 0;
 
   bool operator<(const ContextModel &O) const {
     return contextBefore(Label, Test, O.Label, O.Test);
@@ -100,6 +103,9 @@ struct ContextModel {
 struct Model {
   /// Applied to the source paths of every input (CovDBWriteOptions::Paths).
   PathEquivalences Paths;
+  /// The label of every input database's contexts, if given
+  /// (CovDBWriteOptions::Label).
+  std::optional<std::string> Label;
   std::map<std::string, LabelModel> Labels;
   std::vector<BinaryModel> Binaries;
   std::vector<ContextModel> Contexts;

@@ -8,6 +8,9 @@
 
 #include "Merger.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include <tuple>
 
 using namespace llvm;
@@ -46,6 +49,14 @@ MergeResult Merger::buildResult() {
                [](const ContextProfile &A, const ContextProfile &B) {
                  return A.Binary < B.Binary;
                });
+    // Stored paths do not depend on how the inputs were spelled (a
+    // shard's database equals the merge of its directory from anywhere).
+    for (MergeProblem &P : C.Problems) {
+      SmallString<256> Abs(P.Path);
+      sys::fs::make_absolute(Abs);
+      sys::path::remove_dots(Abs, /*remove_dot_dot=*/true);
+      P.Path = std::string(Abs);
+    }
     llvm::sort(C.Problems);
     if (!C.Test)
       C.Conf = Confidence::Outside;

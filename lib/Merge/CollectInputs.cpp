@@ -333,6 +333,7 @@ void Merger::splitConcatenatedProfiles() {
 }
 
 Error Merger::collect() {
+  std::set<std::string> Seen; // real paths
   for (const std::string &Input : Opts.Inputs) {
     fs::file_status S;
     if (std::error_code EC = fs::status(Input, S)) {
@@ -340,6 +341,11 @@ Error Merger::collect() {
       badInput(createFileError(Input, EC));
       continue;
     }
+    // Merged again, as asked (a re-upload sums too), but said.
+    SmallString<256> Real;
+    if (!fs::real_path(Input, Real) && !Seen.insert(std::string(Real)).second)
+      warn(fileError(Input, "given more than once: what it holds is counted "
+                            "each time"));
     if (fs::is_directory(S)) {
       if (!isCovlockDirectory(Input)) {
         Error E = fileError(Input, whyNotCovlockDirectory(Input) +

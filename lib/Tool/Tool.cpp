@@ -31,7 +31,8 @@ std::string printable(StringRef Text) {
     if (C == '\\')
       Out += "\\\\";
     else if (C < 0x20 || C >= 0x7f)
-      Out += "\\x" + utohexstr(C, /*LowerCase=*/true, /*Width=*/2);
+      Out += "\\x" + std::string(1, hexdigit(C >> 4, /*LowerCase=*/true)) +
+             hexdigit(C & 15, /*LowerCase=*/true);
     else
       Out += char(C);
   }

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace llvm {
@@ -41,6 +42,9 @@ struct CovDBWriteOptions {
   /// Applied to every source path (the mapping's, and input databases')
   /// before anything is stored.
   PathEquivalences Paths;
+  /// The label of every context of the input databases (--label), as the
+  /// merge gives it to every context it reads; else their own.
+  std::optional<std::string> Label;
 };
 
 /// Builds a database context by context, so that a merge can hand each
@@ -91,7 +95,8 @@ llvm::Error writeCovDB(MergeResult &&Merged,
 /// inputs.
 llvm::Error addDatabaseAggregates(
     llvm::StringRef Path,
-    std::map<std::string, std::unique_ptr<llvm::InstrProfWriter>> &Profiles);
+    std::map<std::string, std::unique_ptr<llvm::InstrProfWriter>> &Profiles,
+    const std::optional<std::string> &Label = std::nullopt);
 
 } // namespace covlock
 

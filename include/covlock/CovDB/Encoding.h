@@ -56,7 +56,8 @@ std::string encodeFunctions(const BinaryLayout &Layout);
 constexpr uint64_t MaxLayoutCounters = uint64_t(1) << 28;
 constexpr uint64_t MaxLayoutBitmapBytes = uint64_t(1) << 28;
 /// Fills Functions, NumCounters and NumBitmapBytes of \p Layout; a table
-/// over the bounds above is malformed.
+/// over the bounds above, or with a function of no counters or of a hash
+/// no indexed profile can hold (isStorableHash), is malformed.
 llvm::Error decodeFunctions(llvm::StringRef Blob, BinaryLayout &Layout);
 
 /// A context's non-zero counters and bitmap bytes against its binary's
