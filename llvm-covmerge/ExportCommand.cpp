@@ -140,10 +140,13 @@ int exportMain(int Argc, const char **Argv) {
   // complete, so a failed export leaves the old file as it was.
   StagedOutput Staged = stageOutput(Out);
   auto Discard = make_scope_exit([&] { sys::fs::remove(Staged.Staged); });
-  std::error_code EC;
-  raw_fd_ostream OS(Staged.Staged, EC, sys::fs::OF_None);
-  if (EC)
+  // A new file, never one a link planted at this predictable name leads to.
+  sys::fs::remove(Staged.Staged);
+  int FD;
+  if (std::error_code EC = sys::fs::openFileForWrite(
+          Staged.Staged, FD, sys::fs::CD_CreateNew, sys::fs::OF_None))
     return reportError(createFileError(Out, errorCodeToError(EC)));
+  raw_fd_ostream OS(FD, /*shouldClose=*/true);
   if (Error E = Write(OS))
     return reportError(std::move(E));
   OS.close();

@@ -23,6 +23,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include <csignal>
 #include <mutex>
+#include <set>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -141,6 +142,28 @@ static bool hasLabel(StringRef Pattern) {
   return Found;
 }
 
+/// An error if output \p Path is -o's or one of the inputs: the merge
+/// would replace what it reads, or one output another.
+static Error checkOutputIsNew(const MergeRequest &R, StringRef Path,
+                              bool IsProfdata) {
+  auto Same = [](StringRef A, StringRef B) {
+    SmallString<256> RA, RB;
+    if (sys::fs::real_path(A, RA) || sys::fs::real_path(B, RB))
+      return A == B;
+    return RA == RB;
+  };
+  if (IsProfdata && !R.Out.empty() && Same(Path, R.Out))
+    return createFileError(Path,
+                           createStringError(inconvertibleErrorCode(),
+                                             "--profdata names -o's file"));
+  for (const std::string &In : R.Opts.Inputs)
+    if (Same(Path, In))
+      return createFileError(
+          Path, createStringError(inconvertibleErrorCode(),
+                                  "an output names an input of the merge"));
+  return Error::success();
+}
+
 /// The request of the parsed options; an error message for bad ones.
 static Expected<MergeRequest> readRequest(const opt::InputArgList &Args,
                                           const char *Argv0) {
@@ -200,9 +223,12 @@ static Expected<MergeRequest> readRequest(const opt::InputArgList &Args,
   if (!R.Out.empty() && R.Out == R.Profdata)
     return Bad("-o and --profdata name the same file '" + R.Out + "'");
   // Said before the merge, not after it.
-  if (!R.Out.empty())
+  if (!R.Out.empty()) {
     if (Error E = checkOutputTarget(R.Out))
       return std::move(E);
+    if (Error E = checkOutputIsNew(R, R.Out, /*IsProfdata=*/false))
+      return std::move(E);
+  }
   if (!R.Profdata.empty() && !hasLabel(R.Profdata))
     if (Error E = checkOutputTarget(expandLabel(R.Profdata, "")))
       return std::move(E);
@@ -253,9 +279,16 @@ static Error writeProfiles(const MergeRequest &R, MergeOutput &Merged,
   if (!Files)
     return Files.takeError();
   InstrProfWriter Empty; // no profile was read (only bad inputs)
+  std::set<std::string> Written;
   for (auto &[Label, Path] : *Files) {
     if (Error E = checkOutputTarget(Path))
       return E;
+    if (Error E = checkOutputIsNew(R, Path, /*IsProfdata=*/true))
+      return E;
+    if (!Written.insert(Path).second)
+      return createFileError(
+          Path, createStringError(inconvertibleErrorCode(),
+                                  "two labels' profiles would share it"));
     Staged.push_back(stageOutput(Path));
     auto It = Merged.Profiles.find(Label);
     InstrProfWriter &W = It == Merged.Profiles.end() ? Empty : *It->second;

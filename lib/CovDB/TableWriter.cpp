@@ -39,7 +39,8 @@ struct Output {
 /// A new database at \p O.Path with the schema and the meta rows.
 static Error create(Output &O) {
   if (sqlite3_open_v2(O.Path.c_str(), &O.DB,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                          SQLITE_OPEN_NOFOLLOW,
                       nullptr) != SQLITE_OK)
     return sql::error(O.DB, O.Path, "cannot create the database");
   // No journal: the file is private until renamed, and a failure removes it.

@@ -322,10 +322,14 @@ void Merger::readWhole(Unit &U, InstrProfWriter *W) {
 Error writeIndexedProfile(InstrProfWriter &Writer, StringRef Path) {
   std::string Tmp = (Path + ".tmp." + Twine(::getpid())).str();
   {
-    std::error_code EC;
-    raw_fd_ostream OS(Tmp, EC, fs::OF_None);
-    if (EC)
+    // A new file, never one a link planted at this predictable name leads
+    // to: whatever is there goes, and O_EXCL refuses a link put back.
+    fs::remove(Tmp);
+    int FD;
+    if (std::error_code EC =
+            fs::openFileForWrite(Tmp, FD, fs::CD_CreateNew, fs::OF_None))
       return createFileError(Path, EC);
+    raw_fd_ostream OS(FD, /*shouldClose=*/true);
     if (Error E = Writer.write(OS)) {
       fs::remove(Tmp);
       return createFileError(Path, std::move(E));
