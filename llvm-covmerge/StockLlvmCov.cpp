@@ -14,13 +14,18 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+#include <mutex>
 
 using namespace llvm;
 using namespace covlock;
 using namespace covlock::tool;
+
+/// Runs on several threads print one whole diagnostics block at a time.
+static std::mutex DiagnosticsLock;
 
 /// The llvm-cov of the LLVM covlock was built with, else one on PATH.
 static Expected<std::string> findLlvmCov() {
@@ -56,12 +61,17 @@ Expected<StockLlvmCov> StockLlvmCov::forLabel(const CovDB &DB,
     }
     if (Info->BuildId != B.BuildId)
       return createFileError(
-          B.Path, createStringError(inconvertibleErrorCode(),
-                                    "build id " + Info->BuildId +
-                                        ", but the database's profiles "
-                                        "were written by build id " +
-                                        B.BuildId + " (rebuilt since?)"));
-    Tool.Binaries.push_back(B.Path);
+          B.Path,
+          createStringError(inconvertibleErrorCode(),
+                            "build id " +
+                                (Info->BuildId.empty() ? std::string("(none)")
+                                                       : Info->BuildId) +
+                                ", but the database's profiles "
+                                "were written by build id " +
+                                B.BuildId + " (rebuilt since?)"));
+    // A relative path that starts with '-' would be read as an option.
+    Tool.Binaries.push_back(StringRef(B.Path).starts_with("-") ? "./" + B.Path
+                                                               : B.Path);
   }
   Expected<std::string> LlvmCov = findLlvmCov();
   if (!LlvmCov)
@@ -93,10 +103,24 @@ Error StockLlvmCov::run(StringRef Profile, ArrayRef<StringRef> Subcommand,
     Args.push_back(Binaries[I]);
   }
   Args.push_back(InstrProfile);
-  std::optional<StringRef> Redirects[] = {std::nullopt, Stdout, std::nullopt};
+  // llvm-cov's diagnostics quote names from the database: they reach the
+  // terminal escaped, as covlock's own do.
+  SmallString<128> Err;
+  if (std::error_code EC =
+          sys::fs::createTemporaryFile("covmerge-llvm-cov", "err", Err))
+    return createFileError("covmerge-llvm-cov.err", EC);
+  auto RemoveErr = make_scope_exit([&] { sys::fs::remove(Err); });
+  std::optional<StringRef> Redirects[] = {std::nullopt, Stdout, StringRef(Err)};
   std::string Message;
   int Status = sys::ExecuteAndWait(LlvmCov, Args, std::nullopt, Redirects, 0, 0,
                                    &Message);
+  if (auto Text = MemoryBuffer::getFile(Err)) {
+    SmallVector<StringRef, 8> Lines;
+    (*Text)->getBuffer().split(Lines, '\n', -1, /*KeepEmpty=*/false);
+    std::lock_guard<std::mutex> G(DiagnosticsLock);
+    for (StringRef Line : Lines)
+      errs() << printable(Line) << '\n';
+  }
   if (Status < 0)
     return createFileError(
         LlvmCov, createStringError(inconvertibleErrorCode(), Message));

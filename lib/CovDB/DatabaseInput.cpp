@@ -111,6 +111,8 @@ static Error addContexts(const CovDB &DB, unsigned InputIndex, Model &M,
   for (const CovDB::ContextInfo &CI : *Contexts) {
     if (!Ids.Labels.count(CI.LabelId))
       return damaged(DB, "a context names a missing label");
+    if (CI.Processes < 0 || CI.Lost < 0 || CI.Failed < 0 || CI.Unreadable < 0)
+      return damaged(DB, "a context with a negative process count");
     ContextModel C;
     C.Label = Ids.Labels[CI.LabelId];
     C.Test = CI.Test;
@@ -151,6 +153,14 @@ static Error addContexts(const CovDB &DB, unsigned InputIndex, Model &M,
         return Error::success();
       }))
     return E;
+  // A context with problems is dubious whatever its row says: what the
+  // reports call exact never lost a process.
+  for (auto &[Id, Index] : Ids.Contexts) {
+    ContextModel &C = M.Contexts[Index];
+    if (C.Conf != Confidence::Outside &&
+        (C.Lost || C.Failed || C.Unreadable || !C.Problems.empty()))
+      C.Conf = std::max(C.Conf, Confidence::Dubious);
+  }
   return DB.forEachProfile([&](const CovDB::ProfileRow &R) -> Error {
     ContextModel *C = ContextOf(R.ContextId);
     auto B = Ids.Binaries.find(R.BinaryId);

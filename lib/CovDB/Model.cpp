@@ -4,6 +4,7 @@
 #include "ProfileBytes.h"
 #include "covlock/CovDB/Encoding.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 #include <numeric>
 #include <set>
 
@@ -53,10 +54,11 @@ static Expected<std::string> sumSparse(const BinaryLayout &Layout, StringRef A,
 Error combineContexts(LayoutCache &Layouts, ContextModel &Into,
                       ContextModel &&From) {
   Into.Conf = std::max(Into.Conf, From.Conf); // Exact < Normal < Dubious
-  Into.Processes += From.Processes;
-  Into.Lost += From.Lost;
-  Into.Failed += From.Failed;
-  Into.Unreadable += From.Unreadable;
+  // Saturating, as the counters are: a forged count cannot wrap around.
+  Into.Processes = SaturatingAdd(Into.Processes, From.Processes);
+  Into.Lost = SaturatingAdd(Into.Lost, From.Lost);
+  Into.Failed = SaturatingAdd(Into.Failed, From.Failed);
+  Into.Unreadable = SaturatingAdd(Into.Unreadable, From.Unreadable);
   llvm::append_range(Into.Problems, From.Problems);
   llvm::sort(Into.Problems);
 

@@ -82,7 +82,7 @@ struct ContextModel {
   std::string Label;
   std::optional<std::string> Test;
   Confidence Conf = Confidence::Exact;
-  unsigned Processes = 0, Lost = 0, Failed = 0, Unreadable = 0;
+  uint64_t Processes = 0, Lost = 0, Failed = 0, Unreadable = 0;
   std::vector<MergeProblem> Problems;
   std::map<std::string, ContextFile> Files;
   /// (index into Model::Binaries, sparse counters: encodeSparse())

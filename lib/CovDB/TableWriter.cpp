@@ -18,6 +18,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Process.h"
 #include <fcntl.h>
+#include <limits>
 #include <unistd.h>
 
 using namespace llvm;
@@ -247,6 +248,11 @@ static std::vector<CoverageRow> coverageRows(Output &O, Model &M,
   return Rows;
 }
 
+/// A count as SQLite's signed 64-bit integer holds it (saturated).
+static int64_t storedCount(uint64_t N) {
+  return int64_t(std::min<uint64_t>(N, std::numeric_limits<int64_t>::max()));
+}
+
 /// Context \p Id: its row, problems, coverage and profiles.
 static Error writeContext(Output &O, Model &M, ContextStatements &S, int64_t Id,
                           ContextModel &C) {
@@ -262,10 +268,10 @@ static Error writeContext(Output &O, Model &M, ContextStatements &S, int64_t Id,
   else
     S.Context.bindNull(3);
   if (Error E = S.Context.bind(4, confidenceName(C.Conf))
-                    .bind(5, C.Processes)
-                    .bind(6, C.Lost)
-                    .bind(7, C.Failed)
-                    .bind(8, C.Unreadable)
+                    .bind(5, storedCount(C.Processes))
+                    .bind(6, storedCount(C.Lost))
+                    .bind(7, storedCount(C.Failed))
+                    .bind(8, storedCount(C.Unreadable))
                     .bind(9, LinesCovered)
                     .bind(10, RegionsCovered)
                     .exec())
