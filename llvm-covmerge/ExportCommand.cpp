@@ -98,7 +98,7 @@ int exportMain(int Argc, const char **Argv) {
       if (Contexts->size() > 1) {
         std::string Labels;
         for (const CovDB::ContextInfo &C : *Contexts)
-          Labels += (Labels.empty() ? "'" : ", '") + printable(C.Label) + "'";
+          Labels += (Labels.empty() ? "'" : ", '") + C.Label + "'";
         return reportError(createFileError(
             Inputs[0],
             createStringError(inconvertibleErrorCode(),

@@ -11,7 +11,8 @@
 //     "label": "linux",
 //     "files": [ {"filename": F, "executable_lines": [...],
 //                 "covered_lines": [...]} ],            // the label's, by file
-//     "tests": [ {"test": "t1" or null (outside tests), "confidence": "exact",
+//     "tests": [ {"test": "t1" or null (outside tests), "test_hex": "7431",
+//                 "confidence": "exact",
 //                 "files": [ {"filename": F, "covered_lines": [...]} ]} ]
 //   }
 //
@@ -22,6 +23,7 @@
 #include "CovmergeTool.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -62,10 +64,14 @@ static Expected<json::Object> covlockObject(const CovDB &DB, int64_t LabelId) {
                      std::back_inserter(Union));
       All = std::move(Union);
     }
-    Tests.push_back(json::Object{
-        {"test", C.Test ? json::Value(*C.Test) : json::Value(nullptr)},
-        {"confidence", confidenceName(C.Conf)},
-        {"files", std::move(TestFiles)}});
+    // JSON text must be UTF-8: "test" is readable, "test_hex" exact.
+    json::Object Test{{"test", C.Test ? json::Value(json::fixUTF8(*C.Test))
+                                      : json::Value(nullptr)},
+                      {"confidence", confidenceName(C.Conf)},
+                      {"files", std::move(TestFiles)}};
+    if (C.Test)
+      Test["test_hex"] = toHex(*C.Test, /*LowerCase=*/true);
+    Tests.push_back(std::move(Test));
   }
   json::Array LabelFiles;
   for (const CovDB::FileLines &F : *Executable)

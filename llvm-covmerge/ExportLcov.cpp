@@ -141,7 +141,8 @@ functionsAndBranches(const CovDB &DB, ArrayRef<CovDB::ContextInfo> Contexts) {
 /// branches.
 static void writeFile(raw_ostream &OS, StringRef Path, ArrayRef<uint32_t> Exec,
                       ArrayRef<uint32_t> Covered, const FileRecords *Extra) {
-  OS << "SF:" << Path << '\n';
+  // lcov has no escapes: a control byte in a path would end the record.
+  OS << "SF:" << printable(Path) << '\n';
   if (Extra)
     for (const std::string &L : Extra->Functions)
       OS << L << '\n';

@@ -251,7 +251,7 @@ profdataFiles(StringRef Pattern, const std::vector<std::string> &Labels) {
     }
     std::string Names;
     for (const std::string &L : Labels)
-      Names += (Names.empty() ? "'" : ", '") + printable(L) + "'";
+      Names += (Names.empty() ? "'" : ", '") + L + "'";
     return createStringError(
         inconvertibleErrorCode(),
         "--profdata '" + Pattern + "': the inputs hold " +

@@ -230,7 +230,7 @@ int reportMain(int Argc, const char **Argv) {
       if (Labels->size() != 1) {
         std::string Names;
         for (const CovDB::Label &L : *Labels)
-          Names += (Names.empty() ? "'" : ", '") + printable(L.Name) + "'";
+          Names += (Names.empty() ? "'" : ", '") + L.Name + "'";
         return reportError(DB->error("--style=llvm-cov-report reports one "
                                      "label; choose one with --label (" +
                                      Names + ")"));

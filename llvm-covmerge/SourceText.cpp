@@ -7,39 +7,36 @@
 //===----------------------------------------------------------------------===//
 
 #include "CovmergeTool.h"
+#include "covlock/Support/RegularFile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 using namespace llvm;
 using namespace covlock::tool;
 
 std::string sourcePathToRead(StringRef StoredPath) {
-  // Path remapping (--path-equivalence) belongs here.
+  // Paths are stored remapped: --path-equivalence on a query reads a copy
+  // of the database merged with it (OpenDatabase.cpp).
   return StoredPath.str();
 }
 
 Expected<std::unique_ptr<MemoryBuffer>> readSourceFile(StringRef Path) {
-  // A FIFO or a device where the source was must not hang the reader.
-  std::string P = Path.str();
-  int FD = ::open(P.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (FD < 0)
-    return errorCodeToError(std::error_code(errno, std::generic_category()));
-  struct stat St;
-  if (::fstat(FD, &St) != 0 || !S_ISREG(St.st_mode)) {
-    ::close(FD);
-    return createStringError(inconvertibleErrorCode(), "not a regular file");
-  }
-  auto Buf = MemoryBuffer::getOpenFile(sys::fs::convertFDToNativeFile(FD), P,
-                                       St.st_size,
-                                       /*RequiresNullTerminator=*/false);
-  ::close(FD);
+  // A FIFO or a device where the source was must not hang the reader, nor
+  // a huge file (a path a damaged database names) fill its memory.
+  constexpr uint64_t MaxSourceBytes = uint64_t(64) << 20;
+  sys::fs::file_status S;
+  if (!sys::fs::status(Path, S) && sys::fs::is_regular_file(S) &&
+      S.getSize() > MaxSourceBytes)
+    return createStringError(inconvertibleErrorCode(),
+                             "larger than 64 MiB, no source file is that long");
+  Expected<std::unique_ptr<MemoryBuffer>> Buf = covlock::readRegularFile(Path);
   if (!Buf)
-    return errorCodeToError(Buf.getError());
-  return std::move(*Buf);
+    return handleErrors(Buf.takeError(), [](const FileError &FE) {
+      return createStringError(inconvertibleErrorCode(),
+                               FE.messageWithoutFileInfo());
+    });
+  return Buf;
 }
 
 /// Whether every byte of \p Text is printable ASCII (0x20 to 0x7e) or, if
