@@ -36,7 +36,7 @@ int exportMain(int Argc, const char **Argv) {
   if (Parsed->hasArg(OPT_help)) {
     Table.printHelp(outs(),
                     "llvm-covmerge export [options] <file.covdb> "
-                    "--format=<lcov|profdata>",
+                    "--format=<lcov|profdata|json>",
                     "Coverage from a coverage database, for the stock tools");
     return 0;
   }
