@@ -14,6 +14,7 @@
 #include "covlock/CovDB/CovDBReader.h"
 #include "covlock/CovDB/Encoding.h"
 #include "llvm/ProfileData/InstrProfWriter.h"
+#include <set>
 
 using namespace llvm;
 
@@ -60,6 +61,7 @@ static Error damaged(const CovDB &DB, Error E) {
 /// Binaries; their counts come from their function tables, not from the
 /// columns that repeat them.
 static Error addBinaries(const CovDB &DB, Model &M, DatabaseIds &Ids) {
+  std::set<unsigned> Seen; // a writer stores each binary once
   return DB.forEachBinary([&](const CovDB::BinaryRow &R) -> Error {
     BinaryLayout Layout;
     if (Error E = decodeFunctions(R.Functions, Layout))
@@ -71,7 +73,10 @@ static Error addBinaries(const CovDB &DB, Model &M, DatabaseIds &Ids) {
     B.NumFunctions = Layout.Functions.size();
     B.NumCounters = Layout.NumCounters;
     B.NumBitmapBytes = Layout.NumBitmapBytes;
-    Ids.Binaries[R.Id] = M.addBinary(std::move(B));
+    unsigned Index = M.addBinary(std::move(B));
+    if (!Seen.insert(Index).second)
+      return damaged(DB, "two binary rows hold the same binary");
+    Ids.Binaries[R.Id] = Index;
     return Error::success();
   });
 }
