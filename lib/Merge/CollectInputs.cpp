@@ -52,18 +52,67 @@ static std::optional<std::string> agreedLabel(const DirectoryContents &C) {
   return Labels.size() == 1 ? *Labels.begin() : std::nullopt;
 }
 
+/// What a coverage directory holds, read under its flush lock, and what
+/// its key directories say as they are collected.
+struct DirectorySnapshot {
+  DirectoryContents Contents;
+  std::vector<std::pair<std::string, std::string>> Unreadable; // path, error
+  std::map<std::string, std::vector<std::string>> Profiles;    // key -> names
+  /// key -> name -> why it is not read (not followed, never a profile).
+  std::map<std::string, std::map<std::string, std::string>> Skipped;
+  /// Every file of a key directory is one test (docs/protocol.md, "Test
+  /// identity"): records, markers, stock and orphan profiles, and files
+  /// that cannot be parsed.
+  std::map<std::string, std::optional<std::string>> TestOfKey;
+  /// What names no label itself (an orphan profile, a file that cannot be
+  /// read, a stray file) takes its key directory's label, else the label
+  /// all of the directory's records and markers agree on (a run's --label).
+  std::map<std::string, std::optional<std::string>> LabelOfKey;
+  std::optional<std::string> DirectoryLabel;
+};
+
+/// What is known about one process image across a directory's files.
+struct ProcessInfo {
+  const FlushRecord *Final = nullptr;
+  const FlushRecord *Last = nullptr;
+  std::string LastPath;
+  ContextState *LastCtx = nullptr;
+  std::string MarkerPath;
+  bool MarkerFailed = false; ///< a .failed marker: the final record failed
+  ContextState *MarkerCtx = nullptr;
+  std::set<ContextState *> Contexts;
+};
+struct ProcessTable {
+  std::map<ProcessId, ProcessInfo> Processes;
+};
+
 Error Merger::collectDirectory(StringRef Dir) {
-  // A live run is still writing: refuse (or wait), unless we are part of
-  // that very run (a merge step at the end of `llvm-covlock run -- ...`).
+  if (Error E = waitForRun(Dir))
+    return E;
+  DirectorySnapshot S;
+  if (Error E = snapshotDirectory(Dir, S))
+    return E;
+  S.DirectoryLabel = agreedLabel(S.Contents);
+  ProcessTable Table;
+  for (const TestDirectory &TD : S.Contents.Tests)
+    collectKey(Dir, TD, S, Table);
+  collectUnreadable(Dir, S);
+  accountProcesses(Table);
+  return Error::success();
+}
+
+/// A live run is still writing: refuse (or wait), unless we are part of
+/// that very run (a merge step at the end of `llvm-covlock run -- ...`).
+Error Merger::waitForRun(StringRef Dir) {
   for (bool Waited = false;; Waited = true) {
     Expected<std::optional<LockHolder>> Holder = queryRunLock(Dir);
     if (!Holder)
       return Holder.takeError();
     if (!*Holder)
-      break;
+      return Error::success();
     const char *OurRun = std::getenv(EnvRun.data());
     if (OurRun && (*Holder)->Record && (*Holder)->Record->Run == OurRun)
-      break;
+      return Error::success();
     if (!Opts.WaitForRun)
       return createFileError(Dir, make_error<DirectoryBusyError>(
                                       Dir.str(), (*Holder)->describe()));
@@ -72,192 +121,182 @@ Error Merger::collectDirectory(StringRef Dir) {
                               (*Holder)->describe() + ") to finish"));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
 
-  // Snapshot the file list while no process is publishing.
-  DirectoryContents Contents;
-  std::vector<std::pair<std::string, std::string>> Unreadable; // key, error
-  std::map<std::string, std::vector<std::string>> Profiles;    // key -> names
-  // key -> name -> why not read: not followed, never a profile.
-  std::map<std::string, std::map<std::string, std::string>> Skipped;
-  {
-    Expected<LockFile> Flush = acquireFlushLock(Dir, LockKind::Exclusive);
-    if (!Flush)
-      return Flush.takeError();
-    Expected<DirectoryContents> C = readCoverageDirectory(Dir, [&](Error E) {
-      std::string Path;
-      handleAllErrors(
-          std::move(E),
-          [&](const FileError &FE) {
-            Path = FE.getFileName().str();
-            Unreadable.push_back({Path, FE.messageWithoutFileInfo()});
-          },
-          [&](const ErrorInfoBase &EI) {
-            Unreadable.push_back({Dir.str(), EI.message()});
-          });
-    });
-    if (!C)
-      return C.takeError();
-    Contents = std::move(*C);
-    for (const TestDirectory &TD : Contents.Tests) {
-      std::error_code EC;
-      std::string Sub = joinPath(Dir, TD.Key);
-      std::vector<std::string> &Names = Profiles[TD.Key];
-      for (fs::directory_iterator I(Sub, EC, /*follow_symlinks=*/false), E;
-           I != E && !EC; I.increment(EC)) {
-        StringRef Name = sys::path::filename(I->path());
-        if (Name.starts_with(".") || !Name.ends_with(".profraw") ||
-            Name.ends_with(".stock.profraw"))
-          continue;
-        // Only regular files: a symlink in a coverage directory is never
-        // followed, and a FIFO must not hang the merge.
-        ErrorOr<fs::basic_file_status> St = I->status(); // lstat
-        if (!St || St->type() != fs::file_type::regular_file) {
-          Skipped[TD.Key][Name.str()] =
-              St && St->type() == fs::file_type::symlink_file
-                  ? "a symbolic link; not followed"
-                  : "not a regular file; skipped";
-          continue;
-        }
-        Names.push_back(Name.str());
-      }
-      llvm::sort(Names);
-    }
-  }
-
-  struct ProcessInfo {
-    const FlushRecord *Final = nullptr;
-    const FlushRecord *Last = nullptr;
-    std::string LastPath;
-    ContextState *LastCtx = nullptr;
-    std::string MarkerPath;
-    bool MarkerFailed = false; ///< a .failed marker: the final record failed
-    ContextState *MarkerCtx = nullptr;
-    std::set<ContextState *> Contexts;
-  };
-  std::map<ProcessId, ProcessInfo> Processes;
-  // Every file of a key directory is one test (docs/protocol.md, "Test
-  // identity"): records, markers, stock and orphan profiles, and files that
-  // cannot be parsed.
-  std::map<std::string, std::optional<std::string>> TestOfKey;
-  // What names no label itself (an orphan profile, a file that cannot be
-  // read, a stray file) takes its key directory's label, else the label
-  // all of the directory's records and markers agree on (a run's --label).
-  std::optional<std::string> DirectoryLabel = agreedLabel(Contents);
-  std::map<std::string, std::optional<std::string>> LabelOfKey;
-
-  for (const TestDirectory &TD : Contents.Tests) {
+/// The records, markers and profile names of \p Dir, listed while no
+/// process is publishing (under the flush lock).
+Error Merger::snapshotDirectory(StringRef Dir, DirectorySnapshot &S) {
+  Expected<LockFile> Flush = acquireFlushLock(Dir, LockKind::Exclusive);
+  if (!Flush)
+    return Flush.takeError();
+  Expected<DirectoryContents> C = readCoverageDirectory(Dir, [&](Error E) {
+    handleAllErrors(
+        std::move(E),
+        [&](const FileError &FE) {
+          S.Unreadable.push_back(
+              {FE.getFileName().str(), FE.messageWithoutFileInfo()});
+        },
+        [&](const ErrorInfoBase &EI) {
+          S.Unreadable.push_back({Dir.str(), EI.message()});
+        });
+  });
+  if (!C)
+    return C.takeError();
+  S.Contents = std::move(*C);
+  for (const TestDirectory &TD : S.Contents.Tests) {
+    std::error_code EC;
     std::string Sub = joinPath(Dir, TD.Key);
-    std::set<std::string> Used;
-    std::optional<std::string> DirLabel = DirectoryLabel;
-    for (const NamedRecord<FlushRecord> &NR : TD.Records)
-      if (NR.Record.Label) {
-        DirLabel = NR.Record.Label;
-        break;
-      }
-    LabelOfKey[TD.Key] = DirLabel;
-    const std::optional<std::string> &DirTest = TestOfKey[TD.Key] =
-        identifyTest(TD).Id;
-
-    for (const NamedRecord<FlushRecord> &NR : TD.Records) {
-      const FlushRecord &R = NR.Record;
-      ContextState &Ctx = context(labelOf(R.Label), DirTest);
-      std::string RecordPath = joinPath(Sub, NR.Name);
-      ProcessInfo &P = Processes[R.id()];
-      P.Contexts.insert(&Ctx);
-      if (!P.Last || P.Last->Seq <= R.Seq) {
-        P.Last = &R;
-        P.LastPath = RecordPath;
-        P.LastCtx = &Ctx;
-      }
-      if (R.Final && (!P.Final || P.Final->Seq <= R.Seq))
-        P.Final = &R;
-      if (R.Reason == "test-begin" || R.Reason == "test-end" ||
-          R.Reason == "explicit")
-        Ctx.Boundary = true;
-      // v1 records without a profile always say why; a v2 flush with no
-      // module left to write (all unloaded) has nothing to merge.
-      if (R.Error || (!R.Profile && R.Version < 2)) {
-        ++Ctx.C.Failed;
-        std::string Why = R.Error ? *R.Error : "no profile was written";
-        Ctx.C.Problems.push_back({"failed", RecordPath, Why});
-        warn(fileError(RecordPath,
-                       "the process could not write its profile: " + Why));
+    std::vector<std::string> &Names = S.Profiles[TD.Key];
+    for (fs::directory_iterator I(Sub, EC, /*follow_symlinks=*/false), E;
+         I != E && !EC; I.increment(EC)) {
+      StringRef Name = sys::path::filename(I->path());
+      if (Name.starts_with(".") || !Name.ends_with(".profraw") ||
+          Name.ends_with(".stock.profraw"))
+        continue;
+      // Only regular files: a symlink in a coverage directory is never
+      // followed, and a FIFO must not hang the merge.
+      ErrorOr<fs::basic_file_status> St = I->status(); // lstat
+      if (!St || St->type() != fs::file_type::regular_file) {
+        S.Skipped[TD.Key][Name.str()] =
+            St && St->type() == fs::file_type::symlink_file
+                ? "a symbolic link; not followed"
+                : "not a regular file; skipped";
         continue;
       }
-      for (const ModuleProfile &MP : R.profiles()) {
-        Used.insert(MP.Profile);
-        std::string ProfilePath = joinPath(Sub, MP.Profile);
-        auto Skip = Skipped[TD.Key].find(MP.Profile);
-        if (Skip != Skipped[TD.Key].end()) {
-          ++Ctx.C.Unreadable;
-          Ctx.C.Problems.push_back({"unreadable", ProfilePath, Skip->second});
-          ++BadInputs;
-          badInput(fileError(ProfilePath, Skip->second));
-          continue;
-        }
-        if (!std::binary_search(Profiles[TD.Key].begin(),
-                                Profiles[TD.Key].end(), MP.Profile)) {
-          ++Ctx.C.Unreadable;
-          Ctx.C.Problems.push_back({"unreadable", ProfilePath,
-                                    "the profile its record names is missing"});
-          warn(fileError(ProfilePath, "missing (named by " + NR.Name + ")"));
-          continue;
-        }
-        Unit &U = addUnit(ProfilePath, Ctx);
-        U.Volatile = false;
-        U.Exe = MP.Path;
-        if (Opts.ExecutableFound && !U.Exe.empty() &&
-            ExecutablesSeen.insert(U.Exe).second)
-          Opts.ExecutableFound(U.Exe);
-        U.BinaryId = MP.BinaryId.value_or("");
-      }
+      Names.push_back(Name.str());
     }
-    for (const NamedRecord<BootMarker> &NM : TD.Markers) {
-      const BootMarker &M = NM.Record;
-      ContextState &Ctx = context(labelOf(M.Label), DirTest);
-      ProcessInfo &P = Processes[M.id()];
-      P.Contexts.insert(&Ctx);
-      P.MarkerPath = joinPath(Sub, NM.Name);
-      P.MarkerCtx = &Ctx;
-      P.MarkerFailed = M.FlushFailed;
-    }
-    // A program linked without the runtime: one whole process, if its
-    // profile is readable; a module linked without it inside a covlock
-    // process: part of that process.
-    for (const StockProfile &S : TD.Stock) {
-      ContextState &Ctx = context(labelOf(DirLabel), DirTest);
-      if (!TD.isModuleOfCovlockProcess(S))
-        ++Ctx.C.Processes;
-      addUnit(joinPath(Sub, S.Name), Ctx);
-    }
-    // Profiles without a record: their writer died between publishing the
-    // profile and the record. The counts are real; llvm-profdata of the
-    // directory's *.profraw would count them too.
-    for (const std::string &Name : Profiles[TD.Key])
-      if (!Used.count(Name))
-        addUnit(joinPath(Sub, Name), context(labelOf(DirLabel), DirTest))
-            .Volatile = false;
-    for (auto &[Name, Why] : Skipped[TD.Key])
-      if (!Used.count(Name)) {
-        ContextState &Ctx = context(labelOf(DirLabel), DirTest);
-        ++Ctx.C.Unreadable;
-        Ctx.C.Problems.push_back({"unreadable", joinPath(Sub, Name), Why});
-        ++BadInputs;
-        badInput(fileError(joinPath(Sub, Name), Why));
-      }
+    llvm::sort(Names);
   }
+  return Error::success();
+}
 
-  for (auto &[Path, Message] : Unreadable) {
-    // A record or marker that cannot be parsed belongs to its key
-    // directory's test; a file where a key directory should be, to no test.
+/// The flush records of key directory \p TD: their processes into
+/// \p Table, their profiles as units of their contexts; the profile names
+/// they account for into \p Used.
+void Merger::collectRecords(StringRef Sub, const TestDirectory &TD,
+                            DirectorySnapshot &S, ProcessTable &Table,
+                            std::set<std::string> &Used) {
+  const std::optional<std::string> &DirTest = S.TestOfKey[TD.Key];
+  for (const NamedRecord<FlushRecord> &NR : TD.Records) {
+    const FlushRecord &R = NR.Record;
+    ContextState &Ctx = context(labelOf(R.Label), DirTest);
+    std::string RecordPath = joinPath(Sub, NR.Name);
+    ProcessInfo &P = Table.Processes[R.id()];
+    P.Contexts.insert(&Ctx);
+    if (!P.Last || P.Last->Seq <= R.Seq) {
+      P.Last = &R;
+      P.LastPath = RecordPath;
+      P.LastCtx = &Ctx;
+    }
+    if (R.Final && (!P.Final || P.Final->Seq <= R.Seq))
+      P.Final = &R;
+    if (R.Reason == "test-begin" || R.Reason == "test-end" ||
+        R.Reason == "explicit")
+      Ctx.Boundary = true;
+    // v1 records without a profile always say why; a v2 flush with no
+    // module left to write (all unloaded) has nothing to merge.
+    if (R.Error || (!R.Profile && R.Version < 2)) {
+      ++Ctx.C.Failed;
+      std::string Why = R.Error ? *R.Error : "no profile was written";
+      Ctx.C.Problems.push_back({"failed", RecordPath, Why});
+      warn(fileError(RecordPath,
+                     "the process could not write its profile: " + Why));
+      continue;
+    }
+    for (const ModuleProfile &MP : R.profiles()) {
+      Used.insert(MP.Profile);
+      std::string ProfilePath = joinPath(Sub, MP.Profile);
+      auto Skip = S.Skipped[TD.Key].find(MP.Profile);
+      if (Skip != S.Skipped[TD.Key].end()) {
+        ++Ctx.C.Unreadable;
+        Ctx.C.Problems.push_back({"unreadable", ProfilePath, Skip->second});
+        ++BadInputs;
+        badInput(fileError(ProfilePath, Skip->second));
+        continue;
+      }
+      const std::vector<std::string> &Names = S.Profiles[TD.Key];
+      if (!std::binary_search(Names.begin(), Names.end(), MP.Profile)) {
+        ++Ctx.C.Unreadable;
+        Ctx.C.Problems.push_back({"unreadable", ProfilePath,
+                                  "the profile its record names is missing"});
+        warn(fileError(ProfilePath, "missing (named by " + NR.Name + ")"));
+        continue;
+      }
+      Unit &U = addUnit(ProfilePath, Ctx);
+      U.Volatile = false;
+      U.Exe = MP.Path;
+      if (Opts.ExecutableFound && !U.Exe.empty() &&
+          ExecutablesSeen.insert(U.Exe).second)
+        Opts.ExecutableFound(U.Exe);
+      U.BinaryId = MP.BinaryId.value_or("");
+    }
+  }
+}
+
+/// Everything of key directory \p TD: records, markers, stock profiles,
+/// profiles without a record, and files skipped as not regular.
+void Merger::collectKey(StringRef Dir, const TestDirectory &TD,
+                        DirectorySnapshot &S, ProcessTable &Table) {
+  std::string Sub = joinPath(Dir, TD.Key);
+  std::optional<std::string> DirLabel = S.DirectoryLabel;
+  for (const NamedRecord<FlushRecord> &NR : TD.Records)
+    if (NR.Record.Label) {
+      DirLabel = NR.Record.Label;
+      break;
+    }
+  S.LabelOfKey[TD.Key] = DirLabel;
+  const std::optional<std::string> &DirTest = S.TestOfKey[TD.Key] =
+      identifyTest(TD).Id;
+
+  std::set<std::string> Used;
+  collectRecords(Sub, TD, S, Table, Used);
+  for (const NamedRecord<BootMarker> &NM : TD.Markers) {
+    const BootMarker &M = NM.Record;
+    ContextState &Ctx = context(labelOf(M.Label), DirTest);
+    ProcessInfo &P = Table.Processes[M.id()];
+    P.Contexts.insert(&Ctx);
+    P.MarkerPath = joinPath(Sub, NM.Name);
+    P.MarkerCtx = &Ctx;
+    P.MarkerFailed = M.FlushFailed;
+  }
+  // A program linked without the runtime: one whole process, if its
+  // profile is readable; a module linked without it inside a covlock
+  // process: part of that process.
+  for (const StockProfile &SP : TD.Stock) {
+    ContextState &Ctx = context(labelOf(DirLabel), DirTest);
+    if (!TD.isModuleOfCovlockProcess(SP))
+      ++Ctx.C.Processes;
+    addUnit(joinPath(Sub, SP.Name), Ctx);
+  }
+  // Profiles without a record: their writer died between publishing the
+  // profile and the record. The counts are real; llvm-profdata of the
+  // directory's *.profraw would count them too.
+  for (const std::string &Name : S.Profiles[TD.Key])
+    if (!Used.count(Name))
+      addUnit(joinPath(Sub, Name), context(labelOf(DirLabel), DirTest))
+          .Volatile = false;
+  for (auto &[Name, Why] : S.Skipped[TD.Key])
+    if (!Used.count(Name)) {
+      ContextState &Ctx = context(labelOf(DirLabel), DirTest);
+      ++Ctx.C.Unreadable;
+      Ctx.C.Problems.push_back({"unreadable", joinPath(Sub, Name), Why});
+      ++BadInputs;
+      badInput(fileError(joinPath(Sub, Name), Why));
+    }
+}
+
+/// Files that could not be read: a record or marker belongs to its key
+/// directory's test; a file where a key directory should be, to no test.
+void Merger::collectUnreadable(StringRef Dir, DirectorySnapshot &S) {
+  for (auto &[Path, Message] : S.Unreadable) {
     StringRef Parent = sys::path::parent_path(Path);
-    std::optional<std::string> Test, Label = DirectoryLabel;
+    std::optional<std::string> Test, Label = S.DirectoryLabel;
     if (Parent != StringRef(Dir).rtrim('/')) {
       std::string Key = sys::path::filename(Parent).str();
-      auto It = TestOfKey.find(Key);
-      if (It != TestOfKey.end()) {
+      auto It = S.TestOfKey.find(Key);
+      if (It != S.TestOfKey.end()) {
         Test = It->second;
-        Label = LabelOfKey[Key];
+        Label = S.LabelOfKey[Key];
       } else {
         TestDirectory Empty;
         Empty.Key = Key;
@@ -270,8 +309,12 @@ Error Merger::collectDirectory(StringRef Dir) {
     ++BadInputs;
     badInput(fileError(Path, Message));
   }
+}
 
-  for (auto &[Id, P] : Processes) {
+/// Each process once in each of its contexts; one without a final record
+/// failed (a .failed marker), still runs, or was lost.
+void Merger::accountProcesses(ProcessTable &Table) {
+  for (auto &[Id, P] : Table.Processes) {
     for (ContextState *Ctx : P.Contexts) {
       ++Ctx->C.Processes;
       if (P.Contexts.size() > 1)
@@ -301,7 +344,6 @@ Error Merger::collectDirectory(StringRef Dir) {
     Ctx->C.Problems.push_back({"lost", Path, Msg});
     warn(fileError(Path, Msg));
   }
-  return Error::success();
 }
 
 void Merger::collectFile(StringRef Path) {

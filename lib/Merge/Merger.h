@@ -35,6 +35,8 @@ class InstrProfWriter;
 } // namespace llvm
 
 namespace covlock {
+struct TestDirectory;
+
 namespace merge {
 
 using llvm::DenseMap;
@@ -97,6 +99,9 @@ struct Sums {
 
 struct Layout;
 struct ContextState;
+// Step 1's view of one coverage directory (CollectInputs.cpp).
+struct DirectorySnapshot;
+struct ProcessTable;
 
 /// One profile file.
 struct Unit {
@@ -261,6 +266,15 @@ private:
 
   // Step 1: CollectInputs.cpp.
   Error collectDirectory(StringRef Dir);
+  Error waitForRun(StringRef Dir);
+  Error snapshotDirectory(StringRef Dir, DirectorySnapshot &S);
+  void collectKey(StringRef Dir, const TestDirectory &TD, DirectorySnapshot &S,
+                  ProcessTable &Table);
+  void collectRecords(StringRef Sub, const TestDirectory &TD,
+                      DirectorySnapshot &S, ProcessTable &Table,
+                      std::set<std::string> &Used);
+  void collectUnreadable(StringRef Dir, DirectorySnapshot &S);
+  void accountProcesses(ProcessTable &Table);
   void collectFile(StringRef Path);
   Error collect();
   /// A file holding several raw profiles becomes a unit per profile.
