@@ -176,41 +176,17 @@ static Error addContexts(const CovDB &DB, unsigned InputIndex, Model &M,
   });
 }
 
-/// Adds the aggregate profile of each label of this database's contexts to
-/// \p M, summed from their counters. The label rows hold the same sums as
-/// an indexed profile, but that format is one LLVM's reader trusts
-/// (offsets, sizes and hash tables it does not check), so a damaged
-/// database is read through the covdb's own bounded decoders instead; the
-/// contexts are where the counts come from in any case.
+/// Adds each label's aggregate profile to its (possibly renamed) label in
+/// \p M: CovDB::labelProfile, summed from the contexts' counters by the
+/// covdb's own bounded decoders, never the stored label profile (an
+/// indexed profile, whose offsets and hash tables LLVM's reader trusts).
 static Error addLabelAggregates(const CovDB &DB, Model &M,
                                 const DatabaseIds &Ids) {
-  LayoutCache Layouts(M);
-  std::map<std::string, std::map<unsigned, CounterSum>> Sums;
-  std::vector<uint64_t> Counters;
-  std::vector<uint8_t> Bitmap;
-  for (const auto &[Id, Index] : Ids.Contexts) {
-    const ContextModel &C = M.Contexts[Index];
-    for (const auto &[Binary, Blob] : C.Profiles) {
-      auto Layout = Layouts.get(Binary);
-      if (!Layout)
-        return damaged(DB, Layout.takeError());
-      if (Error E = decodeSparse(Blob, **Layout, Counters, Bitmap))
-        return damaged(DB, std::move(E));
-      Sums[C.Label][Binary].add(**Layout, Counters, Bitmap);
-    }
-  }
-  for (const auto &[Label, ByBinary] : Sums) {
-    IndexedProfileBuilder Builder;
-    for (const auto &[Binary, Sum] : ByBinary) {
-      auto Layout = Layouts.get(Binary); // decoded above
-      if (!Layout)
-        return damaged(DB, Layout.takeError());
-      Builder.add(**Layout, Sum.Counters, Sum.Bitmap);
-    }
-    auto Bytes = Builder.take();
-    if (!Bytes)
-      return Bytes.takeError();
-    M.Labels[Label].Profiles.push_back(std::move(*Bytes));
+  for (const auto &[Id, Name] : Ids.Labels) {
+    Expected<std::string> Profile = DB.labelProfile(Id);
+    if (!Profile)
+      return Profile.takeError();
+    M.Labels[Name].Profiles.push_back(std::move(*Profile));
   }
   return Error::success();
 }
@@ -244,12 +220,13 @@ Error addDatabaseAggregates(
     StringRef Path,
     std::map<std::string, std::unique_ptr<InstrProfWriter>> &Profiles,
     const std::optional<std::string> &Label) {
+  // The whole database is read, and so checked, as a merge into -o would.
   covdb::Model M;
   M.Label = Label;
   if (Error E = covdb::addDatabase(Path, 1, M))
     return E;
-  for (auto &[Label, L] : M.Labels) {
-    std::unique_ptr<InstrProfWriter> &W = Profiles[Label];
+  for (auto &[Name, L] : M.Labels) {
+    std::unique_ptr<InstrProfWriter> &W = Profiles[Name];
     if (!W) {
       W = std::make_unique<InstrProfWriter>();
       if (Error E = W->mergeProfileKind(InstrProfKind::FrontendInstrumentation))

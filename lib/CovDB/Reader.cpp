@@ -361,30 +361,44 @@ CovDB::executableLines(int64_t LabelId) const {
                         LabelId);
 }
 
-Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
-  sql::Statement S(DB, Path);
-  if (Error E = S.prepare(
-          "SELECT b.path, b.functions, p.counters, b.build_id FROM profile p "
-          "JOIN binary b ON b.id = p.binary_id WHERE p.context_id = ?1 "
-          "ORDER BY b.id"))
-    return std::move(E);
-  S.bind(1, ContextId);
-  IndexedProfileBuilder Builder;
+/// The indexed profile of the rows of \p S, a query of (binary id, path,
+/// function table, build id, sparse counters) bound to its parameter: each
+/// binary's rows summed against its function table, with its build id. A
+/// blob that does not decode is \p Bad("binary PATH: why").
+static Expected<std::string>
+profileOfRows(sql::Statement &S, function_ref<Error(const Twine &)> Bad) {
+  std::map<int64_t, std::pair<BinaryLayout, CounterSum>> Sums;
+  std::vector<uint64_t> Counters;
+  std::vector<uint8_t> Bitmap;
   if (Error E = S.forEachRow([&]() -> Error {
-        BinaryLayout Layout;
-        std::vector<uint64_t> Counters;
-        std::vector<uint8_t> Bitmap;
-        Error E = covdb::decodeFunctions(S.blob(1), Layout);
+        auto [It, New] = Sums.try_emplace(S.integer(0));
+        BinaryLayout &Layout = It->second.first;
+        Error E =
+            New ? covdb::decodeFunctions(S.blob(2), Layout) : Error::success();
         if (!E)
-          E = covdb::decodeSparse(S.blob(2), Layout, Counters, Bitmap);
+          E = covdb::decodeSparse(S.blob(4), Layout, Counters, Bitmap);
         if (E)
-          return error("binary " + S.text(0) + ": " + toString(std::move(E)));
+          return Bad("binary " + S.text(1) + ": " + toString(std::move(E)));
         Layout.BinaryId = S.text(3).str();
-        Builder.add(Layout, Counters, Bitmap);
+        It->second.second.add(Layout, Counters, Bitmap);
         return Error::success();
       }))
     return std::move(E);
+  IndexedProfileBuilder Builder;
+  for (auto &[Id, LS] : Sums)
+    Builder.add(LS.first, LS.second.Counters, LS.second.Bitmap);
   return Builder.take();
+}
+
+Expected<std::string> CovDB::contextProfile(int64_t ContextId) const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare(
+          "SELECT b.id, b.path, b.functions, b.build_id, p.counters FROM "
+          "profile p JOIN binary b ON b.id = p.binary_id WHERE "
+          "p.context_id = ?1 ORDER BY b.id"))
+    return std::move(E);
+  S.bind(1, ContextId);
+  return profileOfRows(S, [&](const Twine &Why) { return error(Why); });
 }
 
 Expected<std::string> CovDB::labelProfile(int64_t LabelId) const {
@@ -398,28 +412,7 @@ Expected<std::string> CovDB::labelProfile(int64_t LabelId) const {
           "b.id = p.binary_id WHERE c.label_id = ?1 ORDER BY b.id"))
     return std::move(E);
   S.bind(1, LabelId);
-  std::map<int64_t, std::pair<BinaryLayout, CounterSum>> Sums;
-  std::vector<uint64_t> Counters;
-  std::vector<uint8_t> Bitmap;
-  if (Error E = S.forEachRow([&]() -> Error {
-        auto [It, New] = Sums.try_emplace(S.integer(0));
-        BinaryLayout &Layout = It->second.first;
-        Error E =
-            New ? covdb::decodeFunctions(S.blob(2), Layout) : Error::success();
-        if (!E)
-          E = covdb::decodeSparse(S.blob(4), Layout, Counters, Bitmap);
-        if (E)
-          return error("damaged coverage database: binary " + S.text(1) + ": " +
-                       toString(std::move(E)));
-        Layout.BinaryId = S.text(3).str();
-        It->second.second.add(Layout, Counters, Bitmap);
-        return Error::success();
-      }))
-    return std::move(E);
-  IndexedProfileBuilder Builder;
-  for (auto &[Id, LS] : Sums)
-    Builder.add(LS.first, LS.second.Counters, LS.second.Bitmap);
-  return Builder.take();
+  return profileOfRows(S, [&](const Twine &Why) { return damaged(Why); });
 }
 
 Expected<std::vector<CovDB::BinaryRef>> CovDB::binaries(int64_t LabelId) const {
