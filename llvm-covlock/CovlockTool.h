@@ -11,8 +11,11 @@
 
 #include "covlock/Tool/Tool.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
 
 namespace covlock {
+struct CompactStats;
+
 namespace tool {
 
 /// `run` exits with its command's status, or this when the command could
@@ -25,6 +28,10 @@ int runMain(const char *Argv0, llvm::ArrayRef<const char *> Args);
 int statusMain(const char *Argv0, llvm::ArrayRef<const char *> Args);
 int cleanMain(const char *Argv0, llvm::ArrayRef<const char *> Args);
 int linkFlagsMain(const char *Argv0, llvm::ArrayRef<const char *> Args);
+int compactMain(const char *Argv0, llvm::ArrayRef<const char *> Args);
+
+/// One line on stderr: what a compaction did to \p Shown.
+void printCompactStats(const CompactStats &S, llvm::StringRef Shown);
 
 } // namespace tool
 } // namespace covlock

@@ -31,6 +31,8 @@ static constexpr Subcommand Subcommands[] = {
      "Run a command holding the run lock of a coverage directory"},
     {"status", statusMain,
      "Show the lock holder and the process counts of a coverage directory"},
+    {"compact", compactMain,
+     "Sum each test's profiles into one sparse profile per binary"},
     {"clean", cleanMain,
      "Remove the contents of a coverage directory that no run holds"},
     {"link-flags", linkFlagsMain,

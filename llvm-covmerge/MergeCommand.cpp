@@ -36,42 +36,6 @@ namespace {
 #define COVLOCK_OPTS_INC "MergeOpts.inc"
 #define COVLOCK_OPT_TABLE MergeOptTable
 #include "covlock/Tool/OptTable.inc"
-
-/// One line on a terminal, rewritten in place; nothing otherwise.
-class ProgressLine {
-public:
-  explicit ProgressLine(bool Enabled) : Enabled(Enabled) {}
-  ~ProgressLine() { clear(); }
-
-  void update(StringRef Step, uint64_t Done, uint64_t Total) {
-    if (!Enabled)
-      return;
-    std::lock_guard<std::mutex> G(Lock);
-    std::string Line;
-    raw_string_ostream(Line)
-        << ToolName << ": " << Step << " " << Done << "/" << Total;
-    errs() << '\r' << Line;
-    if (Line.size() < Width)
-      errs().indent(Width - Line.size());
-    Width = Line.size();
-    errs().flush();
-  }
-
-  void clear() {
-    if (!Enabled || !Width)
-      return;
-    std::lock_guard<std::mutex> G(Lock);
-    errs() << '\r';
-    errs().indent(Width) << '\r';
-    errs().flush();
-    Width = 0;
-  }
-
-private:
-  bool Enabled;
-  size_t Width = 0;
-  std::mutex Lock;
-};
 /// --dump-contexts: what the merge hands to the covdb writer, one line per
 /// binary and context, problems indented below their context.
 static void dumpContexts(const MergeResult &R, raw_ostream &OS) {

@@ -127,4 +127,25 @@ Expected<LockFile> acquireFlushLock(StringRef Dir, LockKind Kind,
   return std::move(*File);
 }
 
+Expected<std::optional<LockFile>>
+acquireCompactLock(StringRef Dir, LockKind Kind, bool Wait,
+                   function_ref<void()> OnWait) {
+  std::string Path = getCompactLockPath(Dir);
+  Expected<LockFile> File = LockFile::open(Path, LockFile::ReadWriteCreate);
+  if (!File)
+    return File.takeError();
+  for (bool Waited = false;; Waited = true) {
+    Expected<bool> Got = File->tryLock(Kind);
+    if (!Got)
+      return Got.takeError();
+    if (*Got)
+      return std::optional<LockFile>(std::move(*File));
+    if (!Wait)
+      return std::nullopt;
+    if (!Waited)
+      OnWait();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 } // namespace covlock

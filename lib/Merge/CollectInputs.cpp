@@ -89,6 +89,14 @@ struct ProcessTable {
 Error Merger::collectDirectory(StringRef Dir) {
   if (Error E = waitForRun(Dir))
     return E;
+  // No compactor may remove what the merge is about to read.
+  Expected<std::optional<LockFile>> Compact =
+      acquireCompactLock(Dir, LockKind::Shared, /*Wait=*/true, [&] {
+        warn(fileError(Dir, "waiting for the compaction in progress"));
+      });
+  if (!Compact)
+    return Compact.takeError();
+  HeldLocks.push_back(std::move(**Compact));
   DirectorySnapshot S;
   if (Error E = snapshotDirectory(Dir, S))
     return E;
@@ -150,8 +158,10 @@ Error Merger::snapshotDirectory(StringRef Dir, DirectorySnapshot &S) {
     for (fs::directory_iterator I(Sub, EC, /*follow_symlinks=*/false), E;
          I != E && !EC; I.increment(EC)) {
       StringRef Name = sys::path::filename(I->path());
+      // Packs' profiles are read through their packs, or not at all (what a
+      // killed compactor left).
       if (Name.starts_with(".") || !Name.ends_with(".profraw") ||
-          Name.ends_with(".stock.profraw"))
+          Name.ends_with(".stock.profraw") || Name.starts_with(PackPrefix))
         continue;
       // Only regular files: a symlink in a coverage directory is never
       // followed, and a FIFO must not hang the merge.
@@ -203,6 +213,8 @@ void Merger::collectRecords(StringRef Sub, const TestDirectory &TD,
                      "the process could not write its profile: " + Why));
       continue;
     }
+    if (!NR.Pack.empty()) // its profiles are summed in the pack's
+      continue;
     for (const ModuleProfile &MP : R.profiles()) {
       Used.insert(MP.Profile);
       std::string ProfilePath = joinPath(Sub, MP.Profile);
@@ -233,6 +245,26 @@ void Merger::collectRecords(StringRef Sub, const TestDirectory &TD,
   }
 }
 
+/// The profiles of key directory \p TD's packs, each of its binary and
+/// label (the records a pack carries were counted with the others).
+void Merger::collectPacks(StringRef Dir, StringRef Sub, const TestDirectory &TD,
+                          DirectorySnapshot &S) {
+  const std::optional<std::string> &DirTest = S.TestOfKey[TD.Key];
+  std::string Layouts = getLayoutsDir(Dir);
+  for (const NamedRecord<Pack> &NP : TD.Packs)
+    for (const PackProfile &PP : NP.Record.Profiles) {
+      Unit &U = addUnit(joinPath(Sub, PP.Profile),
+                        context(labelOf(PP.Label), DirTest));
+      U.Volatile = false;
+      U.LayoutPath = joinPath(Layouts, PP.Layout);
+      U.Exe = PP.Path;
+      if (Opts.ExecutableFound && !U.Exe.empty() &&
+          ExecutablesSeen.insert(U.Exe).second)
+        Opts.ExecutableFound(U.Exe);
+      U.BinaryId = PP.BinaryId.value_or("");
+    }
+}
+
 /// Everything of key directory \p TD: records, markers, stock profiles,
 /// profiles without a record, and files skipped as not regular.
 void Merger::collectKey(StringRef Dir, const TestDirectory &TD,
@@ -250,6 +282,7 @@ void Merger::collectKey(StringRef Dir, const TestDirectory &TD,
 
   std::set<std::string> Used;
   collectRecords(Sub, TD, S, Table, Used);
+  collectPacks(Dir, Sub, TD, S);
   for (const NamedRecord<BootMarker> &NM : TD.Markers) {
     const BootMarker &M = NM.Record;
     ContextState &Ctx = context(labelOf(M.Label), DirTest);

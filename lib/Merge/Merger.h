@@ -11,6 +11,7 @@
 #ifndef COVLOCK_LIB_MERGE_MERGER_H
 #define COVLOCK_LIB_MERGE_MERGER_H
 
+#include "covlock/Locking/LockFile.h"
 #include "covlock/Merge/Contexts.h"
 #include "covlock/Merge/Merge.h"
 #include "covlock/Merge/RawProfile.h"
@@ -116,6 +117,8 @@ struct Unit {
   /// A slice of Path, when it holds several raw profiles one after
   /// another (Size 0: the whole file).
   uint64_t Offset = 0, Size = 0;
+  /// A pack's sparse profile: the layout file of its binary.
+  std::string LayoutPath;
   enum StateKind { Pending, Bulk, Other, Bad } State = Pending;
   Layout *L = nullptr;
   size_t Index = 0; ///< position in the sorted list of all units
@@ -165,12 +168,29 @@ public:
                          std::unique_ptr<MemoryBuffer> &Buf,
                          bool *IsNew = nullptr);
 
+  /// The layout of the layout file at \p Path (a pack's; read once).
+  Expected<Layout *> getFile(StringRef Path, bool *IsNew = nullptr);
+
   std::vector<std::unique_ptr<Layout>> &layouts() { return Layouts; }
 
 private:
   std::mutex Lock;
   std::vector<std::unique_ptr<Layout>> Layouts;
+  std::mutex FileLock;
+  std::map<std::string, Layout *> ByFile;
 };
+
+// Sparse raw profiles (SparseProfile.cpp), the profiles of packs.
+
+/// \p L's first profile with every counter and bitmap byte zero: the
+/// layout file of its binary.
+std::string zeroedLayoutProfile(const Layout &L);
+/// A raw profile of \p L's binary holding the functions of dense \p S with
+/// a count or a bitmap bit (at least one function).
+Expected<std::string> writeSparseProfile(const Layout &L, const Sums &S);
+/// Adds sparse profile \p V of \p L's binary to \p S (dense; sized here
+/// if empty). A malformed profile adds nothing.
+Error addSparseProfile(const Layout &L, const RawProfileView &V, Sums &S);
 
 /// Sums per label and layout: what a label's aggregate profile is made of.
 using LabelSums = std::map<std::pair<std::string, Layout *>, Sums>;
@@ -195,6 +215,7 @@ private:
   std::map<ContextKey, ContextState> Contexts;
   std::vector<std::unique_ptr<Unit>> Units;
   std::vector<std::string> Databases;
+  std::vector<LockFile> HeldLocks; ///< compact locks of the directories read
   uint64_t BadInputs = 0;                ///< inputs that yielded no unit at all
   std::set<std::string> ExecutablesSeen; ///< told to ExecutableFound
   LayoutRegistry Registry;
@@ -273,6 +294,8 @@ private:
   void collectRecords(StringRef Sub, const TestDirectory &TD,
                       DirectorySnapshot &S, ProcessTable &Table,
                       std::set<std::string> &Used);
+  void collectPacks(StringRef Dir, StringRef Sub, const TestDirectory &TD,
+                    DirectorySnapshot &S);
   void collectUnreadable(StringRef Dir, DirectorySnapshot &S);
   void accountProcesses(ProcessTable &Table);
   void collectFile(StringRef Path);
@@ -281,6 +304,8 @@ private:
   void splitConcatenatedProfiles();
   // Step 2: SumProfiles.cpp, then ResolveBinaries.cpp.
   void sumContext(ContextState &Ctx, LabelSums &Aggregate);
+  void sumPackProfile(Unit &U, ContextState &Ctx);
+  static void noteUnitOfLayout(Unit &U, Layout *L);
   void sumAll(std::vector<LabelSums> &Aggregates);
   Error resolveBinaries();
   // Step 3: WriteProfile.cpp, then BuildResult.cpp.

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Merger.h"
+#include "covlock/Support/RegularFile.h"
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/ProfileData/InstrProfReader.h"
 #include "llvm/Support/ThreadPool.h"
@@ -113,6 +114,31 @@ Expected<Layout *> LayoutRegistry::get(const RawProfileView &V,
   return Layouts.back().get();
 }
 
+Expected<Layout *> LayoutRegistry::getFile(StringRef Path, bool *IsNew) {
+  {
+    std::lock_guard<std::mutex> G(FileLock);
+    auto It = ByFile.find(Path.str());
+    if (It != ByFile.end())
+      return It->second;
+  }
+  Expected<std::unique_ptr<MemoryBuffer>> Buf =
+      readRegularFile(Path, /*NoFollow=*/true);
+  if (!Buf)
+    return Buf.takeError();
+  std::optional<RawProfileView> V = viewRawProfile((*Buf)->getBuffer());
+  if (!V)
+    return createFileError(Path, make_error<InstrProfError>(
+                                     instrprof_error::malformed,
+                                     "not a layout file (a raw profile of "
+                                     "version 10 that the bulk path reads)"));
+  Expected<Layout *> L = get(*V, *Buf, IsNew);
+  if (!L)
+    return createFileError(Path, L.takeError());
+  std::lock_guard<std::mutex> G(FileLock);
+  ByFile.try_emplace(Path.str(), *L);
+  return *L;
+}
+
 void addSums(Sums &Dst, const Sums &Src) {
   if (Dst.Counters.empty() && Dst.Bitmap.empty()) {
     Dst = Src;
@@ -124,8 +150,50 @@ void addSums(Sums &Dst, const Sums &Src) {
   Dst.Saturated |= Src.Saturated;
 }
 
+/// A pack's profile into \p Ctx's sums.
+void Merger::sumPackProfile(Unit &U, ContextState &Ctx) {
+  bool IsNew = false;
+  Expected<Layout *> L = Registry.getFile(U.LayoutPath, &IsNew);
+  if (!L) {
+    markBad(U, "unreadable",
+            "its layout file: " + messageOf(L.takeError()));
+    return;
+  }
+  Expected<std::unique_ptr<MemoryBuffer>> Buf =
+      readRegularFile(U.Path, /*NoFollow=*/true);
+  if (!Buf) {
+    markBad(U, "unreadable", messageOf(Buf.takeError()));
+    return;
+  }
+  std::optional<RawProfileView> V = viewRawProfile((*Buf)->getBuffer());
+  if (!V) {
+    markBad(U, "unreadable", "not a pack's profile (a raw profile of "
+                             "version 10 that the bulk path reads)");
+    return;
+  }
+  if (Error E = addSparseProfile(**L, *V, Ctx.PerLayout[*L])) {
+    markBad(U, "unreadable", messageOf(std::move(E)));
+    return;
+  }
+  if (IsNew && !U.Exe.empty() && Opts.LayoutFound)
+    Opts.LayoutFound((*L)->describe(U.Exe));
+  noteUnitOfLayout(U, *L);
+}
+
+void Merger::noteUnitOfLayout(Unit &U, Layout *L) {
+  U.State = Unit::Bulk;
+  U.L = L;
+  size_t Cur = L->FirstUnit.load();
+  while (U.Index < Cur && !L->FirstUnit.compare_exchange_weak(Cur, U.Index))
+    ;
+}
+
 void Merger::sumContext(ContextState &Ctx, LabelSums &Aggregate) {
   for (Unit *U : Ctx.Units) {
+    if (!U->LayoutPath.empty()) {
+      sumPackProfile(*U, Ctx);
+      continue;
+    }
     ErrorOr<std::unique_ptr<MemoryBuffer>> Buf = readUnit(*U);
     if (!Buf) {
       markBad(*U, "unreadable", Buf.getError().message());
@@ -164,12 +232,7 @@ void Merger::sumContext(ContextState &Ctx, LabelSums &Aggregate) {
           addCounters(S.Counters.data(), V->counters(), V->NumCounters);
       orBitmap(S.Bitmap.data(), V->bitmap(), V->NumBitmapBytes);
     }
-    U->State = Unit::Bulk;
-    U->L = *L;
-    size_t Cur = (*L)->FirstUnit.load();
-    while (U->Index < Cur &&
-           !(*L)->FirstUnit.compare_exchange_weak(Cur, U->Index))
-      ;
+    noteUnitOfLayout(*U, *L);
   }
   if (Opts.WantProfile)
     for (auto &[L, S] : Ctx.PerLayout)

@@ -67,9 +67,52 @@ static Expected<std::vector<std::string>> listDirectory(StringRef Dir) {
   return Names;
 }
 
+/// Puts what the packs of \p TD say in its place: a record a pack absorbed
+/// (same name and start) and a pack another absorbed become remnants, and
+/// the records the live packs carry join the directory's records.
+static void applyPacks(TestDirectory &TD,
+                       std::vector<NamedRecord<Pack>> &AllPacks) {
+  std::set<std::pair<std::string, int64_t>> AbsorbedRecords;
+  std::set<std::string> AbsorbedPacks;
+  for (const NamedRecord<Pack> &P : AllPacks) {
+    for (const AbsorbedRecord &A : P.Record.AbsorbedRecords)
+      AbsorbedRecords.insert({A.Name, A.Start});
+    AbsorbedPacks.insert(P.Record.AbsorbedPacks.begin(),
+                         P.Record.AbsorbedPacks.end());
+  }
+  std::vector<NamedRecord<FlushRecord>> Kept;
+  for (NamedRecord<FlushRecord> &R : TD.Records) {
+    if (!AbsorbedRecords.count({R.Name, R.Record.Start})) {
+      Kept.push_back(std::move(R));
+      continue;
+    }
+    for (const ModuleProfile &MP : R.Record.profiles())
+      TD.Remnants.push_back(MP.Profile);
+    TD.Remnants.push_back(R.Name);
+  }
+  for (NamedRecord<Pack> &P : AllPacks) {
+    if (AbsorbedPacks.count(P.Name)) {
+      for (const PackProfile &PP : P.Record.Profiles)
+        TD.Remnants.push_back(PP.Profile);
+      TD.Remnants.push_back(P.Name);
+      continue;
+    }
+    for (const NamedRecord<FlushRecord> &R : P.Record.Records)
+      Kept.push_back({R.Name, R.Record, P.Name});
+    TD.Packs.push_back(std::move(P));
+  }
+  llvm::sort(Kept, [](const NamedRecord<FlushRecord> &A,
+                      const NamedRecord<FlushRecord> &B) {
+    return std::tie(A.Name, A.Record.Start, A.Pack) <
+           std::tie(B.Name, B.Record.Start, B.Pack);
+  });
+  TD.Records = std::move(Kept);
+}
+
 static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
                                uint64_t &Unreadable,
                                function_ref<void(Error)> Warn) {
+  std::vector<NamedRecord<Pack>> AllPacks;
   Expected<std::vector<std::string>> Names = listDirectory(Dir);
   if (!Names)
     return Names.takeError();
@@ -87,12 +130,13 @@ static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
       TD.Stock.push_back({Name, S.getSize()});
       continue;
     }
+    bool IsPack = N.starts_with(PackPrefix) && N.ends_with(".pack");
     bool IsRecord = N.ends_with(".json");
     // A .failed file is a marker whose image could not write its final
     // record: the image failed, it was not lost.
     bool IsFailed = N.ends_with(".failed");
     bool IsMarker = N.ends_with(".boot") || IsFailed;
-    if (!IsRecord && !IsMarker)
+    if (!IsRecord && !IsMarker && !IsPack)
       continue;
 
     auto Skip = [&](Error E) {
@@ -106,7 +150,17 @@ static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
       Warn(std::move(E));
     };
 
-    if (IsRecord) {
+    if (IsPack) {
+      Expected<Pack> P = readPackFile(Path);
+      if (P && packFileName(P->Number) != Name)
+        P = createFileError(Path, createStringError(inconvertibleErrorCode(),
+                                                    "a pack under another "
+                                                    "pack's name"));
+      if (P)
+        AllPacks.push_back({Name, std::move(*P)});
+      else
+        Skip(P.takeError());
+    } else if (IsRecord) {
       Expected<FlushRecord> R = readRecordFile<FlushRecord>(Path);
       if (R)
         TD.Records.push_back({Name, std::move(*R)});
@@ -121,7 +175,18 @@ static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
         Skip(M.takeError());
     }
   }
+  applyPacks(TD, AllPacks);
   return Error::success();
+}
+
+Expected<TestDirectory> readKeyDirectory(StringRef Path, StringRef Key,
+                                         uint64_t &Unreadable,
+                                         function_ref<void(Error)> Warn) {
+  TestDirectory TD;
+  TD.Key = Key.str();
+  if (Error E = readTestDirectory(Path, TD, Unreadable, Warn))
+    return std::move(E);
+  return std::move(TD);
 }
 
 Expected<DirectoryContents>
@@ -299,8 +364,12 @@ summarizeDirectory(const DirectoryContents &Contents,
     std::set<ProcessId> Seen;
     for (const NamedRecord<FlushRecord> &R : TD.Records) {
       Seen.insert(R.Record.id());
-      TS.Counts.Bytes += profileBytes(R.Record);
+      if (R.Pack.empty()) // a pack's records: their bytes are the pack's
+        TS.Counts.Bytes += profileBytes(R.Record);
     }
+    for (const NamedRecord<Pack> &P : TD.Packs)
+      for (const PackProfile &PP : P.Record.Profiles)
+        TS.Counts.Bytes += PP.Size;
     for (const NamedRecord<BootMarker> &M : TD.Markers)
       Seen.insert(M.Record.id());
     for (const ProcessId &Id : Seen)

@@ -123,4 +123,16 @@ std::string getFlushLockPath(StringRef Dir) {
   return std::string(P);
 }
 
+std::string getCompactLockPath(StringRef Dir) {
+  SmallString<256> P(getControlDir(Dir));
+  sys::path::append(P, CompactLockName);
+  return std::string(P);
+}
+
+std::string getLayoutsDir(StringRef Dir) {
+  SmallString<256> P(getControlDir(Dir));
+  sys::path::append(P, LayoutsDirName);
+  return std::string(P);
+}
+
 } // namespace covlock

@@ -1,6 +1,7 @@
 //===- Records.cpp - Records of the coverage directory protocol -----------===//
 
 #include "covlock/Protocol/Records.h"
+#include "covlock/Protocol/Pack.h"
 #include "covlock/Protocol/Protocol.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
@@ -190,6 +191,7 @@ template <typename T> Expected<T> parseRecord(StringRef Text) {
 template Expected<OwnerRecord> parseRecord(StringRef);
 template Expected<BootMarker> parseRecord(StringRef);
 template Expected<FlushRecord> parseRecord(StringRef);
+template Expected<Pack> parseRecord(StringRef);
 
 OwnerRecord OwnerRecord::forThisProcess(std::vector<std::string> Command,
                                         StringRef AbsDir,
@@ -220,11 +222,11 @@ template <> StringRef selectLine<FlushRecord>(StringRef Text) {
   return Last == StringRef::npos ? Body : Body.drop_front(Last + 1);
 }
 
-/// The contents of \p Path if it is a regular file of at most MaxRecordFile
+/// The contents of \p Path if it is a regular file of at most \p Limit
 /// bytes. Opened without following a symlink and without blocking (a FIFO
 /// planted in a coverage directory must not hang a reader, a symlink to
 /// /dev/zero must not fill its memory), then checked with fstat.
-static Expected<std::string> readRecordBytes(StringRef Path) {
+Expected<std::string> readProtocolFile(StringRef Path, uint64_t Limit) {
   std::string P = Path.str();
   int FD = ::open(P.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (FD < 0 && errno == ELOOP)
@@ -239,13 +241,12 @@ static Expected<std::string> readRecordBytes(StringRef Path) {
   if (::fstat(FD, &St) != 0 || !S_ISREG(St.st_mode))
     return createFileError(Path, createStringError(inconvertibleErrorCode(),
                                                    "not a regular file"));
-  if (uint64_t(St.st_size) > MaxRecordFile)
+  if (uint64_t(St.st_size) > Limit)
     return createFileError(
-        Path,
-        createStringError(inconvertibleErrorCode(),
-                          "%llu bytes, more than a record may hold (%llu)",
-                          (unsigned long long)St.st_size,
-                          (unsigned long long)MaxRecordFile));
+        Path, createStringError(inconvertibleErrorCode(),
+                                "%llu bytes, more than the file may hold (%llu)",
+                                (unsigned long long)St.st_size,
+                                (unsigned long long)Limit));
   std::string Out(St.st_size, '\0');
   size_t Done = 0;
   while (Done < Out.size()) {
@@ -261,7 +262,7 @@ static Expected<std::string> readRecordBytes(StringRef Path) {
 }
 
 template <typename T> Expected<T> readRecordFile(StringRef Path) {
-  Expected<std::string> Bytes = readRecordBytes(Path);
+  Expected<std::string> Bytes = readProtocolFile(Path, MaxRecordFile);
   if (!Bytes)
     return Bytes.takeError();
   Expected<T> R = parseRecord<T>(selectLine<T>(*Bytes));

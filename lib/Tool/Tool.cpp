@@ -122,5 +122,29 @@ void printVersion(raw_ostream &OS) {
      << '\n';
 }
 
+void ProgressLine::update(StringRef Step, uint64_t Done, uint64_t Total) {
+  if (!Enabled)
+    return;
+  std::lock_guard<std::mutex> G(Lock);
+  std::string Line;
+  raw_string_ostream(Line) << ToolName << ": " << Step << " " << Done << "/"
+                           << Total;
+  errs() << '\r' << Line;
+  if (Line.size() < Width)
+    errs().indent(Width - Line.size());
+  Width = Line.size();
+  errs().flush();
+}
+
+void ProgressLine::clear() {
+  if (!Enabled || !Width)
+    return;
+  std::lock_guard<std::mutex> G(Lock);
+  errs() << '\r';
+  errs().indent(Width) << '\r';
+  errs().flush();
+  Width = 0;
+}
+
 } // namespace tool
 } // namespace covlock

@@ -10,6 +10,7 @@
 
 #include "covlock/Locking/LockFile.h"
 #include "covlock/Protocol/Records.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/Error.h"
 #include <chrono>
 #include <optional>
@@ -80,6 +81,16 @@ constexpr std::chrono::milliseconds FlushLockTimeout{10000};
 llvm::Expected<LockFile>
 acquireFlushLock(llvm::StringRef Dir, LockKind Kind,
                  std::chrono::milliseconds Timeout = FlushLockTimeout);
+
+/// Take \p Dir's compact lock (docs/protocol.md, "Compaction"): Exclusive
+/// for a compactor, so that there is one at a time; Shared for a reader
+/// that needs the directory's packs and profiles to hold still while it
+/// reads them (a merge, status, clean). With \p Wait, waits as long as it
+/// takes, calling \p OnWait once if it has to; without, returns
+/// std::nullopt at once when the lock is busy.
+llvm::Expected<std::optional<LockFile>>
+acquireCompactLock(llvm::StringRef Dir, LockKind Kind, bool Wait,
+                   llvm::function_ref<void()> OnWait = [] {});
 
 } // namespace covlock
 

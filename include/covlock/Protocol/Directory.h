@@ -10,6 +10,7 @@
 #ifndef COVLOCK_PROTOCOL_DIRECTORY_H
 #define COVLOCK_PROTOCOL_DIRECTORY_H
 
+#include "covlock/Protocol/Pack.h"
 #include "covlock/Protocol/Records.h"
 #include "covlock/Protocol/TestIdentity.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -22,12 +23,6 @@
 
 namespace covlock {
 
-/// A file of a test directory together with what it holds.
-template <typename T> struct NamedRecord {
-  std::string Name; ///< File name inside the test directory.
-  T Record;
-};
-
 /// <host>.<pid>.stock.profraw: a profile from a program without the runtime.
 /// A profile written by compiler-rt's own writer: <host>.<pid>.stock.profraw.
 struct StockProfile {
@@ -38,7 +33,16 @@ struct StockProfile {
 /// The readable files of one DIR/<test-key>/, each list sorted by name.
 struct TestDirectory {
   std::string Key;
+  /// Flush records, those that packs carry among them (NamedRecord::Pack),
+  /// under their original names; never one that a pack absorbed.
   std::vector<NamedRecord<FlushRecord>> Records;
+  /// Packs that no other pack absorbed: their profiles are to be read.
+  std::vector<NamedRecord<Pack>> Packs;
+  /// What a killed compactor left behind (docs/protocol.md, "Compaction"):
+  /// files that packs absorbed, in the order they are to be removed (a
+  /// record's profiles before the record, a pack's profiles before the
+  /// pack). Readers ignore them.
+  std::vector<std::string> Remnants;
   std::vector<NamedRecord<BootMarker>> Markers;
   std::vector<StockProfile> Stock;
 
@@ -61,6 +65,12 @@ bool isCovlockDirectory(llvm::StringRef Dir);
 /// Why \p Dir is not one, for messages: "not a covlock directory (no
 /// .covlock/)", or what its .covlock is instead (a symbolic link, a file).
 std::string whyNotCovlockDirectory(llvm::StringRef Dir);
+
+/// Read the records, markers, packs and stock profiles of the key directory
+/// \p Path (named \p Key), as readCoverageDirectory() does.
+llvm::Expected<TestDirectory>
+readKeyDirectory(llvm::StringRef Path, llvm::StringRef Key, uint64_t &Unreadable,
+                 llvm::function_ref<void(llvm::Error)> Warn);
 
 /// Read all records, markers and stock profiles of \p Dir. A file that
 /// cannot be parsed is passed to \p Warn (as a FileError naming it), counted

@@ -18,13 +18,24 @@ namespace covlock {
 
 /// The protocol version this code writes, and the oldest it reads
 /// (docs/protocol.md, "Versions").
-constexpr int ProtocolVersion = 2;
+constexpr int ProtocolVersion = 3;
 constexpr int OldestProtocolVersion = 1;
+/// The first version with packs (compacted profiles; docs/protocol.md,
+/// "Compaction").
+constexpr int PackProtocolVersion = 3;
 
 /// Name of the control area inside a coverage directory.
 constexpr llvm::StringLiteral ControlDirName = ".covlock";
 constexpr llvm::StringLiteral RunLockName = "run.lock";
 constexpr llvm::StringLiteral FlushLockName = "flush.lock";
+constexpr llvm::StringLiteral CompactLockName = "compact.lock";
+/// DIR/.covlock/layouts: one zero-count raw profile per binary that packs
+/// name, so that a pack's sparse profiles can be read back into the whole
+/// binary's counters.
+constexpr llvm::StringLiteral LayoutsDirName = "layouts";
+/// Files a compactor writes into a key directory start with this (keys and
+/// host names never start with '_'): _c<N>.pack and _c<N>.<K>.profraw.
+constexpr llvm::StringLiteral PackPrefix = "_c";
 /// Test key of processes that run outside any test.
 constexpr llvm::StringLiteral OutsideKey = "_outside";
 
@@ -66,6 +77,8 @@ std::string makeRunId(llvm::StringRef HostName, int64_t Pid,
 std::string getControlDir(llvm::StringRef Dir);
 std::string getRunLockPath(llvm::StringRef Dir);
 std::string getFlushLockPath(llvm::StringRef Dir);
+std::string getCompactLockPath(llvm::StringRef Dir);
+std::string getLayoutsDir(llvm::StringRef Dir);
 
 } // namespace covlock
 

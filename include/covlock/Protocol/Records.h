@@ -110,6 +110,15 @@ struct FlushRecord {
   std::vector<ModuleProfile> profiles() const;
 };
 
+/// A file of a test directory together with what it holds.
+template <typename T> struct NamedRecord {
+  std::string Name; ///< File name inside the test directory.
+  T Record;
+  /// A flush record carried by a pack (docs/protocol.md, "Compaction"): the
+  /// pack's file name. Its profiles are gone; the pack's profiles sum them.
+  std::string Pack = {};
+};
+
 llvm::json::Value toJSON(const OwnerRecord &R);
 bool fromJSON(const llvm::json::Value &V, OwnerRecord &R, llvm::json::Path P);
 llvm::json::Value toJSON(const BootMarker &M);
@@ -133,8 +142,12 @@ extern template llvm::Expected<FlushRecord> parseRecord(llvm::StringRef);
 /// 1 MB for 32 modules with the longest paths and test id).
 constexpr uint64_t MaxRecordFile = 4 << 20;
 
-/// Reads a marker or record file: only a regular file (never through a
-/// symlink, never blocking on a FIFO) of at most MaxRecordFile bytes.
+/// The bytes of a file of the protocol: only a regular file (never through a
+/// symlink, never blocking on a FIFO) of at most \p Limit bytes.
+llvm::Expected<std::string> readProtocolFile(llvm::StringRef Path,
+                                             uint64_t Limit);
+
+/// Reads a marker or record file (readProtocolFile, MaxRecordFile bytes).
 template <typename T> llvm::Expected<T> readRecordFile(llvm::StringRef Path);
 
 extern template llvm::Expected<OwnerRecord> readRecordFile(llvm::StringRef);

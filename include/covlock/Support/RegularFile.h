@@ -24,8 +24,13 @@ namespace covlock {
 /// without blocking and checked before it is read, so a FIFO or a device
 /// is an error naming it ("not a regular file").
 inline llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
-readRegularFile(llvm::StringRef Path) {
-  int FD = ::open(Path.str().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+readRegularFile(llvm::StringRef Path, bool NoFollow = false) {
+  int FD = ::open(Path.str().c_str(),
+                  O_RDONLY | O_NONBLOCK | O_CLOEXEC | (NoFollow ? O_NOFOLLOW : 0));
+  if (FD < 0 && errno == ELOOP && NoFollow)
+    return llvm::createFileError(
+        Path, llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                      "a symbolic link; not followed"));
   if (FD < 0)
     return llvm::createFileError(Path, llvm::errorCodeToError(std::error_code(
                                            errno, std::generic_category())));

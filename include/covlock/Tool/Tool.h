@@ -16,6 +16,8 @@
 #include "llvm/Option/ArgList.h"
 #include "llvm/Option/OptTable.h"
 #include "llvm/Support/Error.h"
+#include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -72,6 +74,22 @@ std::string printable(llvm::StringRef Text);
 bool isVersionOption(llvm::StringRef Arg);
 /// "<ToolName> (covlock) protocol v1, LLVM <version>\n".
 void printVersion(llvm::raw_ostream &OS);
+
+/// One line on a terminal, rewritten in place ("<ToolName>: <step>
+/// <done>/<total>"); nothing when not \p Enabled (stderr is not a
+/// terminal, or --quiet). Safe to update from several threads.
+class ProgressLine {
+public:
+  explicit ProgressLine(bool Enabled) : Enabled(Enabled) {}
+  ~ProgressLine() { clear(); }
+  void update(llvm::StringRef Step, uint64_t Done, uint64_t Total);
+  void clear();
+
+private:
+  bool Enabled;
+  size_t Width = 0;
+  std::mutex Lock;
+};
 
 } // namespace tool
 } // namespace covlock

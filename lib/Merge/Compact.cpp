@@ -1,0 +1,525 @@
+//===- Compact.cpp - Compacting a coverage directory ----------------------===//
+//
+// One round, under the compact lock (one compactor at a time; readers that
+// need the files to hold still take it shared), for each key directory
+// that changed:
+//
+// 1. Remove what a killed compactor left (TestDirectory::Remnants, and
+//    files of packs that were never published).
+// 2. Sum, per label and binary, the raw profiles of the published flush
+//    records and the profiles of the live packs; a record any of whose
+//    profiles cannot be read stays as it is, for the merge to report.
+// 3. Write a layout file for each binary not seen before, then the new
+//    pack's sparse profiles, then publish the pack (the commit: from here
+//    on, readers ignore what it absorbed).
+// 4. Remove what it absorbed: each record's profiles, then the record; each
+//    older pack's profiles, then the pack.
+//
+// Files are written under a temporary name and published with a rename
+// that never replaces, all relative to directory descriptors opened
+// without following symlinks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "covlock/Merge/Compact.h"
+#include "Merger.h"
+#include "covlock/Locking/RunLock.h"
+#include "covlock/Protocol/Directory.h"
+#include "covlock/Protocol/Protocol.h"
+#include "covlock/Support/RegularFile.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <set>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace llvm;
+namespace fs = llvm::sys::fs;
+
+namespace covlock {
+
+using merge::Layout;
+using merge::LayoutRegistry;
+using merge::Sums;
+
+namespace {
+
+Error errnoError(const Twine &Path) {
+  return createFileError(
+      Path, errorCodeToError(std::error_code(errno, std::generic_category())));
+}
+
+/// A directory opened without following a symlink; files are made and
+/// removed relative to it.
+class DirFD {
+public:
+  static Expected<DirFD> open(const Twine &Path) {
+    std::string P = Path.str();
+    int FD = ::open(P.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (FD < 0)
+      return errnoError(P);
+    return DirFD(P, FD);
+  }
+  DirFD(DirFD &&O) : Path(std::move(O.Path)), FD(O.FD) { O.FD = -1; }
+  ~DirFD() {
+    if (FD >= 0)
+      ::close(FD);
+  }
+
+  /// Writes \p Bytes to \p Name: under a hidden temporary name, published
+  /// with a rename that fails if \p Name exists.
+  Error publish(StringRef Name, StringRef Bytes) {
+    std::string Tmp = ("." + Name + ".tmp").str(), Final = Name.str();
+    ::unlinkat(FD, Tmp.c_str(), 0);
+    int F = ::openat(FD, Tmp.c_str(),
+                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (F < 0)
+      return errnoError(Path + "/" + Tmp);
+    auto Close = make_scope_exit([&] {
+      if (F >= 0)
+        ::close(F);
+    });
+    for (size_t Done = 0; Done < Bytes.size();) {
+      ssize_t N = ::write(F, Bytes.data() + Done, Bytes.size() - Done);
+      if (N < 0 && errno == EINTR)
+        continue;
+      if (N <= 0) {
+        Error E = errnoError(Path + "/" + Tmp);
+        ::unlinkat(FD, Tmp.c_str(), 0);
+        return E;
+      }
+      Done += N;
+    }
+    ::close(F);
+    F = -1;
+    if (::renameat2(FD, Tmp.c_str(), FD, Final.c_str(), RENAME_NOREPLACE) != 0) {
+      // A filesystem without RENAME_NOREPLACE: link never replaces either.
+      if ((errno != EINVAL && errno != ENOSYS) ||
+          ::linkat(FD, Tmp.c_str(), FD, Final.c_str(), 0) != 0) {
+        Error E = errnoError(Path + "/" + Final);
+        ::unlinkat(FD, Tmp.c_str(), 0);
+        return E;
+      }
+      ::unlinkat(FD, Tmp.c_str(), 0);
+    }
+    return Error::success();
+  }
+
+  /// Removes \p Name (a file); one that is already gone is fine.
+  Error remove(StringRef Name) {
+    if (::unlinkat(FD, Name.str().c_str(), 0) != 0 && errno != ENOENT)
+      return errnoError(Path + "/" + Name);
+    return Error::success();
+  }
+
+  /// The size of regular file \p Name, or none (absent, or not a regular
+  /// file: never read).
+  std::optional<uint64_t> regularSize(StringRef Name) const {
+    struct stat St;
+    if (::fstatat(FD, Name.str().c_str(), &St, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(St.st_mode))
+      return std::nullopt;
+    return uint64_t(St.st_size);
+  }
+
+  std::string path(StringRef Name) const { return (Path + "/" + Name).str(); }
+
+private:
+  DirFD(std::string Path, int FD) : Path(std::move(Path)), FD(FD) {}
+  std::string Path;
+  int FD;
+};
+
+/// The names in \p Path (none if it cannot be listed).
+std::vector<std::string> namesIn(StringRef Path) {
+  std::vector<std::string> Names;
+  std::error_code EC;
+  for (fs::directory_iterator I(Path, EC, /*follow_symlinks=*/false), E;
+       I != E && !EC; I.increment(EC))
+    Names.push_back(sys::path::filename(I->path()).str());
+  return Names;
+}
+
+/// What a new pack sums for one label and binary.
+struct PackSum {
+  Sums S;
+  PackProfile Meta; ///< all but Profile, Layout and Size
+};
+using PackSumKey = std::pair<std::optional<std::string>, Layout *>;
+
+/// A raw profile of a record, read and matched to its layout.
+struct ReadProfile {
+  std::unique_ptr<MemoryBuffer> Buf;
+  RawProfileView View;
+  Layout *L = nullptr;
+};
+
+} // namespace
+
+struct Compactor::Impl {
+  CompactOptions Opts;
+  LayoutRegistry Registry;
+  std::map<Layout *, std::string> LayoutFiles; ///< file names in layouts/
+  /// Key directories and their modification times when last compacted.
+  std::map<std::string, sys::TimePoint<>> Unchanged;
+  std::set<std::string> KilledAfter; ///< steps done (for KillAfter)
+  CompactStats Stats;
+
+  explicit Impl(CompactOptions O) : Opts(std::move(O)) {}
+
+  void warn(Error E) {
+    if (Opts.Warn)
+      Opts.Warn(std::move(E));
+    else
+      consumeError(std::move(E));
+  }
+
+  void stepDone(StringRef Step) {
+    if (Opts.KillAfter == Step) {
+      fflush(nullptr);
+      ::raise(SIGKILL);
+    }
+  }
+
+  Expected<CompactStats> round(bool Full);
+  Error compactKey(StringRef Key, StringRef KeyPath);
+  void removeRemnants(DirFD &KD, const TestDirectory &TD,
+                      const std::vector<std::string> &Names);
+  bool readRecord(DirFD &KD, const NamedRecord<FlushRecord> &R,
+                  std::vector<ReadProfile> &Out);
+  bool addPack(const NamedRecord<Pack> &P, DirFD &KD,
+               std::map<PackSumKey, PackSum> &Out);
+  Expected<std::string> layoutFile(Layout *L);
+};
+
+Compactor::Compactor(CompactOptions Opts)
+    : P(std::make_unique<Impl>(std::move(Opts))) {}
+Compactor::~Compactor() = default;
+
+Expected<CompactStats> Compactor::compact(bool Full) { return P->round(Full); }
+
+Expected<CompactStats> Compactor::Impl::round(bool Full) {
+  Stats = CompactStats();
+  StringRef Dir = Opts.Dir;
+  if (!isCovlockDirectory(Dir))
+    return createFileError(Dir, createStringError(inconvertibleErrorCode(),
+                                                  whyNotCovlockDirectory(Dir)));
+  Expected<std::optional<LockFile>> Lock =
+      acquireCompactLock(Dir, LockKind::Exclusive, Opts.Wait);
+  if (!Lock)
+    return Lock.takeError();
+  if (!*Lock) {
+    Stats.Busy = true;
+    return Stats;
+  }
+  // A directory changed after this instant has a later time than any it
+  // had before (coarse clocks: only times well before it are trusted).
+  auto Start = std::chrono::system_clock::now() - std::chrono::milliseconds(100);
+  std::vector<std::pair<std::string, sys::TimePoint<>>> Keys;
+  for (const std::string &Name : namesIn(Dir)) {
+    if (StringRef(Name).starts_with("."))
+      continue;
+    fs::file_status S;
+    SmallString<256> Path(Dir);
+    sys::path::append(Path, Name);
+    if (fs::status(Path, S, /*Follow=*/false) || !fs::is_directory(S))
+      continue;
+    auto It = Unchanged.find(Name);
+    if (!Full && It != Unchanged.end() &&
+        It->second == S.getLastModificationTime())
+      continue;
+    Keys.push_back({Name, S.getLastModificationTime()});
+  }
+  llvm::sort(Keys);
+  for (size_t I = 0; I != Keys.size(); ++I) {
+    auto &[Key, Time] = Keys[I];
+    SmallString<256> Path(Dir);
+    sys::path::append(Path, Key);
+    if (Error E = compactKey(Key, Path))
+      warn(std::move(E));
+    // Its own changes are seen next round, which finds nothing to do.
+    if (Time < Start)
+      Unchanged[Key] = Time;
+    else
+      Unchanged.erase(Key);
+    if (Opts.Progress)
+      Opts.Progress(I + 1, Keys.size());
+  }
+  return Stats;
+}
+
+void Compactor::Impl::removeRemnants(DirFD &KD, const TestDirectory &TD,
+                                     const std::vector<std::string> &Names) {
+  for (const std::string &Name : TD.Remnants) {
+    if (KD.regularSize(Name))
+      ++Stats.Remnants;
+    if (Error E = KD.remove(Name))
+      warn(std::move(E));
+  }
+  // Files of a pack that was never published (and their temporaries).
+  std::set<std::string> Live;
+  for (const NamedRecord<Pack> &P : TD.Packs) {
+    Live.insert(P.Name);
+    for (const PackProfile &PP : P.Record.Profiles)
+      Live.insert(PP.Profile);
+  }
+  for (const std::string &Name : Names) {
+    StringRef N(Name);
+    bool Ours = packNumberOf(N) ||
+                (N.consume_front(".") && packNumberOf(N) && N.ends_with(".tmp"));
+    if (!Ours || Live.count(Name))
+      continue;
+    ++Stats.Remnants;
+    if (Error E = KD.remove(Name))
+      warn(std::move(E));
+  }
+}
+
+/// Reads every profile of record \p R; false (and warned) if one cannot be
+/// read: the record then stays as it is, for the merge to judge.
+bool Compactor::Impl::readRecord(DirFD &KD, const NamedRecord<FlushRecord> &R,
+                                 std::vector<ReadProfile> &Out) {
+  if (R.Record.Error || (!R.Record.Profile && R.Record.Version < 2))
+    return false; // a failed flush: the merge reports it
+  for (const ModuleProfile &MP : R.Record.profiles()) {
+    std::string Path = KD.path(MP.Profile);
+    Expected<std::unique_ptr<MemoryBuffer>> Buf =
+        readRegularFile(Path, /*NoFollow=*/true);
+    if (!Buf) {
+      consumeError(Buf.takeError()); // missing or not a file: the merge says
+      return false;
+    }
+    std::optional<RawProfileView> V = viewRawProfile((*Buf)->getBuffer());
+    if (!V)
+      return false; // not for the bulk path: the merge reads it whole
+    Expected<Layout *> L = Registry.get(*V, *Buf);
+    if (!L) {
+      consumeError(L.takeError()); // damaged: the merge reports it
+      return false;
+    }
+    Out.push_back({std::move(*Buf), *V, *L});
+  }
+  return true;
+}
+
+/// Adds the profiles of live pack \p P to \p Out; false (nothing added) if
+/// one cannot be read.
+bool Compactor::Impl::addPack(const NamedRecord<Pack> &P, DirFD &KD,
+                              std::map<PackSumKey, PackSum> &Out) {
+  std::map<PackSumKey, PackSum> Mine;
+  std::string Layouts = getLayoutsDir(Opts.Dir);
+  for (const PackProfile &PP : P.Record.Profiles) {
+    SmallString<256> LayoutPath(Layouts);
+    sys::path::append(LayoutPath, PP.Layout);
+    Expected<Layout *> L = Registry.getFile(LayoutPath);
+    if (!L) {
+      warn(createFileError(KD.path(P.Name), L.takeError()));
+      return false;
+    }
+    LayoutFiles.try_emplace(*L, PP.Layout);
+    Expected<std::unique_ptr<MemoryBuffer>> Buf =
+        readRegularFile(KD.path(PP.Profile), /*NoFollow=*/true);
+    if (!Buf) {
+      warn(Buf.takeError());
+      return false;
+    }
+    std::optional<RawProfileView> V = viewRawProfile((*Buf)->getBuffer());
+    PackSum &PS = Mine[{PP.Label, *L}];
+    Error E = V ? merge::addSparseProfile(**L, *V, PS.S)
+                : createStringError(inconvertibleErrorCode(),
+                                    "not a pack's profile");
+    if (E) {
+      warn(createFileError(KD.path(PP.Profile), std::move(E)));
+      return false;
+    }
+    PS.Meta = PP;
+  }
+  for (auto &[Key, PS] : Mine) {
+    PackSum &Dst = Out[Key];
+    if (Dst.Meta.First.empty() || PS.Meta.First < Dst.Meta.First)
+      Dst.Meta = PS.Meta;
+    merge::addSums(Dst.S, PS.S);
+  }
+  return true;
+}
+
+/// The layout file of \p L, written if it is new: a zero-count copy of one
+/// of its profiles, named by its layout key.
+Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
+  auto It = LayoutFiles.find(L);
+  if (It != LayoutFiles.end())
+    return It->second;
+  std::string Layouts = getLayoutsDir(Opts.Dir);
+  if (::mkdir(Layouts.c_str(), 0777) != 0 && errno != EEXIST)
+    return errnoError(Layouts);
+  Expected<DirFD> LD = DirFD::open(Layouts);
+  if (!LD)
+    return LD.takeError();
+  // Another layout with the same key takes the next number.
+  for (unsigned I = 0;; ++I) {
+    std::string Name;
+    raw_string_ostream(Name) << format_hex_no_prefix(L->Key, 16) << "." << I
+                             << ".profraw";
+    if (LD->regularSize(Name)) {
+      Expected<Layout *> Known = Registry.getFile(LD->path(Name));
+      if (!Known) {
+        consumeError(Known.takeError());
+        continue;
+      }
+      if (*Known != L)
+        continue;
+    } else if (Error E = LD->publish(Name, merge::zeroedLayoutProfile(*L))) {
+      return std::move(E);
+    } else {
+      stepDone("layout");
+    }
+    LayoutFiles[L] = Name;
+    return Name;
+  }
+}
+
+Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath) {
+  Expected<DirFD> KD = DirFD::open(KeyPath);
+  if (!KD)
+    return KD.takeError();
+  uint64_t Unreadable = 0;
+  Expected<TestDirectory> TD =
+      readKeyDirectory(KeyPath, Key, Unreadable, [](Error E) {
+        consumeError(std::move(E)); // the merge reports what cannot be read
+      });
+  if (!TD)
+    return TD.takeError();
+  std::vector<std::string> Names = namesIn(KeyPath);
+  removeRemnants(*KD, *TD, Names);
+
+  // Step 2: what the new pack sums.
+  std::map<PackSumKey, PackSum> Sum;
+  Pack New;
+  for (const NamedRecord<FlushRecord> &R : TD->Records) {
+    if (!R.Pack.empty())
+      continue;
+    std::vector<ReadProfile> Profiles;
+    if (!readRecord(*KD, R, Profiles)) {
+      ++Stats.Left;
+      continue;
+    }
+    std::vector<ModuleProfile> Modules = R.Record.profiles();
+    for (size_t I = 0; I != Profiles.size(); ++I) {
+      ReadProfile &RP = Profiles[I];
+      PackSum &PS = Sum[{R.Record.Label, RP.L}];
+      Sums &S = PS.S;
+      if (S.Counters.empty() && S.Bitmap.empty()) {
+        S.Counters.assign(RP.View.NumCounters, 0);
+        S.Bitmap.assign(RP.View.NumBitmapBytes, 0);
+      }
+      S.Saturated |= addCounters(S.Counters.data(), RP.View.counters(),
+                                 RP.View.NumCounters);
+      orBitmap(S.Bitmap.data(), RP.View.bitmap(), RP.View.NumBitmapBytes);
+      if (PS.Meta.First.empty() || Modules[I].Profile < PS.Meta.First) {
+        PS.Meta.First = Modules[I].Profile;
+        PS.Meta.Path = Modules[I].Path;
+        PS.Meta.BinaryId = Modules[I].BinaryId;
+        PS.Meta.Label = R.Record.Label;
+      }
+      Stats.BytesRemoved += RP.View.Buffer.size();
+      ++Stats.Profiles;
+    }
+    New.Records.push_back({R.Name, R.Record});
+    New.AbsorbedRecords.push_back({R.Name, R.Record.Start});
+  }
+  // A pack alone stays as it is; with new records, or beside another
+  // pack, it is folded into the new one.
+  if (New.Records.empty() && TD->Packs.size() < 2)
+    return Error::success();
+  for (const NamedRecord<Pack> &P : TD->Packs) {
+    if (!addPack(P, *KD, Sum))
+      continue;
+    for (const NamedRecord<FlushRecord> &R : P.Record.Records)
+      New.Records.push_back({R.Name, R.Record});
+    New.AbsorbedPacks.push_back(P.Name);
+  }
+  if (New.AbsorbedRecords.empty() && New.AbsorbedPacks.size() < 2)
+    return Error::success();
+  llvm::sort(New.Records, [](const NamedRecord<FlushRecord> &A,
+                             const NamedRecord<FlushRecord> &B) {
+    return std::tie(A.Name, A.Record.Start) < std::tie(B.Name, B.Record.Start);
+  });
+
+  // Step 3: layout files, profiles, then the pack.
+  for (const std::string &Name : Names)
+    if (std::optional<uint64_t> N = packNumberOf(Name))
+      New.Number = std::max(New.Number, *N + 1);
+  New.Number = std::max<uint64_t>(New.Number, 1);
+  std::vector<std::pair<const PackSumKey *, PackSum *>> Order;
+  for (auto &[K, PS] : Sum)
+    Order.push_back({&K, &PS});
+  // Binaries in the order a reader of the raw profiles met them.
+  llvm::sort(Order, [](const auto &A, const auto &B) {
+    return std::tie(A.second->Meta.First, A.first->first) <
+           std::tie(B.second->Meta.First, B.first->first);
+  });
+  for (auto &[K, PS] : Order) {
+    Expected<std::string> LayoutName = layoutFile(K->second);
+    if (!LayoutName)
+      return LayoutName.takeError();
+    Expected<std::string> Bytes = merge::writeSparseProfile(*K->second, PS->S);
+    if (!Bytes)
+      return createFileError(KeyPath, Bytes.takeError());
+    PackProfile PP = PS->Meta;
+    PP.Profile = packProfileName(New.Number, New.Profiles.size());
+    PP.Layout = *LayoutName;
+    PP.Size = Bytes->size();
+    if (Error E = KD->publish(PP.Profile, *Bytes))
+      return E;
+    Stats.BytesWritten += Bytes->size();
+    New.Profiles.push_back(std::move(PP));
+  }
+  stepDone("profiles");
+  std::string Text;
+  raw_string_ostream(Text) << json::Value(toJSON(New)) << "\n";
+  if (Text.size() > MaxPackFile)
+    return createFileError(KeyPath,
+                           createStringError(inconvertibleErrorCode(),
+                                             "too many records for one pack"));
+  if (Error E = KD->publish(packFileName(New.Number), Text))
+    return E;
+  Stats.BytesWritten += Text.size();
+  ++Stats.Keys;
+  Stats.Records += New.AbsorbedRecords.size();
+  Stats.Packs += New.AbsorbedPacks.size();
+  stepDone("pack");
+
+  // Step 4: what it absorbed goes.
+  for (const AbsorbedRecord &A : New.AbsorbedRecords) {
+    auto R = llvm::find_if(TD->Records, [&](const auto &R) {
+      return R.Pack.empty() && R.Name == A.Name && R.Record.Start == A.Start;
+    });
+    for (const ModuleProfile &MP : R->Record.profiles())
+      if (Error E = KD->remove(MP.Profile))
+        warn(std::move(E));
+    if (Error E = KD->remove(A.Name))
+      warn(std::move(E));
+    stepDone("unlink");
+  }
+  for (const std::string &Name : New.AbsorbedPacks) {
+    auto P = llvm::find_if(TD->Packs, [&](const auto &P) { return P.Name == Name; });
+    for (const PackProfile &PP : P->Record.Profiles) {
+      Stats.BytesRemoved += PP.Size;
+      if (Error E = KD->remove(PP.Profile))
+        warn(std::move(E));
+    }
+    if (Error E = KD->remove(Name))
+      warn(std::move(E));
+  }
+  return Error::success();
+}
+
+} // namespace covlock
