@@ -72,6 +72,11 @@ int covlock::tool::cleanMain(const char *, ArrayRef<const char *> Args) {
       return reportError(std::move(Rest));
     return Status;
   }
+  // A compactor that is running (`llvm-covlock compact`) finishes first.
+  Expected<std::optional<LockFile>> Compact =
+      acquireCompactLock(Abs, LockKind::Exclusive, /*Wait=*/true);
+  if (!Compact)
+    return reportError(Compact.takeError());
   Expected<LockFile> Flush = acquireFlushLock(Abs, LockKind::Exclusive);
   if (!Flush)
     return reportError(Flush.takeError());

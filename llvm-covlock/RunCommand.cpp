@@ -9,6 +9,7 @@
 
 #include "CovlockTool.h"
 #include "covlock/Locking/RunLock.h"
+#include "covlock/Merge/Compact.h"
 #include "covlock/Protocol/Directory.h"
 #include "covlock/Protocol/Protocol.h"
 #include "llvm/ADT/SmallString.h"
@@ -20,8 +21,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <condition_variable>
+#include <mutex>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,6 +164,60 @@ private:
   sigset_t OldMask;
   sigset_t ChildDefaults;
   std::vector<std::pair<int, struct sigaction>> Saved;
+};
+} // namespace
+
+namespace {
+/// Compacts the directory while the command runs, on a thread of its own
+/// at a low priority, so that disk use stays bounded without slowing the
+/// tests: a round every quarter second, sooner while there is work.
+class BackgroundCompactor {
+public:
+  explicit BackgroundCompactor(StringRef Dir) : C(options(Dir)) {
+    Thread = std::thread([this] { loop(); });
+  }
+
+  /// Stops the thread, then compacts what the command left.
+  Expected<CompactStats> finish() {
+    {
+      std::lock_guard<std::mutex> G(Lock);
+      Stop = true;
+    }
+    Wake.notify_all();
+    Thread.join();
+    return C.compact();
+  }
+
+private:
+  static CompactOptions options(StringRef Dir) {
+    CompactOptions O;
+    O.Dir = Dir.str();
+    O.Wait = false; // a merge that is reading: try again next round
+    O.Warn = [](Error E) { reportWarning(std::move(E)); };
+    return O;
+  }
+
+  void loop() {
+    // Nice 10, for this thread alone (Linux threads have their own).
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+    std::unique_lock<std::mutex> G(Lock);
+    std::chrono::milliseconds Pause(250);
+    while (!Wake.wait_for(G, Pause, [this] { return Stop; })) {
+      G.unlock();
+      Expected<CompactStats> S = C.compact();
+      bool Worked = S && S->Keys;
+      if (!S)
+        reportWarning(S.takeError());
+      G.lock();
+      Pause = std::chrono::milliseconds(Worked ? 50 : 250);
+    }
+  }
+
+  Compactor C;
+  std::thread Thread;
+  std::mutex Lock;
+  std::condition_variable Wake;
+  bool Stop = false;
 };
 } // namespace
 
@@ -308,6 +367,11 @@ int covlock::tool::runMain(const char *, ArrayRef<const char *> Args) {
   }
 
   if (!Append) {
+    // A compactor that is running (`llvm-covlock compact`) finishes first.
+    Expected<std::optional<LockFile>> Compact =
+        acquireCompactLock(AbsDir, LockKind::Exclusive, /*Wait=*/true);
+    if (!Compact)
+      return reportError(Compact.takeError());
     Expected<LockFile> Flush = acquireFlushLock(AbsDir, LockKind::Exclusive);
     if (!Flush)
       return reportError(Flush.takeError());
@@ -320,8 +384,14 @@ int covlock::tool::runMain(const char *, ArrayRef<const char *> Args) {
   if (Label)
     setenv(EnvLabel.data(), Label->c_str(), 1);
 
+  std::optional<BackgroundCompactor> Compaction;
+  if (!Parsed->hasArg(OPT_no_compact))
+    Compaction.emplace(AbsDir);
   int SpawnErr = 0;
   int WaitStatus = runAndWait(Command, SpawnErr);
+  if (Compaction)
+    if (Expected<CompactStats> S = Compaction->finish(); !S)
+      reportWarning(S.takeError());
   if (SpawnErr) {
     diagnose(Severity::Error, Command.front(), strerror(SpawnErr));
     return ExitCannotRun;

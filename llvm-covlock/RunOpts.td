@@ -16,6 +16,8 @@ def append : F<"append", "Keep what the directory already holds instead of "
 defm dir : Eq<"dir", "<dir>", "Coverage directory (default: $COVLOCK_DIR if "
                               "set, else 'coverage')">;
 def help : F<"help", "Display this help">;
+def no_compact : F<"no-compact", "Keep every raw profile: do not compact the "
+                                 "directory while the command runs">;
 def : Flag<["-"], "h">, Alias<help>, HelpText<"Alias for --help">;
 defm label : Eq<"label", "<label>", "Label of this run's environment, "
                                     "exported as COVLOCK_LABEL">;

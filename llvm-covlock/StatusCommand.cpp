@@ -164,6 +164,13 @@ int covlock::tool::statusMain(const char *, ArrayRef<const char *> Args) {
   Expected<std::optional<LockHolder>> Holder = queryRunLock(Abs);
   if (!Holder)
     return reportError(Holder.takeError());
+  // A compaction round removes what its packs absorbed: let it finish, so
+  // that no process is missed. One who may not write the directory reads
+  // without the lock (and may, rarely, count during a round).
+  Expected<std::optional<LockFile>> Compact =
+      acquireCompactLock(Abs, LockKind::Shared, /*Wait=*/true);
+  if (!Compact)
+    consumeError(Compact.takeError());
   // Read through the name the user gave, so warnings name files that way.
   Expected<DirectoryContents> Contents =
       readCoverageDirectory(Dir, [](Error E) { reportWarning(std::move(E)); });

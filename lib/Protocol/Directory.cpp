@@ -446,6 +446,9 @@ static Error removeTree(const Twine &Path) {
 }
 
 Error clearCoverageDirectory(StringRef Dir) {
+  // The layouts of packs go with the packs.
+  if (Error E = removeTree(getLayoutsDir(Dir)))
+    return E;
   Expected<std::vector<std::string>> Names = listDirectory(Dir);
   if (!Names)
     return Names.takeError();

@@ -1,6 +1,7 @@
 //===- Tool.cpp - What llvm-covlock and llvm-covmerge share ---------------===//
 
 #include "covlock/Tool/Tool.h"
+#include "covlock/Protocol/Protocol.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Option/Arg.h"
@@ -118,7 +119,8 @@ bool isVersionOption(StringRef Arg) {
 }
 
 void printVersion(raw_ostream &OS) {
-  OS << ToolName << " (covlock) protocol v1, LLVM " << LLVM_VERSION_STRING
+  OS << ToolName << " (covlock) protocol v" << ProtocolVersion << ", LLVM "
+     << LLVM_VERSION_STRING
      << '\n';
 }
 

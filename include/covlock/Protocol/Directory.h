@@ -124,8 +124,9 @@ DirectorySummary summarizeDirectory(const DirectoryContents &Contents,
 /// mistyped --dir never turns the user's files into something we clear.
 llvm::Error createCoverageDirectory(llvm::StringRef Dir);
 
-/// Remove everything in \p Dir except .covlock/, never following symlinks.
-/// The caller holds the run lock and the flush lock exclusively.
+/// Remove everything in \p Dir except .covlock/ (but its layouts/), never
+/// following symlinks. The caller holds the run lock, the compact lock and
+/// the flush lock exclusively.
 llvm::Error clearCoverageDirectory(llvm::StringRef Dir);
 
 } // namespace covlock

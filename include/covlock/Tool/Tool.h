@@ -72,7 +72,7 @@ std::string printable(llvm::StringRef Text);
 
 /// Whether \p Arg (argv[1]) asks for the version.
 bool isVersionOption(llvm::StringRef Arg);
-/// "<ToolName> (covlock) protocol v1, LLVM <version>\n".
+/// "<ToolName> (covlock) protocol v<ProtocolVersion>, LLVM <version>\n".
 void printVersion(llvm::raw_ostream &OS);
 
 /// One line on a terminal, rewritten in place ("<ToolName>: <step>
