@@ -280,7 +280,8 @@ void Merger::collectKey(StringRef Dir, const TestDirectory &TD,
   const std::optional<std::string> &DirTest = S.TestOfKey[TD.Key] =
       identifyTest(TD).Id;
 
-  std::set<std::string> Used;
+  // What packs absorbed is read through the packs, never again.
+  std::set<std::string> Used(TD.Remnants.begin(), TD.Remnants.end());
   collectRecords(Sub, TD, S, Table, Used);
   collectPacks(Dir, Sub, TD, S);
   for (const NamedRecord<BootMarker> &NM : TD.Markers) {

@@ -453,8 +453,9 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath) {
     return std::tie(A.Name, A.Record.Start) < std::tie(B.Name, B.Record.Start);
   });
 
-  // Step 3: layout files, profiles, then the pack.
-  for (const std::string &Name : Names)
+  // Step 3: layout files, profiles, then the pack, numbered after every
+  // pack still there.
+  for (const std::string &Name : namesIn(KeyPath))
     if (std::optional<uint64_t> N = packNumberOf(Name))
       New.Number = std::max(New.Number, *N + 1);
   New.Number = std::max<uint64_t>(New.Number, 1);
