@@ -8,6 +8,8 @@
 #   (b) stock-pool  stock runtime, LLVM_PROFILE_FILE=DIR/%m.profraw (merge pool)
 #   (c) covlock     the same program linked with `llvm-covlock link-flags`,
 #                   COVLOCK_DIR=DIR, COVLOCK_TEST per process
+#   (d) covlock run the same under `llvm-covlock run --dir DIR`, which
+#                   compacts the directory while the processes run
 # Before every timed run, --prepare gives the command an output directory
 # of its own and lets the disk settle: dirty pages written back (sync), the
 # page cache dropped when allowed (root), two seconds of quiet. Earlier
@@ -18,7 +20,9 @@
 # punishes most whoever creates the most files. FRESH=0 measures exactly
 # that: each run first deletes its own previous output.
 # Prints the per-process wall time and its ratio to (a), and the disk used
-# (du -sb) by each output.
+# (du -sb) by each output. Then, outside the timing, (a) and (d) run once
+# more each while their directory's size is sampled (du -sb, every 0.1 s):
+# the peak and final disk use of each.
 #
 # Needs BUILD_DIR/bin/llvm-covlock and BUILD_DIR/lib/libcovlock_rt.so, clang-19,
 # hyperfine, python3. Environment (optional):
@@ -69,6 +73,7 @@ drive() { # PROGRAM -> the driver command line
 stock_pid="env LLVM_PROFILE_FILE=$out/a/%p.profraw $(drive "$work/prog-stock")"
 stock_pool="env LLVM_PROFILE_FILE=$out/b/%m.profraw $(drive "$work/prog-stock")"
 covlock_run="env -u LLVM_PROFILE_FILE COVLOCK_DIR=$out/c $(drive "$work/prog-covlock")"
+covlock_compact="env -u LLVM_PROFILE_FILE $covlock run --dir $out/d -- $(drive "$work/prog-covlock")"
 
 # A dry run outside the timing: the covlock program must write its profile.
 mkdir -p "$out/dry"
@@ -105,11 +110,12 @@ prepare() { # X -> the --prepare command giving $out/X an empty directory
 hyperfine --warmup "$warmup" --runs "$runs" --export-json "$work/hyperfine.json" \
   -n "(a) stock %p" --prepare "$(prepare a)" "$stock_pid" \
   -n "(b) stock %m" --prepare "$(prepare b)" "$stock_pool" \
-  -n "(c) covlock" --prepare "$(prepare c)" "$covlock_run"
+  -n "(c) covlock" --prepare "$(prepare c)" "$covlock_run" \
+  -n "(d) covlock run" --prepare "$(prepare d)" "$covlock_compact"
 
 # The last timed run of each command left its output in place.
 # (With FRESH=1, the earlier ones go now.)
-for d in a b c; do
+for d in a b c d; do
   printf '%s %s %s\n' "$d" "$(du -sb "$out/$d/" | cut -f1)" "$(find "$out/$d/" -name '*.profraw' | wc -l)"
   last=$(readlink "$out/$d" || true)
   if [ -n "$last" ] || [ "$fresh" = 0 ]; then
@@ -129,13 +135,61 @@ base = results[0]["mean"]
 print()
 print("%d processes of a %d-function program, per process:" % (procs, funcs))
 print("%-14s %12s %9s %14s %12s %8s" % ("", "wall ms", "vs (a)", "disk bytes", "bytes/proc", "profraw"))
-for r, d in zip(results, "abc"):
+for r, d in zip(results, "abcd"):
     size, files = disk[d]
     print("%-14s %12.3f %8.2fx %14d %12d %8d" % (
         r["command"], r["mean"] / procs * 1e3, r["mean"] / base, size, size // procs, files))
 EOF
 
+# peak_disk NAME COMMAND: runs COMMAND (which writes to $out/NAME) once in
+# a new directory, sampling its size; prints "NAME PEAK FINAL" in bytes.
+peak_disk() {
+  rm -rf "$out/$1" "$out/$1.peak"
+  mkdir -p "$out/$1.peak"
+  ln -sfn "$out/$1.peak" "$out/$1"
+  sh -c "$2" &
+  local pid=$! peak=0 size
+  while kill -0 "$pid" 2>/dev/null; do
+    size=$(du -sb "$out/$1/" 2>/dev/null | cut -f1)
+    [ "${size:-0}" -gt "$peak" ] && peak=$size
+    sleep 0.1
+  done
+  wait "$pid"
+  size=$(du -sb "$out/$1/" | cut -f1)
+  [ "$size" -gt "$peak" ] && peak=$size
+  echo "$1 $peak $size"
+}
+echo >&2
+echo "sampling the disk use of (a) and (d)..." >&2
+{ peak_disk a "$stock_pid"; peak_disk d "$covlock_compact" 2>/dev/null; } > "$work/peak.txt"
+python3 - "$work/peak.txt" <<'EOF'
+import sys
+rows = {l.split()[0]: list(map(int, l.split()[1:])) for l in open(sys.argv[1])}
+(pa, fa), (pd, fd) = rows["a"], rows["d"]
+print()
+print("disk use, sampled every 0.1 s:  peak bytes   final bytes")
+print("(a) stock %%p             %14d %13d" % (pa, fa))
+print("(d) covlock run          %14d %13d" % (pd, fd))
+print("(d) / (a)                %13.4fx %12.4fx   (targets: peak <= 0.05x, final <= 0.01x)" % (pd / pa, fd / fa))
+EOF
+
 if [ "$check" = 1 ]; then
+  echo >&2
+  echo "checking that merging (c) gives the same bytes compacted or not..." >&2
+  rm -rf "$work/c-copy" "$work/check" && mkdir -p "$work/check"
+  cp -r "$out/c/" "$work/c-copy"
+  "$build/bin/llvm-covmerge" "$work/c-copy" --profdata "$work/check/raw.profdata" -o "$work/check/raw.covdb"
+  "$covlock" compact --quiet "$work/c-copy"
+  "$build/bin/llvm-covmerge" "$work/c-copy" --profdata "$work/check/compact.profdata" -o "$work/check/compact.covdb"
+  "$build/bin/llvm-covmerge" "$out/d/" --profdata "$work/check/run.profdata"
+  if cmp "$work/check/raw.profdata" "$work/check/compact.profdata" &&
+     cmp "$work/check/raw.covdb" "$work/check/compact.covdb" &&
+     cmp "$work/check/raw.profdata" "$work/check/run.profdata"; then
+    echo "aggregate and covdb of (c) == of (c) compacted, byte for byte; aggregate of (d) == of (c)"
+  else
+    echo "compacted merges differ (see $work/check)"
+    exit 1
+  fi
   echo >&2
   echo "checking that (a) and (c) merge to the same counts..." >&2
   find "$out/a/" -name '*.profraw' > "$work/a.list"
