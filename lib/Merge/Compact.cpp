@@ -79,8 +79,9 @@ public:
   Error publish(StringRef Name, StringRef Bytes) {
     std::string Tmp = ("." + Name + ".tmp").str(), Final = Name.str();
     ::unlinkat(FD, Tmp.c_str(), 0);
-    int F = ::openat(FD, Tmp.c_str(),
-                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    int F =
+        ::openat(FD, Tmp.c_str(),
+                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (F < 0)
       return errnoError(Path + "/" + Tmp);
     auto Close = make_scope_exit([&] {
@@ -100,7 +101,8 @@ public:
     }
     ::close(F);
     F = -1;
-    if (::renameat2(FD, Tmp.c_str(), FD, Final.c_str(), RENAME_NOREPLACE) != 0) {
+    if (::renameat2(FD, Tmp.c_str(), FD, Final.c_str(), RENAME_NOREPLACE) !=
+        0) {
       // A filesystem without RENAME_NOREPLACE: link never replaces either.
       if ((errno != EINVAL && errno != ENOSYS) ||
           ::linkat(FD, Tmp.c_str(), FD, Final.c_str(), 0) != 0) {
@@ -222,7 +224,8 @@ Expected<CompactStats> Compactor::Impl::round(bool Full) {
   }
   // A directory changed after this instant has a later time than any it
   // had before (coarse clocks: only times well before it are trusted).
-  auto Start = std::chrono::system_clock::now() - std::chrono::milliseconds(100);
+  auto Start =
+      std::chrono::system_clock::now() - std::chrono::milliseconds(100);
   std::vector<std::pair<std::string, sys::TimePoint<>>> Keys;
   for (const std::string &Name : namesIn(Dir)) {
     if (StringRef(Name).starts_with("."))
@@ -273,8 +276,8 @@ void Compactor::Impl::removeRemnants(DirFD &KD, const TestDirectory &TD,
   }
   for (const std::string &Name : Names) {
     StringRef N(Name);
-    bool Ours = packNumberOf(N) ||
-                (N.consume_front(".") && packNumberOf(N) && N.ends_with(".tmp"));
+    bool Ours = packNumberOf(N) || (N.consume_front(".") && packNumberOf(N) &&
+                                    N.ends_with(".tmp"));
     if (!Ours || Live.count(Name))
       continue;
     ++Stats.Remnants;
@@ -333,9 +336,9 @@ bool Compactor::Impl::addPack(const NamedRecord<Pack> &P, DirFD &KD,
     }
     std::optional<RawProfileView> V = viewRawProfile((*Buf)->getBuffer());
     PackSum &PS = Mine[{PP.Label, *L}];
-    Error E = V ? merge::addSparseProfile(**L, *V, PS.S)
-                : createStringError(inconvertibleErrorCode(),
-                                    "not a pack's profile");
+    Error E =
+        V ? merge::addSparseProfile(**L, *V, PS.S)
+          : createStringError(inconvertibleErrorCode(), "not a pack's profile");
     if (E) {
       warn(createFileError(KD.path(PP.Profile), std::move(E)));
       return false;
@@ -366,8 +369,8 @@ Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
   // Another layout with the same key takes the next number.
   for (unsigned I = 0;; ++I) {
     std::string Name;
-    raw_string_ostream(Name) << format_hex_no_prefix(L->Key, 16) << "." << I
-                             << ".profraw";
+    raw_string_ostream(Name)
+        << format_hex_no_prefix(L->Key, 16) << "." << I << ".profraw";
     if (LD->regularSize(Name)) {
       Expected<Layout *> Known = Registry.getFile(LD->path(Name));
       if (!Known) {
@@ -511,7 +514,8 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath) {
     stepDone("unlink");
   }
   for (const std::string &Name : New.AbsorbedPacks) {
-    auto P = llvm::find_if(TD->Packs, [&](const auto &P) { return P.Name == Name; });
+    auto P =
+        llvm::find_if(TD->Packs, [&](const auto &P) { return P.Name == Name; });
     for (const PackProfile &PP : P->Record.Profiles) {
       Stats.BytesRemoved += PP.Size;
       if (Error E = KD->remove(PP.Profile))

@@ -216,7 +216,7 @@ private:
   std::vector<std::unique_ptr<Unit>> Units;
   std::vector<std::string> Databases;
   std::vector<LockFile> HeldLocks; ///< compact locks of the directories read
-  uint64_t BadInputs = 0;                ///< inputs that yielded no unit at all
+  uint64_t BadInputs = 0;          ///< inputs that yielded no unit at all
   std::set<std::string> ExecutablesSeen; ///< told to ExecutableFound
   LayoutRegistry Registry;
   std::mutex WarnLock;

@@ -17,6 +17,7 @@
 #include "Merger.h"
 #include "llvm/ADT/BitVector.h"
 #include "llvm/ProfileData/InstrProf.h"
+#include "llvm/Support/Compression.h"
 #include "llvm/Support/Endian.h"
 #include <cstring>
 
@@ -85,8 +86,10 @@ Expected<std::string> writeSparseProfile(const Layout &L, const Sums &S) {
     NumBitmapBytes += F.NumBitmapBytes;
   }
   std::string NameSection;
-  if (Error E = collectGlobalObjectNameStrings(Names, /*doCompression=*/false,
-                                               NameSection))
+  // Compressed as the runtime compresses them: names are a sixth of a
+  // sparse profile otherwise.
+  if (Error E = collectGlobalObjectNameStrings(
+          Names, compression::zlib::isAvailable(), NameSection))
     return std::move(E);
 
   const RawProfileView &V = L.View;
@@ -125,11 +128,11 @@ Expected<std::string> writeSparseProfile(const Layout &L, const Sums &S) {
           F.NumBitmapBytes ? BitmapDelta - Shift + BitmapByte : 0);
     put64(Out, Record + RFunctionPointer, 0);
     put64(Out, Record + RValues, 0);
-    std::memcpy(&Out[CountersOffset + Counter * 8],
-                &S.Counters[F.FirstCounter], F.NumCounters * 8);
+    std::memcpy(&Out[CountersOffset + Counter * 8], &S.Counters[F.FirstCounter],
+                F.NumCounters * 8);
     if (F.NumBitmapBytes)
-      std::memcpy(&Out[BitmapOffset + BitmapByte],
-                  &S.Bitmap[F.FirstBitmapByte], F.NumBitmapBytes);
+      std::memcpy(&Out[BitmapOffset + BitmapByte], &S.Bitmap[F.FirstBitmapByte],
+                  F.NumBitmapBytes);
     Counter += F.NumCounters;
     BitmapByte += F.NumBitmapBytes;
   }

@@ -155,8 +155,7 @@ void Merger::sumPackProfile(Unit &U, ContextState &Ctx) {
   bool IsNew = false;
   Expected<Layout *> L = Registry.getFile(U.LayoutPath, &IsNew);
   if (!L) {
-    markBad(U, "unreadable",
-            "its layout file: " + messageOf(L.takeError()));
+    markBad(U, "unreadable", "its layout file: " + messageOf(L.takeError()));
     return;
   }
   Expected<std::unique_ptr<MemoryBuffer>> Buf =
@@ -167,8 +166,9 @@ void Merger::sumPackProfile(Unit &U, ContextState &Ctx) {
   }
   std::optional<RawProfileView> V = viewRawProfile((*Buf)->getBuffer());
   if (!V) {
-    markBad(U, "unreadable", "not a pack's profile (a raw profile of "
-                             "version 10 that the bulk path reads)");
+    markBad(U, "unreadable",
+            "not a pack's profile (a raw profile of "
+            "version 10 that the bulk path reads)");
     return;
   }
   if (Error E = addSparseProfile(**L, *V, Ctx.PerLayout[*L])) {

@@ -19,7 +19,8 @@ std::string packProfileName(uint64_t N, uint64_t K) {
 std::optional<uint64_t> packNumberOf(StringRef Name) {
   if (!Name.consume_front(PackPrefix))
     return std::nullopt;
-  StringRef Digits = Name.take_while([](char C) { return C >= '0' && C <= '9'; });
+  StringRef Digits =
+      Name.take_while([](char C) { return C >= '0' && C <= '9'; });
   uint64_t N;
   if (Digits.empty() || Digits.size() > 18 || Digits.getAsInteger(10, N) ||
       (Digits.size() > 1 && Digits[0] == '0'))
@@ -57,8 +58,7 @@ static bool fromJSON(const json::Value &V, PackProfile &P, json::Path Path) {
          isNameOfPack(P.Layout, "", Path.field("layout"));
 }
 
-static bool fromJSON(const json::Value &V, AbsorbedRecord &A,
-                     json::Path Path) {
+static bool fromJSON(const json::Value &V, AbsorbedRecord &A, json::Path Path) {
   json::ObjectMapper O(V, Path);
   return O && O.map("name", A.Name) && O.map("start", A.Start) &&
          isNameOfPack(A.Name, "", Path.field("name"));
@@ -78,7 +78,8 @@ json::Value toJSON(const Pack &P) {
   for (const NamedRecord<FlushRecord> &R : P.Records)
     Records.push_back(json::Object{{"name", R.Name}, {"record", R.Record}});
   for (const AbsorbedRecord &A : P.AbsorbedRecords)
-    AbsorbedRecords.push_back(json::Object{{"name", A.Name}, {"start", A.Start}});
+    AbsorbedRecords.push_back(
+        json::Object{{"name", A.Name}, {"start", A.Start}});
   for (const std::string &Name : P.AbsorbedPacks)
     AbsorbedPacks.push_back(Name);
   return json::Object{{"version", P.Version},

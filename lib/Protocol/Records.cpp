@@ -243,10 +243,10 @@ Expected<std::string> readProtocolFile(StringRef Path, uint64_t Limit) {
                                                    "not a regular file"));
   if (uint64_t(St.st_size) > Limit)
     return createFileError(
-        Path, createStringError(inconvertibleErrorCode(),
-                                "%llu bytes, more than the file may hold (%llu)",
-                                (unsigned long long)St.st_size,
-                                (unsigned long long)Limit));
+        Path, createStringError(
+                  inconvertibleErrorCode(),
+                  "%llu bytes, more than the file may hold (%llu)",
+                  (unsigned long long)St.st_size, (unsigned long long)Limit));
   std::string Out(St.st_size, '\0');
   size_t Done = 0;
   while (Done < Out.size()) {

@@ -120,8 +120,7 @@ bool isVersionOption(StringRef Arg) {
 
 void printVersion(raw_ostream &OS) {
   OS << ToolName << " (covlock) protocol v" << ProtocolVersion << ", LLVM "
-     << LLVM_VERSION_STRING
-     << '\n';
+     << LLVM_VERSION_STRING << '\n';
 }
 
 void ProgressLine::update(StringRef Step, uint64_t Done, uint64_t Total) {

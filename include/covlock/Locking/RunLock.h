@@ -88,9 +88,9 @@ acquireFlushLock(llvm::StringRef Dir, LockKind Kind,
 /// reads them (a merge, status, clean). With \p Wait, waits as long as it
 /// takes, calling \p OnWait once if it has to; without, returns
 /// std::nullopt at once when the lock is busy.
-llvm::Expected<std::optional<LockFile>>
-acquireCompactLock(llvm::StringRef Dir, LockKind Kind, bool Wait,
-                   llvm::function_ref<void()> OnWait = [] {});
+llvm::Expected<std::optional<LockFile>> acquireCompactLock(
+    llvm::StringRef Dir, LockKind Kind, bool Wait,
+    llvm::function_ref<void()> OnWait = [] {});
 
 } // namespace covlock
 

@@ -1,4 +1,5 @@
-//===- covlock/Merge/Compact.h - Compacting a coverage directory -*- C++ -*-===//
+//===- covlock/Merge/Compact.h - Compacting a coverage directory -*- C++
+//-*-===//
 //
 // Compaction replaces the flush records of each key directory and their raw
 // profiles by one pack: per label and binary, one sparse raw profile of the
@@ -40,15 +41,15 @@ struct CompactOptions {
 };
 
 struct CompactStats {
-  bool Busy = false;          ///< the compact lock was busy (Wait unset)
-  uint64_t Keys = 0;          ///< key directories that got a new pack
-  uint64_t Records = 0;       ///< flush records absorbed
-  uint64_t Profiles = 0;      ///< raw profiles summed, then removed
-  uint64_t Packs = 0;         ///< older packs absorbed
-  uint64_t BytesRemoved = 0;  ///< of the profiles and packs removed
-  uint64_t BytesWritten = 0;  ///< of the new packs and their profiles
-  uint64_t Remnants = 0;      ///< files of a killed compactor, removed
-  uint64_t Left = 0;          ///< records left as they are (see Warn)
+  bool Busy = false;         ///< the compact lock was busy (Wait unset)
+  uint64_t Keys = 0;         ///< key directories that got a new pack
+  uint64_t Records = 0;      ///< flush records absorbed
+  uint64_t Profiles = 0;     ///< raw profiles summed, then removed
+  uint64_t Packs = 0;        ///< older packs absorbed
+  uint64_t BytesRemoved = 0; ///< of the profiles and packs removed
+  uint64_t BytesWritten = 0; ///< of the new packs and their profiles
+  uint64_t Remnants = 0;     ///< files of a killed compactor, removed
+  uint64_t Left = 0;         ///< records left as they are (see Warn)
 };
 
 /// Compacts one coverage directory, round after round. Between rounds it

@@ -69,7 +69,8 @@ std::string whyNotCovlockDirectory(llvm::StringRef Dir);
 /// Read the records, markers, packs and stock profiles of the key directory
 /// \p Path (named \p Key), as readCoverageDirectory() does.
 llvm::Expected<TestDirectory>
-readKeyDirectory(llvm::StringRef Path, llvm::StringRef Key, uint64_t &Unreadable,
+readKeyDirectory(llvm::StringRef Path, llvm::StringRef Key,
+                 uint64_t &Unreadable,
                  llvm::function_ref<void(llvm::Error)> Warn);
 
 /// Read all records, markers and stock profiles of \p Dir. A file that

@@ -29,7 +29,7 @@ struct PackProfile {
   std::string Profile; ///< _c<N>.<K>.profraw, beside the pack
   std::string Layout;  ///< its binary's layout file in DIR/.covlock/layouts
   std::string Path;    ///< the module, as the absorbed records name it
-  std::optional<std::string> Label; ///< the absorbed records' label
+  std::optional<std::string> Label;    ///< the absorbed records' label
   std::optional<std::string> BinaryId; ///< GNU build id in hex, if any
   uint64_t Size = 0;                   ///< bytes of Profile
   /// The first (by name) raw profile this sum holds: the order in which a

@@ -25,8 +25,8 @@ namespace covlock {
 /// is an error naming it ("not a regular file").
 inline llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
 readRegularFile(llvm::StringRef Path, bool NoFollow = false) {
-  int FD = ::open(Path.str().c_str(),
-                  O_RDONLY | O_NONBLOCK | O_CLOEXEC | (NoFollow ? O_NOFOLLOW : 0));
+  int FD = ::open(Path.str().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+                                          (NoFollow ? O_NOFOLLOW : 0));
   if (FD < 0 && errno == ELOOP && NoFollow)
     return llvm::createFileError(
         Path, llvm::createStringError(llvm::inconvertibleErrorCode(),
