@@ -5,10 +5,12 @@
 // most of them parse and refer to each other), files of fuzzed bytes under
 // the protocol's names, raw profiles (a real one with bytes overwritten, if
 // COVLOCK_FUZZ_PROFILE names one), symbolic links, FIFOs and directories
-// where files belong. The directory is built in a temporary directory and
-// read as `llvm-covlock status` and `llvm-covmerge` read it: never a crash,
-// a hang or a sanitizer report, and every process is counted in exactly
-// one state.
+// where files belong, packs (made from fuzzed fields), their profiles and
+// layout files. The directory is built in a temporary directory, read as
+// `llvm-covlock status` and `llvm-covmerge` read it, compacted, and read
+// again: never a crash, a hang or a sanitizer report, every process is
+// counted in exactly one state, and the compactor never removes anything
+// outside the directory.
 //
 // LLVM's own readers run in a child process in the tools (IsolatedReader);
 // here that child is /bin/false, so a profile the bulk path does not take
@@ -16,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "covlock/Merge/Compact.h"
 #include "covlock/Merge/Merge.h"
 #include "covlock/Protocol/Directory.h"
 #include "llvm/ProfileData/InstrProfWriter.h"
@@ -43,7 +46,10 @@ enum class EntryKind {
   Symlink,
   Fifo,
   Directory,
-  kMaxValue = Directory
+  Pack,
+  PackProfile,
+  Layout,
+  kMaxValue = Layout
 };
 
 struct Sandbox {
@@ -149,6 +155,51 @@ static std::string profileBytes(FuzzedDataProvider &P) {
   return Bytes;
 }
 
+/// A pack whose fields name, or nearly name, what other entries write.
+static std::string packJSON(FuzzedDataProvider &P, uint64_t N) {
+  auto PickName = [&] {
+    return std::string(P.PickValueInArray(
+        {"vm.1.0.json", "vm.1.0.profraw", "_c1.pack", "_c2.pack",
+         "_c1.0.profraw", "../t2/vm.1.0.json", "..", ".", "/etc/passwd",
+         "../../outside.profraw", "vm.2.0.json"}));
+  };
+  json::Array Profiles, Records, AbsorbedRecords, AbsorbedPacks;
+  for (int I = 0, E = P.ConsumeIntegralInRange(0, 3); I != E; ++I)
+    Profiles.push_back(json::Object{
+        {"profile", P.ConsumeBool() ? "_c" + std::to_string(N) + "." +
+                                          std::to_string(I) + ".profraw"
+                                    : PickName()},
+        {"layout", P.PickValueInArray({"l.0.profraw", "../run.lock", "x"})},
+        {"path", "/nonexistent/prog"},
+        {"label", P.ConsumeBool() ? json::Value(nullptr) : json::Value("l")},
+        {"size", P.ConsumeIntegral<int64_t>()},
+        {"first", PickName()}});
+  for (int I = 0, E = P.ConsumeIntegralInRange(0, 3); I != E; ++I) {
+    std::string Name;
+    std::string Record = recordJSON(P, /*Marker=*/false, Name);
+    Expected<json::Value> V = json::parse(Record);
+    if (!V) {
+      consumeError(V.takeError());
+      continue;
+    }
+    Records.push_back(json::Object{{"name", P.ConsumeBool() ? Name : PickName()},
+                                   {"record", std::move(*V)}});
+  }
+  for (int I = 0, E = P.ConsumeIntegralInRange(0, 3); I != E; ++I)
+    AbsorbedRecords.push_back(
+        json::Object{{"name", PickName()},
+                     {"start", P.ConsumeIntegralInRange<int64_t>(-1, 1)}});
+  for (int I = 0, E = P.ConsumeIntegralInRange(0, 2); I != E; ++I)
+    AbsorbedPacks.push_back(PickName());
+  json::Object O{{"version", P.ConsumeIntegralInRange<int64_t>(2, 4)},
+                 {"pack", N},
+                 {"profiles", std::move(Profiles)},
+                 {"records", std::move(Records)},
+                 {"absorbed_records", std::move(AbsorbedRecords)},
+                 {"absorbed_packs", std::move(AbsorbedPacks)}};
+  return formatv("{0}", json::Value(std::move(O))).str();
+}
+
 static void addEntry(FuzzedDataProvider &P, const Sandbox &S) {
   std::string Key =
       P.PickValueInArray({"t1", "t2", "%00x", "__outside_tests__"});
@@ -191,6 +242,21 @@ static void addEntry(FuzzedDataProvider &P, const Sandbox &S) {
     break;
   case EntryKind::Directory:
     fs::create_directory(Path);
+    break;
+  case EntryKind::Pack: {
+    uint64_t N = P.ConsumeIntegralInRange<uint64_t>(1, 2);
+    writeFile(KeyDir + "/_c" + std::to_string(N) + ".pack", packJSON(P, N));
+    break;
+  }
+  case EntryKind::PackProfile:
+    writeFile(KeyDir + "/_c" + std::to_string(P.ConsumeIntegralInRange(1, 2)) +
+                  "." + std::to_string(P.ConsumeIntegralInRange(0, 1)) +
+                  ".profraw",
+              profileBytes(P));
+    break;
+  case EntryKind::Layout:
+    fs::create_directories(S.Dir + "/.covlock/layouts");
+    writeFile(S.Dir + "/.covlock/layouts/l.0.profraw", profileBytes(P));
     break;
   }
 }
@@ -241,6 +307,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
     return 0;
   }
   checkSummary(*C);
+  merge(S);
+
+  CompactOptions CO;
+  CO.Dir = S.Dir;
+  Compactor Compact(CO);
+  Expected<CompactStats> Stats = Compact.compact(/*Full=*/true);
+  if (!Stats)
+    consumeError(Stats.takeError());
+  // Whatever the packs say, nothing outside the directory goes.
+  if (!fs::exists(S.Outside))
+    abort();
+  Expected<DirectoryContents> After =
+      readCoverageDirectory(S.Dir, [](Error E) { consumeError(std::move(E)); });
+  if (!After) {
+    consumeError(After.takeError());
+    return 0;
+  }
+  checkSummary(*After);
   merge(S);
   return 0;
 }

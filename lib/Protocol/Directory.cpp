@@ -278,7 +278,7 @@ bool isProcessImageRunning(const ProcessId &Id) {
   // that started later is someone else. btime has a resolution of one
   // second, hence the slack.
   if (std::optional<int64_t> Started = getProcessStartTime(Id.Pid))
-    return *Started <= Id.Start + 2000000000LL;
+    return *Started - 2000000000LL <= Id.Start; // Start is read from disk
   return true;
 }
 
