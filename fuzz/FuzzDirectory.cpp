@@ -182,8 +182,9 @@ static std::string packJSON(FuzzedDataProvider &P, uint64_t N) {
       consumeError(V.takeError());
       continue;
     }
-    Records.push_back(json::Object{{"name", P.ConsumeBool() ? Name : PickName()},
-                                   {"record", std::move(*V)}});
+    Records.push_back(
+        json::Object{{"name", P.ConsumeBool() ? Name : PickName()},
+                     {"record", std::move(*V)}});
   }
   for (int I = 0, E = P.ConsumeIntegralInRange(0, 3); I != E; ++I)
     AbsorbedRecords.push_back(

@@ -30,12 +30,19 @@ void covlock::tool::printCompactStats(const CompactStats &S, StringRef Shown) {
     errs() << "covlock: " << printable(Shown) << " is compact\n";
     return;
   }
-  errs() << "covlock: compacted " << S.Keys << " tests: " << S.Records
-         << " records, " << S.Profiles << " profiles and " << S.Packs
-         << " packs (" << S.BytesRemoved << " bytes) into " << S.Keys
-         << " packs (" << S.BytesWritten << " bytes)";
+  errs() << "covlock: ";
+  // Profile bytes on both sides; the packs' records are said apart.
+  if (S.Keys)
+    errs() << "compacted " << S.Keys << (S.Keys == 1 ? " test: " : " tests: ")
+           << S.Records << " records, " << S.Profiles << " profiles and "
+           << S.Packs << " packs (" << S.BytesRemoved
+           << " bytes of profiles) into " << S.Keys << " packs ("
+           << S.BytesWritten << " bytes of profiles, " << S.RecordBytes
+           << " bytes of records)";
+  if (S.Keys && S.Remnants)
+    errs() << "; ";
   if (S.Remnants)
-    errs() << "; removed " << S.Remnants
+    errs() << "removed " << S.Remnants
            << " files an interrupted compaction left";
   errs() << '\n';
 }

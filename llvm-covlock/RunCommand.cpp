@@ -185,7 +185,10 @@ public:
     }
     Wake.notify_all();
     Thread.join();
-    return C.compact();
+    // The last round waits for whoever holds the lock, and folds every
+    // test's packs into one.
+    C.setWait(true);
+    return C.compact(/*Full=*/true);
   }
 
 private:
@@ -279,6 +282,11 @@ static void printSummary(StringRef Dir, StringRef ShownAsGiven,
       acquireFlushLock(Dir, LockKind::Exclusive, std::chrono::seconds(2));
   if (!Flush)
     consumeError(Flush.takeError());
+  // Nor count while a compactor (`llvm-covlock compact`) moves records.
+  Expected<std::optional<LockFile>> Compact =
+      acquireCompactLock(Dir, LockKind::Shared, /*Wait=*/true);
+  if (!Compact)
+    consumeError(Compact.takeError());
   // Unreadable files are for `status` to explain; the summary stays one line.
   Expected<DirectoryContents> Contents =
       readCoverageDirectory(Dir, [](Error E) { consumeError(std::move(E)); });

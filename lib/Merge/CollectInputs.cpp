@@ -161,7 +161,7 @@ Error Merger::snapshotDirectory(StringRef Dir, DirectorySnapshot &S) {
       // Packs' profiles are read through their packs, or not at all (what a
       // killed compactor left).
       if (Name.starts_with(".") || !Name.ends_with(".profraw") ||
-          Name.ends_with(".stock.profraw") || Name.starts_with(PackPrefix))
+          Name.ends_with(".stock.profraw") || packNumberOf(Name))
         continue;
       // Only regular files: a symlink in a coverage directory is never
       // followed, and a FIFO must not hang the merge.

@@ -192,7 +192,7 @@ struct Compactor::Impl {
   }
 
   Expected<CompactStats> round(bool Full);
-  Error compactKey(StringRef Key, StringRef KeyPath);
+  Error compactKey(StringRef Key, StringRef KeyPath, bool Full);
   void removeRemnants(DirFD &KD, const TestDirectory &TD,
                       const std::vector<std::string> &Names);
   bool readRecord(DirFD &KD, const NamedRecord<FlushRecord> &R,
@@ -207,6 +207,8 @@ Compactor::Compactor(CompactOptions Opts)
 Compactor::~Compactor() = default;
 
 Expected<CompactStats> Compactor::compact(bool Full) { return P->round(Full); }
+
+void Compactor::setWait(bool Wait) { P->Opts.Wait = Wait; }
 
 Expected<CompactStats> Compactor::Impl::round(bool Full) {
   Stats = CompactStats();
@@ -246,7 +248,7 @@ Expected<CompactStats> Compactor::Impl::round(bool Full) {
     auto &[Key, Time] = Keys[I];
     SmallString<256> Path(Dir);
     sys::path::append(Path, Key);
-    if (Error E = compactKey(Key, Path))
+    if (Error E = compactKey(Key, Path, Full))
       warn(std::move(E));
     // Its own changes are seen next round, which finds nothing to do.
     if (Time < Start)
@@ -261,28 +263,27 @@ Expected<CompactStats> Compactor::Impl::round(bool Full) {
 
 void Compactor::Impl::removeRemnants(DirFD &KD, const TestDirectory &TD,
                                      const std::vector<std::string> &Names) {
-  for (const std::string &Name : TD.Remnants) {
-    if (KD.regularSize(Name))
-      ++Stats.Remnants;
-    if (Error E = KD.remove(Name))
-      warn(std::move(E));
-  }
-  // Files of a pack that was never published (and their temporaries).
-  std::set<std::string> Live;
-  for (const NamedRecord<Pack> &P : TD.Packs) {
-    Live.insert(P.Name);
-    for (const PackProfile &PP : P.Record.Profiles)
-      Live.insert(PP.Profile);
-  }
-  for (const std::string &Name : Names) {
-    StringRef N(Name);
-    bool Ours = packNumberOf(N) || (N.consume_front(".") && packNumberOf(N) &&
-                                    N.ends_with(".tmp"));
-    if (!Ours || Live.count(Name))
-      continue;
+  std::set<std::string> Present(Names.begin(), Names.end());
+  auto Remove = [&](const std::string &Name) {
+    if (!Present.erase(Name))
+      return;
     ++Stats.Remnants;
     if (Error E = KD.remove(Name))
       warn(std::move(E));
+  };
+  for (const std::string &Name : TD.Remnants)
+    Remove(Name);
+  // Profiles of a pack that was never published, and temporaries: only
+  // while no file of that pack's name exists (a pack that cannot be read is
+  // kept with its profiles, for the merge to report).
+  for (const std::string &Name : Names) {
+    StringRef N(Name);
+    bool Tmp = N.consume_front(".") && N.consume_back(".tmp");
+    std::optional<uint64_t> Number = packNumberOf(N);
+    if (!Number || (!Tmp && N.ends_with(".pack")) ||
+        Present.count(packFileName(*Number)))
+      continue;
+    Remove(Name);
   }
 }
 
@@ -292,7 +293,17 @@ bool Compactor::Impl::readRecord(DirFD &KD, const NamedRecord<FlushRecord> &R,
                                  std::vector<ReadProfile> &Out) {
   if (R.Record.Error || (!R.Record.Profile && R.Record.Version < 2))
     return false; // a failed flush: the merge reports it
+  // An exec flush is taken back if the exec fails, and its counts flushed
+  // again: it waits until its process is gone.
+  if (R.Record.Reason == "exec" && isProcessImageRunning(R.Record.id()))
+    return false;
   for (const ModuleProfile &MP : R.Record.profiles()) {
+    // Only what the runtime names its profiles: never a pack's, a stock
+    // writer's or a temporary file.
+    StringRef Name(MP.Profile);
+    if (Name.starts_with(PackPrefix) || Name.starts_with(".") ||
+        !Name.ends_with(".profraw") || Name.ends_with(".stock.profraw"))
+      return false;
     std::string Path = KD.path(MP.Profile);
     Expected<std::unique_ptr<MemoryBuffer>> Buf =
         readRegularFile(Path, /*NoFollow=*/true);
@@ -357,10 +368,17 @@ bool Compactor::Impl::addPack(const NamedRecord<Pack> &P, DirFD &KD,
 /// The layout file of \p L, written if it is new: a zero-count copy of one
 /// of its profiles, named by its layout key.
 Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
-  auto It = LayoutFiles.find(L);
-  if (It != LayoutFiles.end())
-    return It->second;
   std::string Layouts = getLayoutsDir(Opts.Dir);
+  // Known, and still there (someone may have removed it).
+  auto It = LayoutFiles.find(L);
+  if (It != LayoutFiles.end()) {
+    struct stat St;
+    SmallString<256> Path(Layouts);
+    sys::path::append(Path, It->second);
+    if (::lstat(Path.c_str(), &St) == 0 && S_ISREG(St.st_mode))
+      return It->second;
+    LayoutFiles.erase(It);
+  }
   if (::mkdir(Layouts.c_str(), 0777) != 0 && errno != EEXIST)
     return errnoError(Layouts);
   Expected<DirFD> LD = DirFD::open(Layouts);
@@ -389,7 +407,7 @@ Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
   }
 }
 
-Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath) {
+Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
   Expected<DirFD> KD = DirFD::open(KeyPath);
   if (!KD)
     return KD.takeError();
@@ -438,11 +456,16 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath) {
     New.Records.push_back({R.Name, R.Record});
     New.AbsorbedRecords.push_back({R.Name, R.Record.Start});
   }
-  // A pack alone stays as it is; with new records, or beside another
-  // pack, it is folded into the new one.
-  if (New.Records.empty() && TD->Packs.size() < 2)
+  // Live packs are folded into the new one in a full round, or once there
+  // are several; a pack alone stays as it is.
+  constexpr size_t FoldAt = 8;
+  bool Fold = TD->Packs.size() >= FoldAt || (Full && TD->Packs.size() >= 2) ||
+              (Full && !New.Records.empty());
+  if (New.Records.empty() && !Fold)
     return Error::success();
   for (const NamedRecord<Pack> &P : TD->Packs) {
+    if (!Fold)
+      break;
     if (!addPack(P, *KD, Sum))
       continue;
     for (const NamedRecord<FlushRecord> &R : P.Record.Records)
@@ -462,6 +485,9 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath) {
     if (std::optional<uint64_t> N = packNumberOf(Name))
       New.Number = std::max(New.Number, *N + 1);
   New.Number = std::max<uint64_t>(New.Number, 1);
+  if (New.Number > MaxPackNumber)
+    return createFileError(KeyPath, createStringError(inconvertibleErrorCode(),
+                                                      "no pack number left"));
   std::vector<std::pair<const PackSumKey *, PackSum *>> Order;
   for (auto &[K, PS] : Sum)
     Order.push_back({&K, &PS});
@@ -495,7 +521,7 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath) {
                                              "too many records for one pack"));
   if (Error E = KD->publish(packFileName(New.Number), Text))
     return E;
-  Stats.BytesWritten += Text.size();
+  Stats.RecordBytes += Text.size();
   ++Stats.Keys;
   Stats.Records += New.AbsorbedRecords.size();
   Stats.Packs += New.AbsorbedPacks.size();

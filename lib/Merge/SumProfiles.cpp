@@ -14,6 +14,8 @@
 #include "covlock/Support/RegularFile.h"
 #include "llvm/ProfileData/InstrProf.h"
 #include "llvm/ProfileData/InstrProfReader.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 #include <algorithm>
@@ -121,6 +123,15 @@ Expected<Layout *> LayoutRegistry::getFile(StringRef Path, bool *IsNew) {
     if (It != ByFile.end())
       return It->second;
   }
+  // DIR/.covlock/layouts itself is never followed either.
+  sys::fs::file_status St;
+  StringRef Parent = sys::path::parent_path(Path);
+  if (sys::fs::status(Parent, St, /*Follow=*/false) ||
+      !sys::fs::is_directory(St))
+    return createFileError(Parent, make_error<InstrProfError>(
+                                       instrprof_error::malformed,
+                                       "not a directory (a symbolic link is "
+                                       "not followed)"));
   Expected<std::unique_ptr<MemoryBuffer>> Buf =
       readRegularFile(Path, /*NoFollow=*/true);
   if (!Buf)

@@ -6,6 +6,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Errc.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include <algorithm>
@@ -70,8 +71,9 @@ static Expected<std::vector<std::string>> listDirectory(StringRef Dir) {
 /// Puts what the packs of \p TD say in its place: a record a pack absorbed
 /// (same name and start) and a pack another absorbed become remnants, and
 /// the records the live packs carry join the directory's records.
-static void applyPacks(TestDirectory &TD,
-                       std::vector<NamedRecord<Pack>> &AllPacks) {
+static void applyPacks(StringRef Dir, TestDirectory &TD,
+                       std::vector<NamedRecord<Pack>> &AllPacks,
+                       uint64_t &Unreadable, function_ref<void(Error)> Warn) {
   std::set<std::pair<std::string, int64_t>> AbsorbedRecords;
   std::set<std::string> AbsorbedPacks;
   for (const NamedRecord<Pack> &P : AllPacks) {
@@ -90,6 +92,13 @@ static void applyPacks(TestDirectory &TD,
       TD.Remnants.push_back(MP.Profile);
     TD.Remnants.push_back(R.Name);
   }
+  // Oldest first: of two live packs that carry one record (a copy, never
+  // the compactor's doing), the later is not read.
+  llvm::sort(AllPacks,
+             [](const NamedRecord<Pack> &A, const NamedRecord<Pack> &B) {
+               return A.Record.Number < B.Record.Number;
+             });
+  std::set<std::pair<std::string, int64_t>> Carried;
   for (NamedRecord<Pack> &P : AllPacks) {
     if (AbsorbedPacks.count(P.Name)) {
       for (const PackProfile &PP : P.Record.Profiles)
@@ -97,8 +106,23 @@ static void applyPacks(TestDirectory &TD,
       TD.Remnants.push_back(P.Name);
       continue;
     }
-    for (const NamedRecord<FlushRecord> &R : P.Record.Records)
+    bool Twice = llvm::any_of(P.Record.Records, [&](const auto &R) {
+      return Carried.count({R.Name, R.Record.Start});
+    });
+    if (Twice) {
+      SmallString<256> Path(Dir);
+      sys::path::append(Path, P.Name);
+      ++Unreadable;
+      Warn(createFileError(
+          Path, createStringError(inconvertibleErrorCode(),
+                                  "carries records that an earlier pack "
+                                  "carries (a copy?); not read")));
+      continue;
+    }
+    for (const NamedRecord<FlushRecord> &R : P.Record.Records) {
+      Carried.insert({R.Name, R.Record.Start});
       Kept.push_back({R.Name, R.Record, P.Name});
+    }
     TD.Packs.push_back(std::move(P));
   }
   llvm::sort(Kept, [](const NamedRecord<FlushRecord> &A,
@@ -130,7 +154,7 @@ static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
       TD.Stock.push_back({Name, S.getSize()});
       continue;
     }
-    bool IsPack = N.starts_with(PackPrefix) && N.ends_with(".pack");
+    bool IsPack = packNumberOf(N) && N.ends_with(".pack");
     bool IsRecord = N.ends_with(".json");
     // A .failed file is a marker whose image could not write its final
     // record: the image failed, it was not lost.
@@ -175,7 +199,7 @@ static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
         Skip(M.takeError());
     }
   }
-  applyPacks(TD, AllPacks);
+  applyPacks(Dir, TD, AllPacks, Unreadable, Warn);
   return Error::success();
 }
 
@@ -368,8 +392,8 @@ summarizeDirectory(const DirectoryContents &Contents,
         TS.Counts.Bytes += profileBytes(R.Record);
     }
     for (const NamedRecord<Pack> &P : TD.Packs)
-      for (const PackProfile &PP : P.Record.Profiles)
-        TS.Counts.Bytes += PP.Size;
+      for (const PackProfile &PP : P.Record.Profiles) // sizes read from disk
+        TS.Counts.Bytes = SaturatingAdd(TS.Counts.Bytes, PP.Size);
     for (const NamedRecord<BootMarker> &M : TD.Markers)
       Seen.insert(M.Record.id());
     for (const ProcessId &Id : Seen)

@@ -3,6 +3,7 @@
 #include "covlock/Protocol/Pack.h"
 #include "covlock/Protocol/Protocol.h"
 #include "llvm/ADT/Twine.h"
+#include <set>
 
 using namespace llvm;
 
@@ -16,14 +17,29 @@ std::string packProfileName(uint64_t N, uint64_t K) {
   return (PackPrefix + Twine(N) + "." + Twine(K) + ".profraw").str();
 }
 
+/// The N of "<N>" followed by nothing: decimal, no leading zero, at most
+/// MaxPackNumber.
+static std::optional<uint64_t> numberOf(StringRef Digits) {
+  uint64_t N;
+  if (Digits.empty() || Digits.size() > 9 || Digits.getAsInteger(10, N) ||
+      (Digits.size() > 1 && Digits[0] == '0') || !N || N > MaxPackNumber)
+    return std::nullopt;
+  return N;
+}
+
 std::optional<uint64_t> packNumberOf(StringRef Name) {
+  // Exactly _c<N>.pack or _c<N>.<K>.profraw: a stock profile of a host
+  // named "_c5..." is not ours.
   if (!Name.consume_front(PackPrefix))
     return std::nullopt;
-  StringRef Digits =
-      Name.take_while([](char C) { return C >= '0' && C <= '9'; });
-  uint64_t N;
-  if (Digits.empty() || Digits.size() > 18 || Digits.getAsInteger(10, N) ||
-      (Digits.size() > 1 && Digits[0] == '0'))
+  auto [Number, Rest] = Name.split('.');
+  std::optional<uint64_t> N = numberOf(Number);
+  if (!N)
+    return std::nullopt;
+  if (Rest == "pack")
+    return N;
+  auto [K, Ext] = Rest.split('.');
+  if (Ext != "profraw" || (K != "0" && !numberOf(K)))
     return std::nullopt;
   return N;
 }
@@ -103,16 +119,48 @@ bool fromJSON(const json::Value &V, Pack &P, json::Path Path) {
       !O.map("absorbed_records", P.AbsorbedRecords) ||
       !O.map("absorbed_packs", P.AbsorbedPacks))
     return false;
-  for (const std::string &Name : P.AbsorbedPacks)
-    if (!packNumberOf(Name) || !StringRef(Name).ends_with(".pack")) {
-      Path.field("absorbed_packs").report("not the name of a pack");
+  if (!numberOf(std::to_string(P.Number))) {
+    Path.field("pack").report("not a pack number");
+    return false;
+  }
+  // What a pack says it replaced is removed by the next compactor: it
+  // must be consistent with what the pack holds, or the pack is damaged.
+  for (const std::string &Name : P.AbsorbedPacks) {
+    std::optional<uint64_t> N = packNumberOf(Name);
+    if (!N || !StringRef(Name).ends_with(".pack") || *N >= P.Number) {
+      Path.field("absorbed_packs").report("not the name of an earlier pack");
       return false;
     }
+  }
+  std::set<std::pair<std::string, int64_t>> Carried;
+  bool AnyProfile = false;
+  for (const NamedRecord<FlushRecord> &R : P.Records) {
+    if (!Carried.insert({R.Name, R.Record.Start}).second) {
+      Path.field("records").report("a record twice");
+      return false;
+    }
+    AnyProfile |= !R.Record.profiles().empty();
+  }
+  for (const AbsorbedRecord &A : P.AbsorbedRecords)
+    if (!Carried.count({A.Name, A.Start})) {
+      Path.field("absorbed_records").report("a record the pack does not carry");
+      return false;
+    }
+  std::set<std::string> Names;
+  std::set<std::pair<std::optional<std::string>, std::string>> Sums;
   for (const PackProfile &PP : P.Profiles)
-    if (packNumberOf(PP.Profile) != P.Number) {
-      Path.field("profiles").report("a profile of another pack");
+    if (packNumberOf(PP.Profile) != P.Number ||
+        !StringRef(PP.Profile).ends_with(".profraw") ||
+        !Names.insert(PP.Profile).second ||
+        !Sums.insert({PP.Label, PP.Layout}).second) {
+      Path.field("profiles")
+          .report("a profile of another pack, or one label and binary twice");
       return false;
     }
+  if (AnyProfile && P.Profiles.empty()) {
+    Path.field("profiles").report("none, for records that have profiles");
+    return false;
+  }
   return true;
 }
 

@@ -46,8 +46,9 @@ struct CompactStats {
   uint64_t Records = 0;      ///< flush records absorbed
   uint64_t Profiles = 0;     ///< raw profiles summed, then removed
   uint64_t Packs = 0;        ///< older packs absorbed
-  uint64_t BytesRemoved = 0; ///< of the profiles and packs removed
-  uint64_t BytesWritten = 0; ///< of the new packs and their profiles
+  uint64_t BytesRemoved = 0; ///< of the profiles removed (raw and packs')
+  uint64_t BytesWritten = 0; ///< of the new packs' profiles
+  uint64_t RecordBytes = 0;  ///< of the new packs themselves (JSON)
   uint64_t Remnants = 0;     ///< files of a killed compactor, removed
   uint64_t Left = 0;         ///< records left as they are (see Warn)
 };
@@ -63,7 +64,14 @@ public:
 
   /// One round over every key directory that changed since the last one
   /// (every one if \p Full). Fails if the directory cannot be read at all.
+  /// Between rounds, a key directory's live packs are folded into its new
+  /// pack only once there are several of them (rewriting a big pack for a
+  /// few new records each round would cost the square of its records);
+  /// a \p Full round folds them all.
   llvm::Expected<CompactStats> compact(bool Full = false);
+
+  /// Whether rounds wait for the compact lock (CompactOptions::Wait).
+  void setWait(bool Wait);
 
 private:
   struct Impl;

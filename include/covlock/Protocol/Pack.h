@@ -59,7 +59,11 @@ struct Pack {
 /// The file names of pack \p N and of its K-th profile.
 std::string packFileName(uint64_t N);
 std::string packProfileName(uint64_t N, uint64_t K);
-/// The N of a pack's or pack profile's name; none for other names.
+/// Packs are numbered from 1 to this (nine digits).
+constexpr uint64_t MaxPackNumber = 999999999;
+
+/// The N of a pack's name (_c<N>.pack) or pack profile's (_c<N>.<K>.profraw);
+/// none for any other name.
 std::optional<uint64_t> packNumberOf(llvm::StringRef Name);
 
 /// The most a pack file may hold (it carries its records).
