@@ -128,11 +128,11 @@ Expected<std::string> writeSparseProfile(const Layout &L, const Sums &S) {
           F.NumBitmapBytes ? BitmapDelta - Shift + BitmapByte : 0);
     put64(Out, Record + RFunctionPointer, 0);
     put64(Out, Record + RValues, 0);
-    std::memcpy(&Out[CountersOffset + Counter * 8], &S.Counters[F.FirstCounter],
-                F.NumCounters * 8);
+    std::memcpy(&Out[CountersOffset + Counter * 8],
+                S.Counters.data() + F.FirstCounter, F.NumCounters * 8);
     if (F.NumBitmapBytes)
-      std::memcpy(&Out[BitmapOffset + BitmapByte], &S.Bitmap[F.FirstBitmapByte],
-                  F.NumBitmapBytes);
+      std::memcpy(&Out[BitmapOffset + BitmapByte],
+                  S.Bitmap.data() + F.FirstBitmapByte, F.NumBitmapBytes);
     Counter += F.NumCounters;
     BitmapByte += F.NumBitmapBytes;
   }
@@ -174,10 +174,10 @@ Error addSparseProfile(const Layout &L, const RawProfileView &V, Sums &S) {
     S.Bitmap.assign(L.View.NumBitmapBytes, 0);
   }
   for (auto &[F, D] : Records) {
-    S.Saturated |= addCounters(&S.Counters[F->FirstCounter],
+    S.Saturated |= addCounters(S.Counters.data() + F->FirstCounter,
                                V.counters() + D.FirstCounter, F->NumCounters);
-    orBitmap(&S.Bitmap[F->FirstBitmapByte], V.bitmap() + D.FirstBitmapByte,
-             F->NumBitmapBytes);
+    orBitmap(S.Bitmap.data() + F->FirstBitmapByte,
+             V.bitmap() + D.FirstBitmapByte, F->NumBitmapBytes);
   }
   return Error::success();
 }
