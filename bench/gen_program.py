@@ -75,12 +75,39 @@ def main(argv):
         out.append("  f%d," % s)
     out.append("};")
     out.append("""
-int main(int argc, char **argv) {
-  unsigned long k = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
+/* Test k's work: group k mod G. */
+static long run_test(unsigned long k) {
   entry_fn entry = entries[k %% %d];
   long acc = 0;
   for (int i = 0; i < 4; ++i)
     acc += entry((int)(k * 7 + (unsigned long)i), %d);
+  return acc;
+}
+
+#ifdef IN_PROCESS_TESTS
+/* Built with -DIN_PROCESS_TESTS and the covlock runtime: `prog -n N` runs
+   tests 0..N-1 in this one process, each between covlock_test_begin and
+   covlock_test_end, named t<k> as the one-process-per-test runs name them. */
+void covlock_test_begin(const char *id);
+void covlock_test_end(int outcome);
+#endif
+
+int main(int argc, char **argv) {
+#ifdef IN_PROCESS_TESTS
+  if (argc > 2 && argv[1][0] == '-' && argv[1][1] == 'n') {
+    unsigned long n = strtoul(argv[2], NULL, 10);
+    for (unsigned long k = 0; k < n; ++k) {
+      char id[32];
+      snprintf(id, sizeof id, "t%%lu", k);
+      covlock_test_begin(id);
+      run_test(k);
+      covlock_test_end(0);
+    }
+    return 0;
+  }
+#endif
+  unsigned long k = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
+  long acc = run_test(k);
   if (argc > 2)
     printf("%%ld\\n", acc);
   return 0;

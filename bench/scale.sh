@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# scale.sh BUILD_DIR
+#
+# LLVM scale in miniature: a generated program of FUNCS (100,000) functions
+# and TESTS (5,000) tests, each test running one group of NGROUPS (500), so
+# a test covers 0.2% of the binary. Each step is a function below; STEPS
+# picks them (default: all, in this order).
+#
+#   capture    (a) stock runtime, LLVM_PROFILE_FILE=DIR/%p.profraw, and
+#              (d) `llvm-covlock run` (compacting), TESTS processes one
+#              after the other, once each: wall time, peak disk (du -sb
+#              sampled every second) and final disk. (a)'s profiles stay for
+#              the merge step.
+#   inprocess  one process running the TESTS tests between
+#              covlock_test_begin/end, under `llvm-covlock run` compacting
+#              and with --no-compact: wall time and final disk.
+#   merge      llvm-profdata merge -j 2 of (a)'s profiles against
+#              llvm-covmerge --profdata of (d)'s packs: time and peak memory
+#              (/usr/bin/time), and that the two hold the same counts.
+#   covdb      llvm-covmerge -o of (d): time against the aggregate merge,
+#              peak memory, size.
+#   queries    who, report --by-test and show on that covdb (hyperfine).
+#   cleanup    removes (a)'s profiles (FUNCS x 110 bytes x TESTS: 55 GB).
+#
+# Needs BUILD_DIR/bin/llvm-covlock, llvm-covmerge, lib/libcovlock_rt.so,
+# clang-19, hyperfine, python3, /usr/bin/time, and about 60 GB of disk in
+# WORK. Environment (optional): FUNCS=100000 NGROUPS=500 TESTS=5000
+# RUNS=3 (queries, merges) WORK=BUILD_DIR/bench-scale CC=clang-19.
+set -euo pipefail
+
+export FUNCS=${FUNCS:-100000} NGROUPS=${NGROUPS:-500}
+tests=${TESTS:-5000}
+BENCH_NAME=scale.sh BENCH_WORK=bench-scale
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+covmerge=$build/bin/llvm-covmerge
+steps=${STEPS:-capture inprocess merge covdb queries cleanup}
+require "$covlock" "$covmerge" "$build/lib/libcovlock_rt.so"
+runs=${RUNS:-3}
+
+compile_program
+linkflags=$("$covlock" link-flags)
+if [ ! -x "$work/prog-covlock" ] || [ "$work/prog.o" -nt "$work/prog-covlock" ]; then
+  # shellcheck disable=SC2086
+  $cc -fprofile-instr-generate "$work/prog.o" -o "$work/prog-stock"
+  # shellcheck disable=SC2086
+  $cc -fprofile-instr-generate "$work/prog.o" $linkflags -o "$work/prog-covlock"
+  # shellcheck disable=SC2086
+  $cc $cflags -DIN_PROCESS_TESTS -fprofile-instr-generate -fcoverage-mapping \
+    -c "$prog_c" -o "$work/prog-inproc.o"
+  # shellcheck disable=SC2086
+  $cc -fprofile-instr-generate "$work/prog-inproc.o" $linkflags -o "$work/prog-inproc"
+fi
+seq 0 $((tests - 1)) > "$work/args"
+drive() { # PROGRAM -> the driver command line
+  printf 'xargs -P1 -I{} env COVLOCK_TEST=t{} %q {} < %q' "$1" "$work/args"
+}
+
+# sampled NAME DIR COMMAND: runs COMMAND, sampling DIR's size every second;
+# appends "NAME MILLISECONDS PEAK FINAL" to $work/capture.txt.
+sampled() {
+  local start end peak=0 size pid
+  start=$(date +%s%N)
+  sh -c "$3" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    size=$(du -sb "$2" 2>/dev/null | cut -f1)
+    [ "${size:-0}" -gt "$peak" ] && peak=$size
+    sleep 1
+  done
+  wait "$pid"
+  end=$(date +%s%N)
+  size=$(du -sb "$2" | cut -f1)
+  [ "$size" -gt "$peak" ] && peak=$size
+  echo "$1 $(( (end - start) / 1000000 )) $peak $size" >> "$work/capture.txt"
+}
+
+capture() {
+  rm -rf "$work/a" "$work/d" "$work/capture.txt"
+  mkdir -p "$work/a"
+  echo "capture: (a) stock %p, $tests processes..." >&2
+  sync
+  sampled a "$work/a" "env LLVM_PROFILE_FILE=$work/a/%p.profraw $(drive "$work/prog-stock")"
+  echo "capture: (d) llvm-covlock run, compacting..." >&2
+  sync
+  sampled d "$work/d" "env -u LLVM_PROFILE_FILE $covlock run --dir $work/d -- $(drive "$work/prog-covlock") 2>/dev/null"
+  python3 - "$work/capture.txt" "$tests" <<'PY'
+import sys
+rows = {l.split()[0]: l.split()[1:] for l in open(sys.argv[1])}
+n = int(sys.argv[2])
+(ta, pa, fa), (td, pd, fd) = [(float(r[0]) / 1e3, int(r[1]), int(r[2])) for r in (rows["a"], rows["d"])]
+print("capture, %d processes:    wall s  ms/proc      peak bytes     final bytes" % n)
+print("(a) stock %%p          %8.1f %8.2f %15d %15d" % (ta, ta / n * 1e3, pa, fa))
+print("(d) covlock run        %8.1f %8.2f %15d %15d" % (td, td / n * 1e3, pd, fd))
+print("(d) / (a)              %8.2fx %17.4fx %14.4fx" % (td / ta, pd / pa, fd / fa))
+PY
+}
+
+inprocess() {
+  local t
+  for mode in compact no-compact; do
+    rm -rf "$work/i-$mode"
+    flag=$([ "$mode" = no-compact ] && echo --no-compact || true)
+    t=$( { /usr/bin/time -f %e "$covlock" run $flag --dir "$work/i-$mode" -- \
+           "$work/prog-inproc" -n "$tests" 2>/dev/null >/dev/null; } 2>&1 | tail -1 )
+    echo "in-process, $tests tests in one process, $mode: $t s, $(du -sb "$work/i-$mode" | cut -f1) bytes"
+  done
+}
+
+# Peak resident set size in KB and wall seconds of one run.
+measure() {
+  /usr/bin/time -f "%M %e" "$@" 2>&1 >/dev/null | tail -1
+}
+
+merge() {
+  local a d
+  echo "merge: llvm-profdata merge -j 2 of $tests profiles..." >&2
+  find "$work/a" -name '*.profraw' > "$work/a.list"
+  a=$(measure "$profdata" merge -j 2 -f "$work/a.list" -o "$work/a.profdata")
+  d=$(measure "$covmerge" "$work/d" --profdata "$work/d.profdata")
+  echo "aggregate merge: llvm-profdata -j 2 (of (a), raw): ${a#* } s, ${a%% *} KB;" \
+       "llvm-covmerge (of (d), packs): ${d#* } s, ${d%% *} KB"
+  if same_counts "$work/a.profdata" "$work/d.profdata"; then
+    echo "aggregate: same counts"
+  else
+    echo "aggregate: DIFFERENT counts"
+    exit 1
+  fi
+}
+
+covdb() {
+  hyperfine --warmup 1 --runs "$runs" --export-json "$work/covdb.json" \
+    -n aggregate "$covmerge $work/d --profdata $work/d.profdata" \
+    -n covdb "$covmerge $work/d -o $work/d.covdb"
+  python3 - "$work/covdb.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+print("covdb %.2f s, aggregate %.2f s: %.2fx" % (r["covdb"]["mean"], r["aggregate"]["mean"],
+                                             r["covdb"]["mean"] / r["aggregate"]["mean"]))
+PY
+  echo "covdb peak memory: $(measure "$covmerge" "$work/d" -o "$work/d.covdb") (KB s)"
+  echo "covdb size: $(stat -c %s "$work/d.covdb") bytes"
+}
+
+queries() {
+  local line
+  line=$(grep -n "^static int f$((funcs / 2))(" "$prog_c" | cut -d: -f1)
+  hyperfine -N --warmup 3 --runs 10 --export-json "$work/queries.json" \
+    -n who "$covmerge who $work/d.covdb $prog_c:$((line + 1))" \
+    -n "report --by-test" "$covmerge report $work/d.covdb --by-test" \
+    -n show "$covmerge show $work/d.covdb $prog_c"
+  python3 - "$work/queries.json" <<'PY'
+import json, sys
+for x in json.load(open(sys.argv[1]))["results"]:
+    print("query %-18s %7.1f ms" % (x["command"], x["mean"] * 1e3))
+PY
+}
+
+cleanup() {
+  rm -rf "$work/a" "$work/a.list"
+}
+
+for step in $steps; do
+  "$step"
+done
