@@ -150,10 +150,23 @@ std::vector<std::string> namesIn(StringRef Path) {
   return Names;
 }
 
-/// What a new pack sums for one label and binary.
+/// What a new pack sums for one label and binary: one raw profile as it
+/// is (most tests run one process), or dense sums.
 struct PackSum {
+  const RawProfileView *Only = nullptr;
   Sums S;
   PackProfile Meta; ///< all but Profile, Layout and Size
+
+  /// The dense sums, made from Only if need be.
+  Sums &dense() {
+    if (Only) {
+      S.Counters.assign(Only->counters(), Only->counters() + Only->NumCounters);
+      S.Bitmap.assign(Only->bitmap(), Only->bitmap() + Only->NumBitmapBytes);
+      Only = nullptr;
+    }
+    return S;
+  }
+  bool empty() const { return !Only && S.Counters.empty() && S.Bitmap.empty(); }
 };
 using PackSumKey = std::pair<std::optional<std::string>, Layout *>;
 
@@ -360,7 +373,7 @@ bool Compactor::Impl::addPack(const NamedRecord<Pack> &P, DirFD &KD,
     PackSum &Dst = Out[Key];
     if (Dst.Meta.First.empty() || PS.Meta.First < Dst.Meta.First)
       Dst.Meta = PS.Meta;
-    merge::addSums(Dst.S, PS.S);
+    merge::addSums(Dst.dense(), PS.S);
   }
   return true;
 }
@@ -423,6 +436,7 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
 
   // Step 2: what the new pack sums.
   std::map<PackSumKey, PackSum> Sum;
+  std::vector<std::vector<ReadProfile>> Read; // what the sums point into
   Pack New;
   for (const NamedRecord<FlushRecord> &R : TD->Records) {
     if (!R.Pack.empty())
@@ -436,14 +450,14 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
     for (size_t I = 0; I != Profiles.size(); ++I) {
       ReadProfile &RP = Profiles[I];
       PackSum &PS = Sum[{R.Record.Label, RP.L}];
-      Sums &S = PS.S;
-      if (S.Counters.empty() && S.Bitmap.empty()) {
-        S.Counters.assign(RP.View.NumCounters, 0);
-        S.Bitmap.assign(RP.View.NumBitmapBytes, 0);
+      if (PS.empty()) {
+        PS.Only = &RP.View;
+      } else {
+        Sums &S = PS.dense();
+        S.Saturated |= addCounters(S.Counters.data(), RP.View.counters(),
+                                   RP.View.NumCounters);
+        orBitmap(S.Bitmap.data(), RP.View.bitmap(), RP.View.NumBitmapBytes);
       }
-      S.Saturated |= addCounters(S.Counters.data(), RP.View.counters(),
-                                 RP.View.NumCounters);
-      orBitmap(S.Bitmap.data(), RP.View.bitmap(), RP.View.NumBitmapBytes);
       if (PS.Meta.First.empty() || Modules[I].Profile < PS.Meta.First) {
         PS.Meta.First = Modules[I].Profile;
         PS.Meta.Path = Modules[I].Path;
@@ -455,6 +469,7 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
     }
     New.Records.push_back({R.Name, R.Record});
     New.AbsorbedRecords.push_back({R.Name, R.Record.Start});
+    Read.push_back(std::move(Profiles)); // the views stay where they are
   }
   // Live packs are folded into the new one in a full round, or once there
   // are several; a pack alone stays as it is.
@@ -500,7 +515,11 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
     Expected<std::string> LayoutName = layoutFile(K->second);
     if (!LayoutName)
       return LayoutName.takeError();
-    Expected<std::string> Bytes = merge::writeSparseProfile(*K->second, PS->S);
+    Expected<std::string> Bytes =
+        PS->Only ? merge::writeSparseProfile(*K->second, PS->Only->counters(),
+                                             PS->Only->bitmap())
+                 : merge::writeSparseProfile(*K->second, PS->S.Counters.data(),
+                                             PS->S.Bitmap.data());
     if (!Bytes)
       return createFileError(KeyPath, Bytes.takeError());
     PackProfile PP = PS->Meta;

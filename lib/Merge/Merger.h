@@ -185,9 +185,12 @@ private:
 /// \p L's first profile with every counter and bitmap byte zero: the
 /// layout file of its binary.
 std::string zeroedLayoutProfile(const Layout &L);
-/// A raw profile of \p L's binary holding the functions of dense \p S with
-/// a count or a bitmap bit (at least one function).
-Expected<std::string> writeSparseProfile(const Layout &L, const Sums &S);
+/// A raw profile of \p L's binary holding the functions with a count in
+/// \p Counters or a bitmap bit in \p Bitmap (dense, in \p L's layout; at
+/// least one function).
+Expected<std::string> writeSparseProfile(const Layout &L,
+                                         const uint64_t *Counters,
+                                         const uint8_t *Bitmap);
 /// Adds sparse profile \p V of \p L's binary to \p S (dense; sized here
 /// if empty). A malformed profile adds nothing.
 Error addSparseProfile(const Layout &L, const RawProfileView &V, Sums &S);

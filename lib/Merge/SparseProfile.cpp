@@ -64,18 +64,22 @@ std::string zeroedLayoutProfile(const Layout &L) {
   return Out;
 }
 
-Expected<std::string> writeSparseProfile(const Layout &L, const Sums &S) {
-  // The functions with anything to say, in the layout's order.
+Expected<std::string> writeSparseProfile(const Layout &L,
+                                         const uint64_t *Counters,
+                                         const uint8_t *Bitmap) {
+  // The functions with anything to say, in the layout's order. (ORs
+  // without early exits: this loop runs over the whole binary.)
   std::vector<unsigned> Kept;
   std::vector<std::string> Names;
   uint64_t NumCounters = 0, NumBitmapBytes = 0;
   for (unsigned I = 0, E = L.Functions.size(); I != E; ++I) {
     const LayoutFunction &F = L.Functions[I];
-    bool Any = false;
-    for (uint32_t C = 0; C < F.NumCounters && !Any; ++C)
-      Any = S.Counters[F.FirstCounter + C] != 0;
-    for (uint32_t B = 0; B < F.NumBitmapBytes && !Any; ++B)
-      Any = S.Bitmap[F.FirstBitmapByte + B] != 0;
+    uint64_t Or = 0;
+    for (uint32_t C = 0; C < F.NumCounters; ++C)
+      Or |= Counters[F.FirstCounter + C];
+    for (uint32_t B = 0; B < F.NumBitmapBytes; ++B)
+      Or |= Bitmap[F.FirstBitmapByte + B];
+    bool Any = Or != 0;
     // A profile of nothing but zeros still says that the binary ran: its
     // last function stands for it (LLVM's reader takes no empty profile).
     if (!Any && !(I + 1 == E && Kept.empty()))
@@ -128,11 +132,11 @@ Expected<std::string> writeSparseProfile(const Layout &L, const Sums &S) {
           F.NumBitmapBytes ? BitmapDelta - Shift + BitmapByte : 0);
     put64(Out, Record + RFunctionPointer, 0);
     put64(Out, Record + RValues, 0);
-    std::memcpy(&Out[CountersOffset + Counter * 8],
-                S.Counters.data() + F.FirstCounter, F.NumCounters * 8);
+    std::memcpy(&Out[CountersOffset + Counter * 8], Counters + F.FirstCounter,
+                F.NumCounters * 8);
     if (F.NumBitmapBytes)
-      std::memcpy(&Out[BitmapOffset + BitmapByte],
-                  S.Bitmap.data() + F.FirstBitmapByte, F.NumBitmapBytes);
+      std::memcpy(&Out[BitmapOffset + BitmapByte], Bitmap + F.FirstBitmapByte,
+                  F.NumBitmapBytes);
     Counter += F.NumCounters;
     BitmapByte += F.NumBitmapBytes;
   }
