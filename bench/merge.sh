@@ -19,7 +19,9 @@
 #   FUNCS=20000 NGROUPS=100 PROCS=500 RUNS=5 WARMUP=1
 #   CC=clang-19  BENCH_CFLAGS="-O0 -g0"
 #   WORK=BUILD_DIR/bench-merge   where the program, profiles and outputs go
-#   STEPS="aggregate_merge aggregate_check aggregate_memory"
+#   STEPS="aggregate_merge aggregate_check aggregate_memory" (see below for
+#   the others: attribution_merge, attribution_memory, per_test_stock,
+#   queries, compacted_merge)
 set -euo pipefail
 
 BENCH_NAME=merge.sh BENCH_WORK=bench-merge
@@ -175,6 +177,34 @@ for x in json.load(open(sys.argv[1]))["results"]:
 PY
 }
 
+# --- Compacted directories (llvm-covlock compact) --------------------------
+#
+#   compacted_merge   a compacted copy of the directory against the raw one,
+#                     ONE hyperfine run: --profdata and -o of each; the
+#                     outputs are checked byte for byte (cmp)
+
+compacted_merge() {
+  local packed=$work/cov-compacted
+  mkdir -p "$out"
+  rm -rf "$packed"
+  cp -r "$cov" "$packed"
+  "$covlock" compact --quiet "$packed"
+  hyperfine --warmup "$warmup" --runs "$runs" --export-json "$work/compacted.json" \
+    -n "raw --profdata" "$covmerge $cov --profdata $out/raw.profdata" \
+    -n "compacted --profdata" "$covmerge $packed --profdata $out/packed.profdata" \
+    -n "raw -o" "$covmerge $cov -o $out/raw.covdb" \
+    -n "compacted -o" "$covmerge $packed -o $out/packed.covdb"
+  cmp "$out/raw.profdata" "$out/packed.profdata"
+  cmp "$out/raw.covdb" "$out/packed.covdb"
+  python3 - "$work/compacted.json" <<'PY'
+import json, sys
+r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+for kind in ("--profdata", "-o"):
+    raw, packed = r["raw " + kind], r["compacted " + kind]
+    print("merge %-10s raw %.3f s, compacted %.3f s: compacted/raw %.2fx (same bytes)"
+          % (kind, raw, packed, packed / raw))
+PY
+}
 
 setup_program
 make_profiles

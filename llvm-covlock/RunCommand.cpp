@@ -16,6 +16,7 @@
 #include "llvm/Option/Option.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <csignal>
@@ -170,7 +171,8 @@ private:
 namespace {
 /// Compacts the directory while the command runs, on a thread of its own
 /// at a low priority, so that disk use stays bounded without slowing the
-/// tests: a round every quarter second, every 10 ms while there is work.
+/// tests: a round every 10 ms while there is work, backing off to a
+/// quarter second when idle.
 class BackgroundCompactor {
 public:
   explicit BackgroundCompactor(StringRef Dir) : C(options(Dir)) {
@@ -204,7 +206,9 @@ private:
     // Nice 10, for this thread alone (Linux threads have their own).
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
     std::unique_lock<std::mutex> G(Lock);
-    std::chrono::milliseconds Pause(250);
+    // From the start, and while there is work, a round every 10 ms; idle
+    // rounds back off to a quarter second.
+    std::chrono::milliseconds Pause(10);
     while (!Wake.wait_for(G, Pause, [this] { return Stop; })) {
       G.unlock();
       Expected<CompactStats> S = C.compact();
@@ -214,7 +218,8 @@ private:
       G.lock();
       // While the suite publishes, keep up with it: the raw profiles
       // waiting for a round are what the directory's peak size is made of.
-      Pause = std::chrono::milliseconds(Worked ? 10 : 250);
+      Pause = Worked ? std::chrono::milliseconds(10)
+                     : std::min(Pause * 2, std::chrono::milliseconds(250));
     }
   }
 
