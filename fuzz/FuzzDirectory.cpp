@@ -163,7 +163,8 @@ static std::string packJSON(FuzzedDataProvider &P, uint64_t N) {
          "_c1.0.profraw", "../t2/vm.1.0.json", "..", ".", "/etc/passwd",
          "../../outside.profraw", "vm.2.0.json"}));
   };
-  json::Array Profiles, Records, AbsorbedRecords, AbsorbedPacks;
+  json::Array Profiles, AbsorbedPacks;
+  std::string Lines;
   for (int I = 0, E = P.ConsumeIntegralInRange(0, 3); I != E; ++I)
     Profiles.push_back(json::Object{
         {"profile", P.ConsumeBool() ? "_c" + std::to_string(N) + "." +
@@ -182,23 +183,23 @@ static std::string packJSON(FuzzedDataProvider &P, uint64_t N) {
       consumeError(V.takeError());
       continue;
     }
-    Records.push_back(
-        json::Object{{"name", P.ConsumeBool() ? Name : PickName()},
-                     {"record", std::move(*V)}});
+    json::Object Line{{"name", P.ConsumeBool() ? Name : PickName()},
+                      {"record", std::move(*V)}};
+    Lines += formatv("{0}\n", json::Value(std::move(Line))).str();
   }
   for (int I = 0, E = P.ConsumeIntegralInRange(0, 3); I != E; ++I)
-    AbsorbedRecords.push_back(
-        json::Object{{"name", PickName()},
-                     {"start", P.ConsumeIntegralInRange<int64_t>(-1, 1)}});
+    Lines += formatv("{0}\n",
+                     json::Value(json::Object{
+                         {"absorbed", PickName()},
+                         {"start", P.ConsumeIntegralInRange<int64_t>(-1, 1)}}))
+                 .str();
   for (int I = 0, E = P.ConsumeIntegralInRange(0, 2); I != E; ++I)
     AbsorbedPacks.push_back(PickName());
   json::Object O{{"version", P.ConsumeIntegralInRange<int64_t>(2, 4)},
                  {"pack", N},
                  {"profiles", std::move(Profiles)},
-                 {"records", std::move(Records)},
-                 {"absorbed_records", std::move(AbsorbedRecords)},
                  {"absorbed_packs", std::move(AbsorbedPacks)}};
-  return formatv("{0}", json::Value(std::move(O))).str();
+  return formatv("{0}\n", json::Value(std::move(O))).str() + Lines;
 }
 
 static void addEntry(FuzzedDataProvider &P, const Sandbox &S) {

@@ -471,21 +471,35 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
     New.AbsorbedRecords.push_back({R.Name, R.Record.Start});
     Read.push_back(std::move(Profiles)); // the views stay where they are
   }
-  // Live packs are folded into the new one in a full round, or once there
-  // are several; a pack alone stays as it is.
+  // Which live packs the new one absorbs: all of them in a full round;
+  // between rounds, none until there are several, and then all but the
+  // biggest, unless it is smaller than the others together, so that a
+  // test's records are rewritten a logarithmic number of times.
+  std::vector<const NamedRecord<Pack> *> Fold;
   constexpr size_t FoldAt = 8;
-  bool Fold = TD->Packs.size() >= FoldAt || (Full && TD->Packs.size() >= 2) ||
-              (Full && !New.Records.empty());
-  if (New.Records.empty() && !Fold)
+  if (!TD->Packs.empty() &&
+      ((Full && (TD->Packs.size() >= 2 || !New.Records.empty())) ||
+       TD->Packs.size() >= FoldAt)) {
+    for (const NamedRecord<Pack> &P : TD->Packs)
+      Fold.push_back(&P);
+    auto Biggest = llvm::max_element(Fold, [](const auto *A, const auto *B) {
+      return A->Record.Records.size() < B->Record.Records.size();
+    });
+    size_t Others = 0;
+    for (const auto *P : Fold)
+      Others += P->Record.Records.size();
+    Others -= (*Biggest)->Record.Records.size();
+    if (!Full && (*Biggest)->Record.Records.size() > Others)
+      Fold.erase(Biggest);
+  }
+  if (New.Records.empty() && Fold.empty())
     return Error::success();
-  for (const NamedRecord<Pack> &P : TD->Packs) {
-    if (!Fold)
-      break;
-    if (!addPack(P, *KD, Sum))
+  for (const NamedRecord<Pack> *P : Fold) {
+    if (!addPack(*P, *KD, Sum))
       continue;
-    for (const NamedRecord<FlushRecord> &R : P.Record.Records)
+    for (const NamedRecord<FlushRecord> &R : P->Record.Records)
       New.Records.push_back({R.Name, R.Record});
-    New.AbsorbedPacks.push_back(P.Name);
+    New.AbsorbedPacks.push_back(P->Name);
   }
   if (New.AbsorbedRecords.empty() && New.AbsorbedPacks.size() < 2)
     return Error::success();
@@ -532,12 +546,12 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
     New.Profiles.push_back(std::move(PP));
   }
   stepDone("profiles");
-  std::string Text;
-  raw_string_ostream(Text) << json::Value(toJSON(New)) << "\n";
+  std::string Text = writePack(New);
   if (Text.size() > MaxPackFile)
     return createFileError(KeyPath,
                            createStringError(inconvertibleErrorCode(),
-                                             "too many records for one pack"));
+                                             "too many records for one pack "
+                                             "(1 GiB of JSON)"));
   if (Error E = KD->publish(packFileName(New.Number), Text))
     return E;
   Stats.RecordBytes += Text.size();

@@ -3,6 +3,7 @@
 #include "covlock/Protocol/Pack.h"
 #include "covlock/Protocol/Protocol.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/raw_ostream.h"
 #include <set>
 
 using namespace llvm;
@@ -74,12 +75,6 @@ static bool fromJSON(const json::Value &V, PackProfile &P, json::Path Path) {
          isNameOfPack(P.Layout, "", Path.field("layout"));
 }
 
-static bool fromJSON(const json::Value &V, AbsorbedRecord &A, json::Path Path) {
-  json::ObjectMapper O(V, Path);
-  return O && O.map("name", A.Name) && O.map("start", A.Start) &&
-         isNameOfPack(A.Name, "", Path.field("name"));
-}
-
 static bool fromJSON(const json::Value &V, NamedRecord<FlushRecord> &R,
                      json::Path Path) {
   json::ObjectMapper O(V, Path);
@@ -87,23 +82,47 @@ static bool fromJSON(const json::Value &V, NamedRecord<FlushRecord> &R,
          isNameOfPack(R.Name, "", Path.field("name"));
 }
 
-json::Value toJSON(const Pack &P) {
-  json::Array Profiles, Records, AbsorbedRecords, AbsorbedPacks;
+std::string writePack(const Pack &P) {
+  json::Array Profiles, AbsorbedPacks;
   for (const PackProfile &PP : P.Profiles)
     Profiles.push_back(toJSON(PP));
-  for (const NamedRecord<FlushRecord> &R : P.Records)
-    Records.push_back(json::Object{{"name", R.Name}, {"record", R.Record}});
-  for (const AbsorbedRecord &A : P.AbsorbedRecords)
-    AbsorbedRecords.push_back(
-        json::Object{{"name", A.Name}, {"start", A.Start}});
   for (const std::string &Name : P.AbsorbedPacks)
     AbsorbedPacks.push_back(Name);
-  return json::Object{{"version", P.Version},
-                      {"pack", P.Number},
-                      {"profiles", std::move(Profiles)},
-                      {"records", std::move(Records)},
-                      {"absorbed_records", std::move(AbsorbedRecords)},
-                      {"absorbed_packs", std::move(AbsorbedPacks)}};
+  std::string Out;
+  raw_string_ostream OS(Out);
+  OS << json::Value(json::Object{{"version", P.Version},
+                                 {"pack", P.Number},
+                                 {"profiles", std::move(Profiles)},
+                                 {"absorbed_packs", std::move(AbsorbedPacks)}})
+     << '\n';
+  // One line per record: a reader never holds more than one line's tree.
+  for (const NamedRecord<FlushRecord> &R : P.Records)
+    OS << json::Value(json::Object{{"name", R.Name}, {"record", R.Record}})
+       << '\n';
+  for (const AbsorbedRecord &A : P.AbsorbedRecords)
+    OS << json::Value(json::Object{{"absorbed", A.Name}, {"start", A.Start}})
+       << '\n';
+  return Out;
+}
+
+bool fromJSON(const json::Value &V, PackLine &L, json::Path Path) {
+  json::ObjectMapper O(V, Path);
+  if (!O)
+    return false;
+  const json::Object *Obj = V.getAsObject();
+  if (Obj->get("record")) {
+    NamedRecord<FlushRecord> R;
+    if (!fromJSON(V, R, Path))
+      return false;
+    L.Record = std::move(R);
+    return true;
+  }
+  AbsorbedRecord A;
+  if (!O.map("absorbed", A.Name) || !O.map("start", A.Start) ||
+      !isNameOfPack(A.Name, "", Path.field("absorbed")))
+    return false;
+  L.Absorbed = std::move(A);
+  return true;
 }
 
 bool fromJSON(const json::Value &V, Pack &P, json::Path Path) {
@@ -115,62 +134,76 @@ bool fromJSON(const json::Value &V, Pack &P, json::Path Path) {
     return false;
   }
   if (!O.map("pack", P.Number) || !O.map("profiles", P.Profiles) ||
-      !O.map("records", P.Records) ||
-      !O.map("absorbed_records", P.AbsorbedRecords) ||
       !O.map("absorbed_packs", P.AbsorbedPacks))
     return false;
   if (!numberOf(std::to_string(P.Number))) {
     Path.field("pack").report("not a pack number");
     return false;
   }
+  return true;
+}
+
+/// What makes a pack damaged although every line parses.
+static Error checkPack(const Pack &P) {
+  auto Damaged = [](const Twine &Why) {
+    return createStringError(inconvertibleErrorCode(), "invalid pack: " + Why);
+  };
   // What a pack says it replaced is removed by the next compactor: it
   // must be consistent with what the pack holds, or the pack is damaged.
   for (const std::string &Name : P.AbsorbedPacks) {
     std::optional<uint64_t> N = packNumberOf(Name);
-    if (!N || !StringRef(Name).ends_with(".pack") || *N >= P.Number) {
-      Path.field("absorbed_packs").report("not the name of an earlier pack");
-      return false;
-    }
+    if (!N || !StringRef(Name).ends_with(".pack") || *N >= P.Number)
+      return Damaged("absorbs " + Name + ", not an earlier pack");
   }
   std::set<std::pair<std::string, int64_t>> Carried;
   bool AnyProfile = false;
   for (const NamedRecord<FlushRecord> &R : P.Records) {
-    if (!Carried.insert({R.Name, R.Record.Start}).second) {
-      Path.field("records").report("a record twice");
-      return false;
-    }
+    if (!Carried.insert({R.Name, R.Record.Start}).second)
+      return Damaged("carries " + R.Name + " twice");
     AnyProfile |= !R.Record.profiles().empty();
   }
   for (const AbsorbedRecord &A : P.AbsorbedRecords)
-    if (!Carried.count({A.Name, A.Start})) {
-      Path.field("absorbed_records").report("a record the pack does not carry");
-      return false;
-    }
+    if (!Carried.count({A.Name, A.Start}))
+      return Damaged("absorbs " + A.Name +
+                     ", a record the pack does not carry");
   std::set<std::string> Names;
   std::set<std::pair<std::optional<std::string>, std::string>> Sums;
   for (const PackProfile &PP : P.Profiles)
     if (packNumberOf(PP.Profile) != P.Number ||
         !StringRef(PP.Profile).ends_with(".profraw") ||
         !Names.insert(PP.Profile).second ||
-        !Sums.insert({PP.Label, PP.Layout}).second) {
-      Path.field("profiles")
-          .report("a profile of another pack, or one label and binary twice");
-      return false;
-    }
-  if (AnyProfile && P.Profiles.empty()) {
-    Path.field("profiles").report("none, for records that have profiles");
-    return false;
-  }
-  return true;
+        !Sums.insert({PP.Label, PP.Layout}).second)
+      return Damaged(PP.Profile +
+                     ": a profile of another pack, or one label and binary "
+                     "twice");
+  if (AnyProfile && P.Profiles.empty())
+    return Damaged("no profile, for records that have profiles");
+  return Error::success();
 }
 
 Expected<Pack> readPackFile(StringRef Path) {
   Expected<std::string> Bytes = readProtocolFile(Path, MaxPackFile);
   if (!Bytes)
     return Bytes.takeError();
-  Expected<Pack> P = parseRecord<Pack>(*Bytes);
+  auto [Header, Rest] = StringRef(*Bytes).split('\n');
+  Expected<Pack> P = parseRecord<Pack>(Header);
   if (!P)
     return createFileError(Path, P.takeError());
+  for (size_t LineNo = 2; !Rest.empty(); ++LineNo) {
+    StringRef Line;
+    std::tie(Line, Rest) = Rest.split('\n');
+    if (Line.trim().empty())
+      continue;
+    Expected<PackLine> L = parseRecord<PackLine>(Line);
+    if (!L)
+      return createFileError(Path, LineNo, L.takeError());
+    if (L->Record)
+      P->Records.push_back(std::move(*L->Record));
+    else
+      P->AbsorbedRecords.push_back(std::move(*L->Absorbed));
+  }
+  if (Error E = checkPack(*P))
+    return createFileError(Path, std::move(E));
   return P;
 }
 

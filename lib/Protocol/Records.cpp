@@ -192,6 +192,7 @@ template Expected<OwnerRecord> parseRecord(StringRef);
 template Expected<BootMarker> parseRecord(StringRef);
 template Expected<FlushRecord> parseRecord(StringRef);
 template Expected<Pack> parseRecord(StringRef);
+template Expected<PackLine> parseRecord(StringRef);
 
 OwnerRecord OwnerRecord::forThisProcess(std::vector<std::string> Command,
                                         StringRef AbsDir,

@@ -66,11 +66,25 @@ constexpr uint64_t MaxPackNumber = 999999999;
 /// none for any other name.
 std::optional<uint64_t> packNumberOf(llvm::StringRef Name);
 
-/// The most a pack file may hold (it carries its records).
-constexpr uint64_t MaxPackFile = 64 << 20;
+/// The most a pack file may hold (it carries its records: about 600 bytes
+/// each). Lines are parsed one at a time, so reading one costs memory in
+/// proportion to its records, not to the JSON.
+constexpr uint64_t MaxPackFile = uint64_t(1) << 30;
 
-llvm::json::Value toJSON(const Pack &P);
+/// A pack file: its header line ({"version","pack","profiles",
+/// "absorbed_packs"}), then one line per carried record ({"name","record"})
+/// and per absorbed record ({"absorbed","start"}).
+std::string writePack(const Pack &P);
+
+/// The header line.
 bool fromJSON(const llvm::json::Value &V, Pack &P, llvm::json::Path Path);
+
+/// A line after the header: a carried record or an absorbed one.
+struct PackLine {
+  std::optional<NamedRecord<FlushRecord>> Record;
+  std::optional<AbsorbedRecord> Absorbed;
+};
+bool fromJSON(const llvm::json::Value &V, PackLine &L, llvm::json::Path Path);
 
 /// Reads and parses a pack file (a regular file, never through a symlink,
 /// of at most MaxPackFile bytes); errors name \p Path.
