@@ -25,7 +25,7 @@
 # Needs BUILD_DIR/bin/llvm-covlock, llvm-covmerge, lib/libcovlock_rt.so,
 # clang-19, hyperfine, python3, /usr/bin/time, and about 60 GB of disk in
 # WORK. Environment (optional): FUNCS=100000 NGROUPS=500 TESTS=5000
-# RUNS=3 (queries, merges) WORK=BUILD_DIR/bench-scale CC=clang-19.
+# RUNS=3 (queries, merges) PARTS=25 WORK=BUILD_DIR/bench-scale CC=clang-19.
 set -euo pipefail
 
 export FUNCS=${FUNCS:-100000} NGROUPS=${NGROUPS:-500}
@@ -38,18 +38,31 @@ steps=${STEPS:-capture inprocess merge covdb queries cleanup}
 require "$covlock" "$covmerge" "$build/lib/libcovlock_rt.so"
 runs=${RUNS:-3}
 
-compile_program
+# The program in PARTS (25) translation units, compiled two at a time: clang
+# takes time in the square of one file's functions (20,000 in one file:
+# 65 s; 100,000: over 10 minutes).
+parts=${PARTS:-25}
+src=$work/src-$funcs
+if [ ! -f "$src/main.c" ]; then
+  python3 "$here/gen_program.py" -n "$funcs" -g "$groups" --parts "$parts" -o "$src.tmp"
+  rm -rf "$src" && mv "$src.tmp" "$src"
+fi
 linkflags=$("$covlock" link-flags)
-if [ ! -x "$work/prog-covlock" ] || [ "$work/prog.o" -nt "$work/prog-covlock" ]; then
+if [ ! -x "$work/prog-inproc" ] || [ "$src/main.c" -nt "$work/prog-inproc" ]; then
+  echo "compiling $funcs functions in $parts files ($cc $cflags)..." >&2
   # shellcheck disable=SC2086
-  $cc -fprofile-instr-generate "$work/prog.o" -o "$work/prog-stock"
-  # shellcheck disable=SC2086
-  $cc -fprofile-instr-generate "$work/prog.o" $linkflags -o "$work/prog-covlock"
+  ls "$src"/*.c | xargs -P2 -I{} sh -c \
+    "$cc $cflags -fprofile-instr-generate -fcoverage-mapping -c {} -o {}.o"
   # shellcheck disable=SC2086
   $cc $cflags -DIN_PROCESS_TESTS -fprofile-instr-generate -fcoverage-mapping \
-    -c "$prog_c" -o "$work/prog-inproc.o"
+    -c "$src/main.c" -o "$src/main-inproc.o"
+  objs=$(ls "$src"/part-*.c.o)
   # shellcheck disable=SC2086
-  $cc -fprofile-instr-generate "$work/prog-inproc.o" $linkflags -o "$work/prog-inproc"
+  $cc -fprofile-instr-generate $objs "$src/main.c.o" -o "$work/prog-stock"
+  # shellcheck disable=SC2086
+  $cc -fprofile-instr-generate $objs "$src/main.c.o" $linkflags -o "$work/prog-covlock"
+  # shellcheck disable=SC2086
+  $cc -fprofile-instr-generate $objs "$src/main-inproc.o" $linkflags -o "$work/prog-inproc"
 fi
 seq 0 $((tests - 1)) > "$work/args"
 drive() { # PROGRAM -> the driver command line
@@ -143,12 +156,13 @@ PY
 }
 
 queries() {
-  local line
-  line=$(grep -n "^static int f$((funcs / 2))(" "$prog_c" | cut -d: -f1)
+  local file line
+  file=$(grep -l "^static int f$((funcs / 2))(int x, int depth) {" "$src"/part-*.c)
+  line=$(grep -n "^static int f$((funcs / 2))(int x, int depth) {" "$file" | cut -d: -f1)
   hyperfine -N --warmup 3 --runs 10 --export-json "$work/queries.json" \
-    -n who "$covmerge who $work/d.covdb $prog_c:$((line + 1))" \
+    -n who "$covmerge who $work/d.covdb $file:$((line + 1))" \
     -n "report --by-test" "$covmerge report $work/d.covdb --by-test" \
-    -n show "$covmerge show $work/d.covdb $prog_c"
+    -n "show (one part: $((funcs / parts)) functions)" "$covmerge show $work/d.covdb $file"
   python3 - "$work/queries.json" <<'PY'
 import json, sys
 for x in json.load(open(sys.argv[1]))["results"]:
