@@ -21,6 +21,7 @@
 #              peak memory, size.
 #   queries    who, report --by-test and show on that covdb (hyperfine).
 #   cleanup    removes (a)'s profiles (FUNCS x 110 bytes x TESTS: 55 GB).
+# (capture is capture_stock, then capture_covlock, then the comparison.)
 #
 # Needs BUILD_DIR/bin/llvm-covlock, llvm-covmerge, lib/libcovlock_rt.so,
 # clang-19, hyperfine, python3, /usr/bin/time, and about 60 GB of disk in
@@ -77,7 +78,8 @@ sampled() {
   sh -c "$3" &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
-    size=$(du -sb "$2" 2>/dev/null | cut -f1)
+    # du fails on files the compactor removes under it: a sample is missed.
+    size=$(du -sb "$2" 2>/dev/null | cut -f1 || true)
     [ "${size:-0}" -gt "$peak" ] && peak=$size
     sleep 1
   done
@@ -88,15 +90,26 @@ sampled() {
   echo "$1 $(( (end - start) / 1000000 )) $peak $size" >> "$work/capture.txt"
 }
 
-capture() {
-  rm -rf "$work/a" "$work/d" "$work/capture.txt"
+capture_stock() {
+  rm -rf "$work/a"
   mkdir -p "$work/a"
+  sed -i '/^a /d' "$work/capture.txt" 2>/dev/null || true
   echo "capture: (a) stock %p, $tests processes..." >&2
   sync
   sampled a "$work/a" "env LLVM_PROFILE_FILE=$work/a/%p.profraw $(drive "$work/prog-stock")"
+}
+
+capture_covlock() {
+  rm -rf "$work/d"
+  sed -i '/^d /d' "$work/capture.txt" 2>/dev/null || true
   echo "capture: (d) llvm-covlock run, compacting..." >&2
   sync
   sampled d "$work/d" "env -u LLVM_PROFILE_FILE $covlock run --dir $work/d -- $(drive "$work/prog-covlock") 2>/dev/null"
+}
+
+capture() {
+  capture_stock
+  capture_covlock
   python3 - "$work/capture.txt" "$tests" <<'PY'
 import sys
 rows = {l.split()[0]: l.split()[1:] for l in open(sys.argv[1])}
