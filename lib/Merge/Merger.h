@@ -191,9 +191,11 @@ std::string zeroedLayoutProfile(const Layout &L);
 Expected<std::string> writeSparseProfile(const Layout &L,
                                          const uint64_t *Counters,
                                          const uint8_t *Bitmap);
-/// Adds sparse profile \p V of \p L's binary to \p S (dense; sized here
-/// if empty). A malformed profile adds nothing.
-Error addSparseProfile(const Layout &L, const RawProfileView &V, Sums &S);
+/// Adds sparse profile \p V of \p L's binary to \p S (sized here if
+/// empty; kept sparse if empty and \p KeepSparse, else dense). A malformed
+/// profile adds nothing.
+Error addSparseProfile(const Layout &L, const RawProfileView &V, Sums &S,
+                       bool KeepSparse = false);
 
 /// Sums per label and layout: what a label's aggregate profile is made of.
 using LabelSums = std::map<std::pair<std::string, Layout *>, Sums>;

@@ -143,7 +143,8 @@ Expected<std::string> writeSparseProfile(const Layout &L,
   return Out;
 }
 
-Error addSparseProfile(const Layout &L, const RawProfileView &V, Sums &S) {
+Error addSparseProfile(const Layout &L, const RawProfileView &V, Sums &S,
+                       bool KeepSparse) {
   auto Malformed = [](const Twine &Why) {
     return make_error<InstrProfError>(instrprof_error::malformed, Why.str());
   };
@@ -173,6 +174,29 @@ Error addSparseProfile(const Layout &L, const RawProfileView &V, Sums &S) {
     Seen.set(It->second);
     Records.push_back({&F, *D});
   }
+  bool Empty = !S.Sparse && S.Counters.empty() && S.Bitmap.empty();
+  if (Empty && KeepSparse) {
+    // Straight to the sparse form: a test's share of the binary, never the
+    // whole binary's counters (those cost the tests times the functions).
+    std::vector<std::pair<uint32_t, uint64_t>> NonZero;
+    S.Bitmap.assign(L.View.NumBitmapBytes, 0);
+    for (auto &[F, D] : Records) {
+      for (uint32_t C = 0; C < F->NumCounters; ++C)
+        if (uint64_t N = V.counters()[D.FirstCounter + C])
+          NonZero.push_back({uint32_t(F->FirstCounter + C), N});
+      orBitmap(S.Bitmap.data() + F->FirstBitmapByte,
+               V.bitmap() + D.FirstBitmapByte, F->NumBitmapBytes);
+    }
+    llvm::sort(NonZero);
+    for (auto &[Index, Count] : NonZero) {
+      S.NonZero.push_back(Index);
+      S.NonZeroCounts.push_back(Count);
+    }
+    S.NumCounters = L.View.NumCounters;
+    S.Sparse = true;
+    return Error::success();
+  }
+  S.densify();
   if (S.Counters.empty() && S.Bitmap.empty()) {
     S.Counters.assign(L.View.NumCounters, 0);
     S.Bitmap.assign(L.View.NumBitmapBytes, 0);

@@ -151,6 +151,20 @@ Expected<Layout *> LayoutRegistry::getFile(StringRef Path, bool *IsNew) {
 }
 
 void addSums(Sums &Dst, const Sums &Src) {
+  if (Src.Sparse) {
+    // Dense Dst (an aggregate): only the counters Src has cost anything.
+    Dst.densify();
+    if (Dst.Counters.empty() && Dst.Bitmap.empty()) {
+      Dst.Counters.assign(Src.NumCounters, 0);
+      Dst.Bitmap.assign(Src.Bitmap.size(), 0);
+    }
+    for (size_t I = 0, E = Src.NonZero.size(); I != E; ++I)
+      Dst.Saturated |=
+          addCounters(&Dst.Counters[Src.NonZero[I]], &Src.NonZeroCounts[I], 1);
+    orBitmap(Dst.Bitmap.data(), Src.Bitmap.data(), Src.Bitmap.size());
+    Dst.Saturated |= Src.Saturated;
+    return;
+  }
   if (Dst.Counters.empty() && Dst.Bitmap.empty()) {
     Dst = Src;
     return;
@@ -182,7 +196,9 @@ void Merger::sumPackProfile(Unit &U, ContextState &Ctx) {
             "version 10 that the bulk path reads)");
     return;
   }
-  if (Error E = addSparseProfile(**L, *V, Ctx.PerLayout[*L])) {
+  // A test's only profile stays sparse (the common case).
+  bool KeepSparse = Opts.SparseContexts && Ctx.Units.size() == 1;
+  if (Error E = addSparseProfile(**L, *V, Ctx.PerLayout[*L], KeepSparse)) {
     markBad(U, "unreadable", messageOf(std::move(E)));
     return;
   }
