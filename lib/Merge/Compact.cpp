@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "covlock/Merge/Compact.h"
+#include "DirFD.h"
 #include "Merger.h"
 #include "covlock/Locking/RunLock.h"
 #include "covlock/Protocol/Directory.h"
@@ -46,109 +47,14 @@ namespace fs = llvm::sys::fs;
 
 namespace covlock {
 
+using merge::DirFD;
+using merge::errnoError;
 using merge::Layout;
 using merge::LayoutRegistry;
+using merge::namesIn;
 using merge::Sums;
 
 namespace {
-
-Error errnoError(const Twine &Path) {
-  return createFileError(
-      Path, errorCodeToError(std::error_code(errno, std::generic_category())));
-}
-
-/// A directory opened without following a symlink; files are made and
-/// removed relative to it.
-class DirFD {
-public:
-  static Expected<DirFD> open(const Twine &Path) {
-    std::string P = Path.str();
-    int FD = ::open(P.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (FD < 0)
-      return errnoError(P);
-    return DirFD(P, FD);
-  }
-  DirFD(DirFD &&O) : Path(std::move(O.Path)), FD(O.FD) { O.FD = -1; }
-  ~DirFD() {
-    if (FD >= 0)
-      ::close(FD);
-  }
-
-  /// Writes \p Bytes to \p Name: under a hidden temporary name, published
-  /// with a rename that fails if \p Name exists.
-  Error publish(StringRef Name, StringRef Bytes) {
-    std::string Tmp = ("." + Name + ".tmp").str(), Final = Name.str();
-    ::unlinkat(FD, Tmp.c_str(), 0);
-    int F =
-        ::openat(FD, Tmp.c_str(),
-                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (F < 0)
-      return errnoError(Path + "/" + Tmp);
-    auto Close = make_scope_exit([&] {
-      if (F >= 0)
-        ::close(F);
-    });
-    for (size_t Done = 0; Done < Bytes.size();) {
-      ssize_t N = ::write(F, Bytes.data() + Done, Bytes.size() - Done);
-      if (N < 0 && errno == EINTR)
-        continue;
-      if (N <= 0) {
-        Error E = errnoError(Path + "/" + Tmp);
-        ::unlinkat(FD, Tmp.c_str(), 0);
-        return E;
-      }
-      Done += N;
-    }
-    ::close(F);
-    F = -1;
-    if (::renameat2(FD, Tmp.c_str(), FD, Final.c_str(), RENAME_NOREPLACE) !=
-        0) {
-      // A filesystem without RENAME_NOREPLACE: link never replaces either.
-      if ((errno != EINVAL && errno != ENOSYS) ||
-          ::linkat(FD, Tmp.c_str(), FD, Final.c_str(), 0) != 0) {
-        Error E = errnoError(Path + "/" + Final);
-        ::unlinkat(FD, Tmp.c_str(), 0);
-        return E;
-      }
-      ::unlinkat(FD, Tmp.c_str(), 0);
-    }
-    return Error::success();
-  }
-
-  /// Removes \p Name (a file); one that is already gone is fine.
-  Error remove(StringRef Name) {
-    if (::unlinkat(FD, Name.str().c_str(), 0) != 0 && errno != ENOENT)
-      return errnoError(Path + "/" + Name);
-    return Error::success();
-  }
-
-  /// The size of regular file \p Name, or none (absent, or not a regular
-  /// file: never read).
-  std::optional<uint64_t> regularSize(StringRef Name) const {
-    struct stat St;
-    if (::fstatat(FD, Name.str().c_str(), &St, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !S_ISREG(St.st_mode))
-      return std::nullopt;
-    return uint64_t(St.st_size);
-  }
-
-  std::string path(StringRef Name) const { return (Path + "/" + Name).str(); }
-
-private:
-  DirFD(std::string Path, int FD) : Path(std::move(Path)), FD(FD) {}
-  std::string Path;
-  int FD;
-};
-
-/// The names in \p Path (none if it cannot be listed).
-std::vector<std::string> namesIn(StringRef Path) {
-  std::vector<std::string> Names;
-  std::error_code EC;
-  for (fs::directory_iterator I(Path, EC, /*follow_symlinks=*/false), E;
-       I != E && !EC; I.increment(EC))
-    Names.push_back(sys::path::filename(I->path()).str());
-  return Names;
-}
 
 /// What a new pack sums for one label and binary: one raw profile as it
 /// is (most tests run one process), or dense sums.
@@ -206,6 +112,12 @@ struct Compactor::Impl {
 
   Expected<CompactStats> round(bool Full);
   Error compactKey(StringRef Key, StringRef KeyPath, bool Full);
+  void sumRecords(DirFD &KD, const TestDirectory &TD,
+                  std::map<PackSumKey, PackSum> &Sum,
+                  std::vector<std::vector<ReadProfile>> &Read, Pack &New);
+  Error publishPack(DirFD &KD, StringRef KeyPath,
+                    std::map<PackSumKey, PackSum> &Sum, Pack &New);
+  void removeAbsorbed(DirFD &KD, const TestDirectory &TD, const Pack &New);
   void removeRemnants(DirFD &KD, const TestDirectory &TD,
                       const std::vector<std::string> &Names);
   bool readRecord(DirFD &KD, const NamedRecord<FlushRecord> &R,
@@ -420,29 +332,18 @@ Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
   }
 }
 
-Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
-  Expected<DirFD> KD = DirFD::open(KeyPath);
-  if (!KD)
-    return KD.takeError();
-  uint64_t Unreadable = 0;
-  Expected<TestDirectory> TD =
-      readKeyDirectory(KeyPath, Key, Unreadable, [](Error E) {
-        consumeError(std::move(E)); // the merge reports what cannot be read
-      });
-  if (!TD)
-    return TD.takeError();
-  std::vector<std::string> Names = namesIn(KeyPath);
-  removeRemnants(*KD, *TD, Names);
-
-  // Step 2: what the new pack sums.
-  std::map<PackSumKey, PackSum> Sum;
-  std::vector<std::vector<ReadProfile>> Read; // what the sums point into
-  Pack New;
-  for (const NamedRecord<FlushRecord> &R : TD->Records) {
+/// Step 2 for the raw records of \p TD: each published record whose
+/// profiles all read joins \p New, its profiles \p Sum (pointing into
+/// \p Read).
+void Compactor::Impl::sumRecords(DirFD &KD, const TestDirectory &TD,
+                                 std::map<PackSumKey, PackSum> &Sum,
+                                 std::vector<std::vector<ReadProfile>> &Read,
+                                 Pack &New) {
+  for (const NamedRecord<FlushRecord> &R : TD.Records) {
     if (!R.Pack.empty())
       continue;
     std::vector<ReadProfile> Profiles;
-    if (!readRecord(*KD, R, Profiles)) {
+    if (!readRecord(KD, R, Profiles)) {
       ++Stats.Left;
       continue;
     }
@@ -471,45 +372,38 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
     New.AbsorbedRecords.push_back({R.Name, R.Record.Start});
     Read.push_back(std::move(Profiles)); // the views stay where they are
   }
-  // Which live packs the new one absorbs: all of them in a full round;
-  // between rounds, none until there are several, and then all but the
-  // biggest, unless it is smaller than the others together, so that a
-  // test's records are rewritten a logarithmic number of times.
+}
+
+/// Which live packs a new pack absorbs: all of them in a full round;
+/// between rounds, none until there are several, and then all but the
+/// biggest, unless it is smaller than the others together, so that a
+/// test's records are rewritten a logarithmic number of times.
+static std::vector<const NamedRecord<Pack> *>
+packsToFold(const TestDirectory &TD, bool Full, bool NewRecords) {
   std::vector<const NamedRecord<Pack> *> Fold;
   constexpr size_t FoldAt = 8;
-  if (!TD->Packs.empty() &&
-      ((Full && (TD->Packs.size() >= 2 || !New.Records.empty())) ||
-       TD->Packs.size() >= FoldAt)) {
-    for (const NamedRecord<Pack> &P : TD->Packs)
-      Fold.push_back(&P);
-    auto Biggest = llvm::max_element(Fold, [](const auto *A, const auto *B) {
-      return A->Record.Records.size() < B->Record.Records.size();
-    });
-    size_t Others = 0;
-    for (const auto *P : Fold)
-      Others += P->Record.Records.size();
-    Others -= (*Biggest)->Record.Records.size();
-    if (!Full && (*Biggest)->Record.Records.size() > Others)
-      Fold.erase(Biggest);
-  }
-  if (New.Records.empty() && Fold.empty())
-    return Error::success();
-  for (const NamedRecord<Pack> *P : Fold) {
-    if (!addPack(*P, *KD, Sum))
-      continue;
-    for (const NamedRecord<FlushRecord> &R : P->Record.Records)
-      New.Records.push_back({R.Name, R.Record});
-    New.AbsorbedPacks.push_back(P->Name);
-  }
-  if (New.AbsorbedRecords.empty() && New.AbsorbedPacks.size() < 2)
-    return Error::success();
-  llvm::sort(New.Records, [](const NamedRecord<FlushRecord> &A,
-                             const NamedRecord<FlushRecord> &B) {
-    return std::tie(A.Name, A.Record.Start) < std::tie(B.Name, B.Record.Start);
+  if (TD.Packs.empty() || !((Full && (TD.Packs.size() >= 2 || NewRecords)) ||
+                            TD.Packs.size() >= FoldAt))
+    return Fold;
+  for (const NamedRecord<Pack> &P : TD.Packs)
+    Fold.push_back(&P);
+  auto Biggest = llvm::max_element(Fold, [](const auto *A, const auto *B) {
+    return A->Record.Records.size() < B->Record.Records.size();
   });
+  size_t Others = 0;
+  for (const auto *P : Fold)
+    Others += P->Record.Records.size();
+  Others -= (*Biggest)->Record.Records.size();
+  if (!Full && (*Biggest)->Record.Records.size() > Others)
+    Fold.erase(Biggest);
+  return Fold;
+}
 
-  // Step 3: layout files, profiles, then the pack, numbered after every
-  // pack still there.
+/// Step 3: the layout files of new binaries, the pack's profiles, then the
+/// pack itself, numbered after every pack still there.
+Error Compactor::Impl::publishPack(DirFD &KD, StringRef KeyPath,
+                                   std::map<PackSumKey, PackSum> &Sum,
+                                   Pack &New) {
   for (const std::string &Name : namesIn(KeyPath))
     if (std::optional<uint64_t> N = packNumberOf(Name))
       New.Number = std::max(New.Number, *N + 1);
@@ -540,7 +434,7 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
     PP.Profile = packProfileName(New.Number, New.Profiles.size());
     PP.Layout = *LayoutName;
     PP.Size = Bytes->size();
-    if (Error E = KD->publish(PP.Profile, *Bytes))
+    if (Error E = KD.publish(PP.Profile, *Bytes))
       return E;
     Stats.BytesWritten += Bytes->size();
     New.Profiles.push_back(std::move(PP));
@@ -552,37 +446,80 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
                            createStringError(inconvertibleErrorCode(),
                                              "too many records for one pack "
                                              "(1 GiB of JSON)"));
-  if (Error E = KD->publish(packFileName(New.Number), Text))
+  if (Error E = KD.publish(packFileName(New.Number), Text))
     return E;
   Stats.RecordBytes += Text.size();
   ++Stats.Keys;
   Stats.Records += New.AbsorbedRecords.size();
   Stats.Packs += New.AbsorbedPacks.size();
   stepDone("pack");
+  return Error::success();
+}
 
-  // Step 4: what it absorbed goes.
+/// Step 4: what \p New absorbed goes, each file's profiles before it.
+void Compactor::Impl::removeAbsorbed(DirFD &KD, const TestDirectory &TD,
+                                     const Pack &New) {
   for (const AbsorbedRecord &A : New.AbsorbedRecords) {
-    auto R = llvm::find_if(TD->Records, [&](const auto &R) {
+    auto R = llvm::find_if(TD.Records, [&](const auto &R) {
       return R.Pack.empty() && R.Name == A.Name && R.Record.Start == A.Start;
     });
     for (const ModuleProfile &MP : R->Record.profiles())
-      if (Error E = KD->remove(MP.Profile))
+      if (Error E = KD.remove(MP.Profile))
         warn(std::move(E));
-    if (Error E = KD->remove(A.Name))
+    if (Error E = KD.remove(A.Name))
       warn(std::move(E));
     stepDone("unlink");
   }
   for (const std::string &Name : New.AbsorbedPacks) {
     auto P =
-        llvm::find_if(TD->Packs, [&](const auto &P) { return P.Name == Name; });
+        llvm::find_if(TD.Packs, [&](const auto &P) { return P.Name == Name; });
     for (const PackProfile &PP : P->Record.Profiles) {
       Stats.BytesRemoved += PP.Size;
-      if (Error E = KD->remove(PP.Profile))
+      if (Error E = KD.remove(PP.Profile))
         warn(std::move(E));
     }
-    if (Error E = KD->remove(Name))
+    if (Error E = KD.remove(Name))
       warn(std::move(E));
   }
+}
+
+Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
+  Expected<DirFD> KD = DirFD::open(KeyPath);
+  if (!KD)
+    return KD.takeError();
+  uint64_t Unreadable = 0;
+  Expected<TestDirectory> TD =
+      readKeyDirectory(KeyPath, Key, Unreadable, [](Error E) {
+        consumeError(std::move(E)); // the merge reports what cannot be read
+      });
+  if (!TD)
+    return TD.takeError();
+  removeRemnants(*KD, *TD, namesIn(KeyPath));
+
+  std::map<PackSumKey, PackSum> Sum;
+  std::vector<std::vector<ReadProfile>> Read; // what the sums point into
+  Pack New;
+  sumRecords(*KD, *TD, Sum, Read, New);
+  std::vector<const NamedRecord<Pack> *> Fold =
+      packsToFold(*TD, Full, !New.Records.empty());
+  if (New.Records.empty() && Fold.empty())
+    return Error::success();
+  for (const NamedRecord<Pack> *P : Fold) {
+    if (!addPack(*P, *KD, Sum))
+      continue;
+    for (const NamedRecord<FlushRecord> &R : P->Record.Records)
+      New.Records.push_back({R.Name, R.Record});
+    New.AbsorbedPacks.push_back(P->Name);
+  }
+  if (New.AbsorbedRecords.empty() && New.AbsorbedPacks.size() < 2)
+    return Error::success();
+  llvm::sort(New.Records, [](const NamedRecord<FlushRecord> &A,
+                             const NamedRecord<FlushRecord> &B) {
+    return std::tie(A.Name, A.Record.Start) < std::tie(B.Name, B.Record.Start);
+  });
+  if (Error E = publishPack(*KD, KeyPath, Sum, New))
+    return E;
+  removeAbsorbed(*KD, *TD, New);
   return Error::success();
 }
 
