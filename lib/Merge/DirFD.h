@@ -33,8 +33,8 @@ using llvm::StringRef;
 using llvm::Twine;
 
 inline Error errnoError(const Twine &Path) {
-  return llvm::createFileError(
-      Path, llvm::errorCodeToError(std::error_code(errno, std::generic_category())));
+  return llvm::createFileError(Path, llvm::errorCodeToError(std::error_code(
+                                         errno, std::generic_category())));
 }
 
 /// A directory opened without following a symlink; files are made and
@@ -124,7 +124,8 @@ private:
 inline std::vector<std::string> namesIn(StringRef Path) {
   std::vector<std::string> Names;
   std::error_code EC;
-  for (llvm::sys::fs::directory_iterator I(Path, EC, /*follow_symlinks=*/false), E;
+  for (llvm::sys::fs::directory_iterator I(Path, EC, /*follow_symlinks=*/false),
+       E;
        I != E && !EC; I.increment(EC))
     Names.push_back(llvm::sys::path::filename(I->path()).str());
   return Names;
