@@ -394,7 +394,7 @@ packsToFold(const TestDirectory &TD, bool Full, bool NewRecords) {
   for (const auto *P : Fold)
     Others += P->Record.Records.size();
   Others -= (*Biggest)->Record.Records.size();
-  if (!Full && (*Biggest)->Record.Records.size() > Others)
+  if (!Full && (*Biggest)->Record.Records.size() >= Others)
     Fold.erase(Biggest);
   return Fold;
 }

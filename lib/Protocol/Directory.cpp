@@ -74,49 +74,41 @@ static Expected<std::vector<std::string>> listDirectory(StringRef Dir) {
 static void applyPacks(StringRef Dir, TestDirectory &TD,
                        std::vector<NamedRecord<Pack>> &AllPacks,
                        uint64_t &Unreadable, function_ref<void(Error)> Warn) {
-  std::set<std::pair<std::string, int64_t>> AbsorbedRecords;
+  auto Ignore = [&](StringRef Name, const Twine &Why) {
+    SmallString<256> Path(Dir);
+    sys::path::append(Path, Name);
+    ++Unreadable;
+    Warn(createFileError(Path,
+                         createStringError(inconvertibleErrorCode(), Why)));
+  };
+  // Which packs stand: not absorbed by another, and, oldest first, not
+  // carrying a record an earlier one carries (a copy, never the
+  // compactor's doing). Only they, and the absorbed ones, are obeyed.
   std::set<std::string> AbsorbedPacks;
-  for (const NamedRecord<Pack> &P : AllPacks) {
-    for (const AbsorbedRecord &A : P.Record.AbsorbedRecords)
-      AbsorbedRecords.insert({A.Name, A.Start});
+  for (const NamedRecord<Pack> &P : AllPacks)
     AbsorbedPacks.insert(P.Record.AbsorbedPacks.begin(),
                          P.Record.AbsorbedPacks.end());
-  }
-  std::vector<NamedRecord<FlushRecord>> Kept;
-  for (NamedRecord<FlushRecord> &R : TD.Records) {
-    if (!AbsorbedRecords.count({R.Name, R.Record.Start})) {
-      Kept.push_back(std::move(R));
-      continue;
-    }
-    for (const ModuleProfile &MP : R.Record.profiles())
-      TD.Remnants.push_back(MP.Profile);
-    TD.Remnants.push_back(R.Name);
-  }
-  // Oldest first: of two live packs that carry one record (a copy, never
-  // the compactor's doing), the later is not read.
   llvm::sort(AllPacks,
              [](const NamedRecord<Pack> &A, const NamedRecord<Pack> &B) {
                return A.Record.Number < B.Record.Number;
              });
-  std::set<std::pair<std::string, int64_t>> Carried;
+  std::set<std::pair<std::string, int64_t>> Carried, AbsorbedRecords;
+  std::vector<NamedRecord<FlushRecord>> Kept;
   for (NamedRecord<Pack> &P : AllPacks) {
-    if (AbsorbedPacks.count(P.Name)) {
+    bool Absorbed = AbsorbedPacks.count(P.Name);
+    if (!Absorbed && llvm::any_of(P.Record.Records, [&](const auto &R) {
+          return Carried.count({R.Name, R.Record.Start});
+        })) {
+      Ignore(P.Name, "carries records that an earlier pack carries (a "
+                     "copy?); not read");
+      continue;
+    }
+    for (const AbsorbedRecord &A : P.Record.AbsorbedRecords)
+      AbsorbedRecords.insert({A.Name, A.Start});
+    if (Absorbed) {
       for (const PackProfile &PP : P.Record.Profiles)
         TD.Remnants.push_back(PP.Profile);
       TD.Remnants.push_back(P.Name);
-      continue;
-    }
-    bool Twice = llvm::any_of(P.Record.Records, [&](const auto &R) {
-      return Carried.count({R.Name, R.Record.Start});
-    });
-    if (Twice) {
-      SmallString<256> Path(Dir);
-      sys::path::append(Path, P.Name);
-      ++Unreadable;
-      Warn(createFileError(
-          Path, createStringError(inconvertibleErrorCode(),
-                                  "carries records that an earlier pack "
-                                  "carries (a copy?); not read")));
       continue;
     }
     for (const NamedRecord<FlushRecord> &R : P.Record.Records) {
@@ -124,6 +116,20 @@ static void applyPacks(StringRef Dir, TestDirectory &TD,
       Kept.push_back({R.Name, R.Record, P.Name});
     }
     TD.Packs.push_back(std::move(P));
+  }
+  for (NamedRecord<FlushRecord> &R : TD.Records) {
+    bool IsAbsorbed = AbsorbedRecords.count({R.Name, R.Record.Start});
+    // A record file that a pack carries but does not say it absorbed (a
+    // restored copy): its counts are the pack's already.
+    if (!IsAbsorbed && Carried.count({R.Name, R.Record.Start}))
+      Ignore(R.Name, "a pack carries this record already; not read");
+    else if (!IsAbsorbed) {
+      Kept.push_back(std::move(R));
+      continue;
+    }
+    for (const ModuleProfile &MP : R.Record.profiles())
+      TD.Remnants.push_back(MP.Profile);
+    TD.Remnants.push_back(R.Name);
   }
   llvm::sort(Kept, [](const NamedRecord<FlushRecord> &A,
                       const NamedRecord<FlushRecord> &B) {

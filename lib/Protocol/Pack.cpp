@@ -110,6 +110,10 @@ bool fromJSON(const json::Value &V, PackLine &L, json::Path Path) {
   if (!O)
     return false;
   const json::Object *Obj = V.getAsObject();
+  if (Obj->get("record") && Obj->get("absorbed")) {
+    Path.report("both a record and an absorbed record");
+    return false;
+  }
   if (Obj->get("record")) {
     NamedRecord<FlushRecord> R;
     if (!fromJSON(V, R, Path))
@@ -194,9 +198,12 @@ Expected<Pack> readPackFile(StringRef Path) {
     std::tie(Line, Rest) = Rest.split('\n');
     if (Line.trim().empty())
       continue;
-    Expected<PackLine> L = parseRecord<PackLine>(Line);
+    Expected<PackLine> L = parseRecord<PackLine>(Line.rtrim("\r"));
     if (!L)
-      return createFileError(Path, LineNo, L.takeError());
+      return createFileError(Path,
+                             createStringError(inconvertibleErrorCode(),
+                                               "line " + Twine(LineNo) + ": " +
+                                                   toString(L.takeError())));
     if (L->Record)
       P->Records.push_back(std::move(*L->Record));
     else
