@@ -234,15 +234,22 @@ void Merger::collectRecords(StringRef Sub, const TestDirectory &TD,
         warn(fileError(ProfilePath, "missing (named by " + NR.Name + ")"));
         continue;
       }
-      Unit &U = addUnit(ProfilePath, Ctx);
-      U.Volatile = false;
-      U.Exe = MP.Path;
-      if (Opts.ExecutableFound && !U.Exe.empty() &&
-          ExecutablesSeen.insert(U.Exe).second)
-        Opts.ExecutableFound(U.Exe);
-      U.BinaryId = MP.BinaryId.value_or("");
+      addPublishedUnit(ProfilePath, Ctx, MP.Path, MP.BinaryId);
     }
   }
+}
+
+Unit &Merger::addPublishedUnit(std::string Path, ContextState &Ctx,
+                               StringRef Exe,
+                               const std::optional<std::string> &BinaryId) {
+  Unit &U = addUnit(std::move(Path), Ctx);
+  U.Volatile = false;
+  U.Exe = Exe.str();
+  if (Opts.ExecutableFound && !U.Exe.empty() &&
+      ExecutablesSeen.insert(U.Exe).second)
+    Opts.ExecutableFound(U.Exe);
+  U.BinaryId = BinaryId.value_or("");
+  return U;
 }
 
 /// The profiles of key directory \p TD's packs, each of its binary and
@@ -253,15 +260,10 @@ void Merger::collectPacks(StringRef Dir, StringRef Sub, const TestDirectory &TD,
   std::string Layouts = getLayoutsDir(Dir);
   for (const NamedRecord<Pack> &NP : TD.Packs)
     for (const PackProfile &PP : NP.Record.Profiles) {
-      Unit &U = addUnit(joinPath(Sub, PP.Profile),
-                        context(labelOf(PP.Label), DirTest));
-      U.Volatile = false;
-      U.LayoutPath = joinPath(Layouts, PP.Layout);
-      U.Exe = PP.Path;
-      if (Opts.ExecutableFound && !U.Exe.empty() &&
-          ExecutablesSeen.insert(U.Exe).second)
-        Opts.ExecutableFound(U.Exe);
-      U.BinaryId = PP.BinaryId.value_or("");
+      addPublishedUnit(joinPath(Sub, PP.Profile),
+                       context(labelOf(PP.Label), DirTest), PP.Path,
+                       PP.BinaryId)
+          .LayoutPath = joinPath(Layouts, PP.Layout);
     }
 }
 

@@ -277,6 +277,11 @@ private:
     return U;
   }
 
+  /// A profile a coverage directory published (a record's or a pack's),
+  /// written by the module \p Exe: told to ExecutableFound once.
+  Unit &addPublishedUnit(std::string Path, ContextState &Ctx, StringRef Exe,
+                         const std::optional<std::string> &BinaryId);
+
   /// A unit that could not be read: warned about and recorded (under the
   /// warning lock, since workers call it).
   void markBad(Unit &U, StringRef Kind, const Twine &Message) {
