@@ -140,7 +140,7 @@ bool fromJSON(const json::Value &V, Pack &P, json::Path Path) {
   if (!O.map("pack", P.Number) || !O.map("profiles", P.Profiles) ||
       !O.map("absorbed_packs", P.AbsorbedPacks))
     return false;
-  if (!numberOf(std::to_string(P.Number))) {
+  if (P.Number < 1 || P.Number > MaxPackNumber) {
     Path.field("pack").report("not a pack number");
     return false;
   }
