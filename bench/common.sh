@@ -49,3 +49,23 @@ compile_program() {
     $cc $cflags -fprofile-instr-generate -fcoverage-mapping -c "$prog_c" -o "$work/prog.o"
   fi
 }
+
+# sample_disk DIR SECONDS COMMAND: runs COMMAND, sampling DIR's size (du -sb)
+# every SECONDS; prints "MILLISECONDS PEAK_BYTES FINAL_BYTES".
+sample_disk() {
+  local start end peak=0 size pid
+  start=$(date +%s%N)
+  sh -c "$3" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    # du fails on files the compactor removes under it: a sample is missed.
+    size=$(du -sb "$1" 2>/dev/null | cut -f1 || true)
+    [ "${size:-0}" -gt "$peak" ] && peak=$size
+    sleep "$2"
+  done
+  wait "$pid"
+  end=$(date +%s%N)
+  size=$(du -sb "$1" | cut -f1)
+  [ "$size" -gt "$peak" ] && peak=$size
+  echo "$(( (end - start) / 1000000 )) $peak $size"
+}

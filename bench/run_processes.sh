@@ -147,18 +147,7 @@ peak_disk() {
   rm -rf "$out/$1" "$out/$1.peak"
   mkdir -p "$out/$1.peak"
   ln -sfn "$out/$1.peak" "$out/$1"
-  sh -c "$2" &
-  local pid=$! peak=0 size
-  while kill -0 "$pid" 2>/dev/null; do
-    # du fails on files the compactor removes under it: a sample is missed.
-    size=$(du -sb "$out/$1/" 2>/dev/null | cut -f1 || true)
-    [ "${size:-0}" -gt "$peak" ] && peak=$size
-    sleep 0.1
-  done
-  wait "$pid"
-  size=$(du -sb "$out/$1/" | cut -f1)
-  [ "$size" -gt "$peak" ] && peak=$size
-  echo "$1 $peak $size"
+  echo "$1 $(sample_disk "$out/$1/" 0.1 "$2" | cut -d' ' -f2-)"
 }
 echo >&2
 echo "sampling the disk use of (a) and (d)..." >&2

@@ -73,21 +73,7 @@ drive() { # PROGRAM -> the driver command line
 # sampled NAME DIR COMMAND: runs COMMAND, sampling DIR's size every second;
 # appends "NAME MILLISECONDS PEAK FINAL" to $work/capture.txt.
 sampled() {
-  local start end peak=0 size pid
-  start=$(date +%s%N)
-  sh -c "$3" &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    # du fails on files the compactor removes under it: a sample is missed.
-    size=$(du -sb "$2" 2>/dev/null | cut -f1 || true)
-    [ "${size:-0}" -gt "$peak" ] && peak=$size
-    sleep 1
-  done
-  wait "$pid"
-  end=$(date +%s%N)
-  size=$(du -sb "$2" | cut -f1)
-  [ "$size" -gt "$peak" ] && peak=$size
-  echo "$1 $(( (end - start) / 1000000 )) $peak $size" >> "$work/capture.txt"
+  echo "$1 $(sample_disk "$2" 1 "$3")" >> "$work/capture.txt"
 }
 
 capture_stock() {
