@@ -24,6 +24,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 using namespace llvm;
@@ -137,10 +138,68 @@ functionsAndBranches(const CovDB &DB, ArrayRef<CovDB::ContextInfo> Contexts) {
   return std::move(Result);
 }
 
+/// \p R without the functions and branches on lines past \p LastLine, its
+/// totals (FNF, FNH, BRF, BRH) counted again.
+static FileRecords withinLines(const FileRecords &R, uint32_t LastLine) {
+  auto Past = [&](StringRef Record) {
+    uint32_t Line;
+    return !Record.split(',').first.getAsInteger(10, Line) && Line > LastLine;
+  };
+  FileRecords Out;
+  std::set<std::string> Dropped; // function names
+  for (StringRef L : R.Functions)
+    if (L.consume_front("FN:") && Past(L))
+      Dropped.insert(L.split(',').second.str());
+  size_t Found = 0, Hit = 0;
+  for (StringRef L : R.Functions) {
+    StringRef Rest = L;
+    if (Rest.consume_front("FN:")) {
+      if (Dropped.count(Rest.split(',').second.str()))
+        continue;
+      ++Found;
+    } else if (Rest.consume_front("FNDA:")) {
+      auto [Count, Name] = Rest.split(',');
+      if (Dropped.count(Name.str()))
+        continue;
+      Hit += Count != "0";
+    } else if (L.starts_with("FNF:") || L.starts_with("FNH:")) {
+      continue;
+    }
+    Out.Functions.push_back(L.str());
+  }
+  Out.Functions.push_back("FNF:" + std::to_string(Found));
+  Out.Functions.push_back("FNH:" + std::to_string(Hit));
+  Found = Hit = 0;
+  for (StringRef L : R.Branches) {
+    StringRef Rest = L;
+    if (Rest.consume_front("BRDA:")) {
+      if (Past(Rest))
+        continue;
+      ++Found;
+      StringRef Taken = Rest.rsplit(',').second;
+      Hit += Taken != "-" && Taken != "0";
+    } else if (L.starts_with("BRF:") || L.starts_with("BRH:")) {
+      continue;
+    }
+    Out.Branches.push_back(L.str());
+  }
+  Out.Branches.push_back("BRF:" + std::to_string(Found));
+  Out.Branches.push_back("BRH:" + std::to_string(Hit));
+  return Out;
+}
+
 /// One SF: record: \p Exec and \p Covered lines, \p Extra's functions and
-/// branches.
+/// branches. With \p PastEnd (covlock's line rules: the database has no
+/// line past a source file's end), functions and branches past the last
+/// executable line are left out: there are none in a source as it is.
 static void writeFile(raw_ostream &OS, StringRef Path, ArrayRef<uint32_t> Exec,
-                      ArrayRef<uint32_t> Covered, const FileRecords *Extra) {
+                      ArrayRef<uint32_t> Covered, const FileRecords *Extra,
+                      bool DropPastEnd) {
+  std::optional<FileRecords> Within;
+  if (Extra && DropPastEnd && !Exec.empty()) {
+    Within = withinLines(*Extra, *std::max_element(Exec.begin(), Exec.end()));
+    Extra = &*Within;
+  }
   // lcov has no escapes: a control byte in a path would end the record.
   OS << "SF:" << printable(Path) << '\n';
   if (Extra)
@@ -190,6 +249,10 @@ Error exportLcov(const CovDB &DB, ArrayRef<CovDB::ContextInfo> Contexts,
   Expected<std::vector<Records>> Extra = functionsAndBranches(DB, Contexts);
   if (!Extra)
     return Extra.takeError();
+  auto Semantics = DB.meta("line_semantics");
+  if (!Semantics)
+    return Semantics.takeError();
+  bool DropPastEnd = *Semantics == "covlock";
 
   StringSet<> Used;
   std::set<int64_t> LabelDone;
@@ -218,7 +281,7 @@ Error exportLcov(const CovDB &DB, ArrayRef<CovDB::ContextInfo> Contexts,
                          : ArrayRef<uint32_t>(),
                 EC.second ? ArrayRef<uint32_t>(EC.second->Lines)
                           : ArrayRef<uint32_t>(),
-                R == (*Extra)[I].end() ? nullptr : &R->second);
+                R == (*Extra)[I].end() ? nullptr : &R->second, DropPastEnd);
     }
   }
   return Error::success();

@@ -74,7 +74,7 @@ struct MergeRequest {
   std::string Profdata; ///< --profdata: a path, with %l for the label
   bool Dump = false;
   bool Quiet = false;
-  bool ReplayThroughLLVM = false;
+  CoverageOptions Coverage;
   PathEquivalences Paths;
 };
 } // namespace
@@ -149,10 +149,11 @@ static Expected<MergeRequest> readRequest(const opt::InputArgList &Args,
                  helpHint(""));
   if (const opt::Arg *A = Args.getLastArg(OPT_line_rules)) {
     StringRef Rules = A->getValue();
-    if (Rules != "own" && Rules != "llvm")
-      return Bad("invalid --line-rules '" + Rules + "': want own or llvm");
-    R.ReplayThroughLLVM = Rules == "llvm";
+    if (Rules != "covlock" && Rules != "llvm")
+      return Bad("invalid --line-rules '" + Rules + "': want covlock or llvm");
+    R.Coverage.Rules = Rules == "llvm" ? LineRules::LLVM : LineRules::Covlock;
   }
+  R.Coverage.ReplayThroughLLVM = Args.hasArg(OPT_replay_through_llvm);
   if (const opt::Arg *A = Args.getLastArg(OPT_failure_mode)) {
     StringRef M = A->getValue();
     if (M == "warn")
@@ -320,7 +321,7 @@ int mergeMain(int Argc, const char **Argv) {
   if (!R.Out.empty()) {
     Opts.ExecutableFound = [&](StringRef Path) { Preloader.read(Path); };
     Opts.LayoutFound = [&](const BinaryLayout &L) {
-      Preloader.start(L, R.ReplayThroughLLVM);
+      Preloader.start(L, R.Coverage);
     };
   }
   Expected<MergeOutput> Merged = mergeInputs(Opts);
@@ -350,7 +351,12 @@ int mergeMain(int Argc, const char **Argv) {
     Staged.push_back(stageOutput(R.Out));
     CovDBWriteOptions W;
     W.Threads = Opts.Threads;
-    W.ReplayThroughLLVM = R.ReplayThroughLLVM;
+    W.Coverage = R.Coverage;
+    if (!R.Quiet)
+      W.Note = [&](StringRef File, const Twine &Message) {
+        Progress.clear();
+        diagnose(Severity::Note, File, Message);
+      };
     W.Preloaded = &Preloader;
     W.Paths = R.Paths;
     W.Label = Opts.Label;

@@ -28,7 +28,9 @@ defm failure_mode : Eq<"failure-mode", "What a bad input does: warn (default: wa
 def wait : F<"wait", "Wait for a run in progress on an input directory to end, instead of refusing it">;
 def quiet : F<"quiet", "No progress line, no warnings">;
 def : Flag<["-"], "q">, Alias<quiet>;
-defm line_rules : Eq<"line-rules", "Whose line rules attribute contexts: own (default, LLVM's rules precomputed) or llvm (replay every context through LLVM's CoverageMapping; for the oracle tests)">,
-                  MetaVarName<"own|llvm">, Flags<[HelpHidden]>;
+defm line_rules : Eq<"line-rules", "What makes a line covered: covlock (default: any function or instantiation that maps the line ran it; lines past a source's end left out) or llvm (llvm-cov's merged view, byte for byte)">,
+                  MetaVarName<"covlock|llvm">;
+def replay_through_llvm : F<"replay-through-llvm", "Attribute every context by replaying it through LLVM's CoverageMapping instead of the precomputed line programs (for the oracle tests)">,
+                          Flags<[HelpHidden]>;
 def dump_contexts : F<"dump-contexts", "Print the binaries and contexts the merge found (for tests and debugging)">,
                     Flags<[HelpHidden]>;

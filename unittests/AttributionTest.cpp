@@ -140,7 +140,10 @@ void checkOracle(const char *Name, const char *Ext, const char *Source,
   std::vector<std::string> Profiles = runTests(Dir, Bin, Tests);
   auto MR = mergeRaw(Bin, Profiles, "L");
   ASSERT_OK(MR);
-  auto BC = BinaryCoverage::load(MR->Binaries[0]);
+  // llvm-cov's own line rules: the oracle is llvm-cov.
+  CoverageOptions Options;
+  Options.Rules = LineRules::LLVM;
+  auto BC = BinaryCoverage::load(MR->Binaries[0], Options);
   ASSERT_OK(BC);
 
   LineSets Union;

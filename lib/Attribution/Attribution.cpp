@@ -292,8 +292,7 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
   auto Touch = [&](uint32_t R) {
     if (!S.firstTime(RecordSeen + R))
       return;
-    if (Records[R].Loads == Loading::Kept &&
-        Records[R].Join == JoinKind::Joined)
+    if (hasValues(Records[R]) && Records[R].Join == JoinKind::Joined)
       Evaluated.push_back(R);
     for (uint32_t K = RecordComponentsBegin[R];
          K != RecordComponentsBegin[R + 1]; ++K)
@@ -347,25 +346,17 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
     if (!std::is_sorted(V->begin(), V->end()))
       llvm::sort(*V);
   std::map<unsigned, FileAttribution> ByFile;
-  std::vector<uint32_t> Replayed;
-  std::vector<uint32_t> ByLLVM;
-  for (uint32_t CI : Touched) {
-    const Component &C = Components[CI];
-    if (C.ByLLVM || ReplayAll) {
-      ByLLVM.push_back(CI);
-      Replayed.insert(Replayed.end(), ComponentRecords.begin() + C.RecordsBegin,
-                      ComponentRecords.begin() + C.RecordsEnd);
-      continue;
-    }
+  auto Apply = [&](const LinePrograms &From, const LineProgram &P,
+                   unsigned File) {
     FileAttribution *FA = nullptr;
-    for (uint32_t RI = C.Program.RunsBegin; RI != C.Program.RunsEnd; ++RI) {
-      const attribution::LineRun &Run = Programs.Runs[RI];
-      bool Covered = Programs.isCovered(RI, S.Values);
+    for (uint32_t RI = P.RunsBegin; RI != P.RunsEnd; ++RI) {
+      const attribution::LineRun &Run = From.Runs[RI];
+      bool Covered = From.isCovered(RI, S.Values);
       if (!Covered && !Options.Executable)
         continue;
       if (!FA) {
-        FA = &ByFile[C.File];
-        FA->File = C.File;
+        FA = &ByFile[File];
+        FA->File = File;
       }
       for (uint32_t L = Run.First; L <= Run.Last; ++L) {
         if (Options.Executable)
@@ -374,6 +365,21 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
           FA->Covered.push_back(L);
       }
     }
+  };
+  std::vector<uint32_t> Replayed;
+  std::vector<uint32_t> ByLLVM;
+  for (uint32_t CI : Touched) {
+    const Component &C = Components[CI];
+    // Covlock's rules: what the functions' own views add (none under
+    // llvm-cov's), also where LLVM answers for the merged view.
+    Apply(Views, C.Views, C.File);
+    if (C.ByLLVM || ReplayAll) {
+      ByLLVM.push_back(CI);
+      Replayed.insert(Replayed.end(), ComponentRecords.begin() + C.RecordsBegin,
+                      ComponentRecords.begin() + C.RecordsEnd);
+      continue;
+    }
+    Apply(Programs, C.Program, C.File);
   }
   for (uint32_t R : Evaluated) {
     const OwnedRecord &O = Records[R];
@@ -434,6 +440,10 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
         llvm::sort(*V);
       V->erase(std::unique(V->begin(), V->end()), V->end());
     }
+    if (File < LastLine.size() && LastLine[File])
+      for (std::vector<uint32_t> *V : {&FA.Executable, &FA.Covered})
+        V->erase(std::upper_bound(V->begin(), V->end(), LastLine[File]),
+                 V->end());
     if (FA.Covered.empty() && FA.Executable.empty() &&
         FA.CoveredRegions.empty())
       continue;
@@ -446,11 +456,12 @@ BinaryCoverage::BinaryCoverage(std::unique_ptr<Impl> I) : I(std::move(I)) {}
 BinaryCoverage::~BinaryCoverage() = default;
 
 Expected<std::unique_ptr<BinaryCoverage>>
-BinaryCoverage::load(const BinaryLayout &Layout, bool ForReplay) {
+BinaryCoverage::load(const BinaryLayout &Layout,
+                     const CoverageOptions &Options) {
   auto BC = read(Layout.Path);
   if (!BC)
     return BC.takeError();
-  (*BC)->join(Layout, ForReplay);
+  (*BC)->join(Layout, Options);
   return std::move(*BC);
 }
 
@@ -461,9 +472,11 @@ Expected<std::unique_ptr<BinaryCoverage>> BinaryCoverage::read(StringRef Path) {
   return std::unique_ptr<BinaryCoverage>(new BinaryCoverage(std::move(I)));
 }
 
-void BinaryCoverage::join(const BinaryLayout &Layout, bool ForReplay) {
+void BinaryCoverage::join(const BinaryLayout &Layout,
+                          const CoverageOptions &Options) {
   I->Layout = &Layout;
-  I->ReplayAll = ForReplay;
+  I->ReplayAll = Options.ReplayThroughLLVM;
+  I->Rules = Options.Rules;
   I->index();
 }
 
@@ -472,6 +485,22 @@ void BinaryCoverage::endAttribution() {
   Done->Files = std::move(I->Files);
   Done->FileRegions = std::move(I->FileRegions);
   I = std::move(Done);
+}
+
+std::vector<unsigned>
+BinaryCoverage::limitLines(std::vector<uint32_t> LastLine) {
+  std::vector<unsigned> Past;
+  if (I->Rules != LineRules::Covlock)
+    return Past;
+  LastLine.resize(I->Files.size(), 0);
+  for (const Component &C : I->Components)
+    if (LastLine[C.File] && C.LinesBegin != C.LinesEnd &&
+        I->ComponentLines[C.LinesEnd - 1].second > LastLine[C.File])
+      Past.push_back(C.File);
+  llvm::sort(Past);
+  Past.erase(std::unique(Past.begin(), Past.end()), Past.end());
+  I->LastLine = std::move(LastLine);
+  return Past;
 }
 
 ArrayRef<std::string> BinaryCoverage::files() const { return I->Files; }

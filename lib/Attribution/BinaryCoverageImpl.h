@@ -5,6 +5,7 @@
 // each in a file of its own:
 //   Decode.cpp      reading the mapping, joining it to the profile layout
 //   Components.cpp  which records llvm-cov keeps, components, line programs
+//   Views.cpp       one view per function, for LineRules::Covlock
 //   Attribution.cpp attributing a context (programs, or LLVM's replay)
 //   Preloader.cpp   loading ahead of need on other threads
 //
@@ -28,6 +29,7 @@
 namespace covlock {
 namespace attribution {
 
+using covlock::LineRules;
 using llvm::ArrayRef;
 using llvm::Error;
 using llvm::Expected;
@@ -108,6 +110,11 @@ struct OwnedRecord {
   uint64_t Hash = 0;
   JoinKind Join = JoinKind::Unknown;
   Loading Loads = Loading::Dropped;
+  /// LineRules::Covlock: llvm-cov would drop it, or keep it depending on
+  /// counts, only because it saw the same function in another record (a
+  /// static function of a header, built in several files); covlock keeps
+  /// it, in its own view. It has values as a kept record has.
+  bool Revived = false;
   uint32_t Layout = 0; ///< layout function when Joined
   /// Kept: its counted regions' values, Impl::Values[FirstValue, +NumValues).
   uint32_t FirstValue = 0, NumValues = 0;
@@ -126,6 +133,11 @@ ArrayRef<T> copyTo(llvm::BumpPtrAllocator &Alloc, ArrayRef<T> From) {
   T *To = Alloc.Allocate<T>(From.size());
   std::uninitialized_copy(From.begin(), From.end(), To);
   return {To, From.size()};
+}
+
+/// Whether \p R's counted regions have values (Impl::Values).
+inline bool hasValues(const OwnedRecord &R) {
+  return R.Loads == Loading::Kept || R.Revived;
 }
 
 /// A region whose count llvm-cov keeps for lines (code, expansion, skipped,
@@ -152,6 +164,9 @@ struct Component {
   /// its line intervals in Impl::ComponentLines.
   uint32_t RecordsBegin = 0, RecordsEnd = 0, LinesBegin = 0, LinesEnd = 0;
   attribution::LineProgram Program;
+  /// LineRules::Covlock, where its functions are alternatives of one
+  /// another: the union of their own views (Views.cpp), in Impl::Views.
+  attribution::LineProgram Views;
 };
 
 /// A record's extent in one file, in whole lines.
@@ -167,7 +182,10 @@ public:
   using CountedValue = attribution::CountedValue;
   using OwnedRecord = attribution::OwnedRecord;
   const BinaryLayout *Layout = nullptr;
-  bool ReplayAll = false; ///< load()'s ForReplay: every record replayable
+  bool ReplayAll = false; ///< ReplayThroughLLVM: every record replayable
+  attribution::LineRules Rules = attribution::LineRules::Covlock;
+  /// Per file, its last line (limitLines); empty or 0: no limit.
+  std::vector<uint32_t> LastLine;
   /// Names, expressions and expression orders: kept for the life of this.
   llvm::BumpPtrAllocator Alloc;
   llvm::StringSaver Saver{Alloc};
@@ -192,6 +210,8 @@ public:
   std::vector<uint32_t> ComponentRecords;
   std::vector<std::pair<uint32_t, uint32_t>> ComponentLines;
   attribution::LinePrograms Programs;
+  /// The components' Views programs.
+  attribution::LinePrograms Views;
   /// Components of each record (CSR).
   std::vector<uint32_t> RecordComponentsBegin, RecordComponents;
 
@@ -210,6 +230,7 @@ private:
   void join();
   void decideLoading();
   void buildComponents();
+  void buildViews();
   void evaluate(const OwnedRecord &R, const CounterView &Counters,
                 std::vector<uint64_t> &Scratch,
                 llvm::MutableArrayRef<uint64_t> Out) const;

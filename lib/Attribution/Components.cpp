@@ -177,13 +177,19 @@ void BinaryCoverage::Impl::decideLoading() {
                       [&](uint32_t E) { Order.push_back(E); });
       R.ExpressionOrder = copyTo<uint32_t>(Alloc, Order);
     }
+    // Under covlock's rules a record is kept for itself, whatever llvm-cov
+    // decides from the others of its function.
+    bool KeptForItself = Loads == Loading::Kept && Rules == LineRules::Covlock;
     auto [It, New] = SeenKept.try_emplace(R.Key, false);
-    if (It->second)
-      continue; // the same function was kept before: dropped
+    if (It->second) {
+      R.Revived = KeptForItself; // the same function was kept before
+      continue;                  // dropped
+    }
     if (!New)
       Loads = Loading::ByLLVM; // kept only if the earlier ones were not
     It->second = Loads == Loading::Kept;
     R.Loads = Loads;
+    R.Revived = KeptForItself && Loads != Loading::Kept;
   }
 }
 
@@ -191,14 +197,14 @@ void BinaryCoverage::Impl::buildComponents() {
   // The values of the kept records' counted regions.
   size_t NumValues = 0;
   for (const OwnedRecord &R : Records)
-    if (R.Loads == Loading::Kept)
+    if (hasValues(R))
       NumValues += llvm::count_if(R.Regions, isCounted);
   // Line programs tell values from sums by the top bit.
   if (NumValues >= attribution::LinePrograms::SumBit)
     ReplayAll = true;
   Values.reserve(NumValues);
   for (OwnedRecord &R : Records) {
-    if (R.Loads != Loading::Kept)
+    if (!hasValues(R))
       continue;
     R.FirstValue = Values.size();
     for (const PackedRegion &CMR : R.Regions) {
@@ -220,7 +226,7 @@ void BinaryCoverage::Impl::buildComponents() {
     for (const OwnedRecord &R : Records) {
       uint32_t Value = R.FirstValue;
       for (const PackedRegion &CMR : R.Regions) {
-        bool Counted = R.Loads == Loading::Kept && isCounted(CMR);
+        bool Counted = hasValues(R) && isCounted(CMR);
         if (CMR.FileID < R.FileIndices.size() &&
             CMR.Kind == CounterMappingRegion::CodeRegion)
           Codes.push_back({uint64_t(CMR.LineStart) << 32 | CMR.ColumnStart,
@@ -490,6 +496,9 @@ void BinaryCoverage::Impl::buildComponents() {
     }
     ComponentLines = std::move(All);
   }
+  if (Rules == LineRules::Covlock)
+    buildViews();
+
   // A record that only the line programs use needs its counts' expressions,
   // not its regions (the programs and Values have what they need): free
   // them, the biggest part of the decoded mapping. Those that LLVM may

@@ -23,7 +23,8 @@ struct CoveragePreloader::Load {
   std::mutex Lock;    ///< the rest, shared with the thread
   std::condition_variable LayoutGiven;
   std::unique_ptr<BinaryLayout> Layout;
-  bool ForReplay = false, Cancelled = false;
+  CoverageOptions Options;
+  bool Cancelled = false;
   std::unique_ptr<BinaryCoverage> Coverage;
 
   /// The thread: reads the mapping, waits for the layout, joins them.
@@ -37,7 +38,7 @@ struct CoveragePreloader::Load {
     }
     if (Cancelled)
       return;
-    (*BC)->join(*Layout, ForReplay);
+    (*BC)->join(*Layout, Options);
     Coverage = std::move(*BC);
   }
 };
@@ -67,7 +68,8 @@ void CoveragePreloader::read(StringRef Path) {
   Raw->Thread = std::thread([Raw] { Raw->run(); });
 }
 
-void CoveragePreloader::start(BinaryLayout Layout, bool ForReplay) {
+void CoveragePreloader::start(BinaryLayout Layout,
+                              const CoverageOptions &Options) {
   std::lock_guard<std::mutex> G(Lock);
   Load *Into = nullptr;
   for (std::unique_ptr<Load> &L : Loads) {
@@ -86,7 +88,7 @@ void CoveragePreloader::start(BinaryLayout Layout, bool ForReplay) {
   {
     std::lock_guard<std::mutex> LG(Into->Lock);
     Into->Layout = std::make_unique<BinaryLayout>(std::move(Layout));
-    Into->ForReplay = ForReplay;
+    Into->Options = Options;
   }
   Into->LayoutGiven.notify_all();
 }

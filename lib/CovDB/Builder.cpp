@@ -13,6 +13,7 @@
 #include "covlock/Attribution/Attribution.h"
 #include "covlock/CovDB/CovDB.h"
 #include "covlock/CovDB/Encoding.h"
+#include "covlock/Support/RegularFile.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 #include <condition_variable>
@@ -36,6 +37,7 @@ public:
         Threads(hardware_concurrency(Options.Threads).compute_thread_count()) {
     M.Paths = Options.Paths;
     M.Label = Options.Label;
+    M.LineSemantics = lineSemanticsName(Options.Coverage.Rules);
     if (Threads > 1)
       Pool.emplace(hardware_concurrency(Threads));
   }
@@ -51,6 +53,9 @@ public:
   }
 
   Expected<unsigned> addBinary(const BinaryLayout &Layout);
+  /// LineRules::Covlock: \p BC's lines past the end of the source files
+  /// \p Names (its files(), as stored) are left out, with a note.
+  void limitToSources(BinaryCoverage &BC, ArrayRef<std::string> Names);
   void addContext(const Context &C, std::unique_ptr<Context> Owned);
   /// When every context is known up front (writeCovDB), the aggregates can
   /// be summed first and their long full replays started before the
@@ -71,6 +76,8 @@ private:
   void progress();
 
   CovDBWriteOptions Options;
+  std::mutex NotesLock;
+  std::set<std::string> NotedFiles; ///< each file's note once
   unsigned Threads;
   std::optional<DefaultThreadPool> Pool;
   Model M;
@@ -116,7 +123,7 @@ Expected<unsigned> CovDBBuilder::Impl::addBinary(const BinaryLayout &Layout) {
     Preloaded = Options.Preloaded->take(Layout, L);
   if (!Preloaded) {
     L = std::make_unique<BinaryLayout>(Layout);
-    auto BC = BinaryCoverage::load(*L, Options.ReplayThroughLLVM);
+    auto BC = BinaryCoverage::load(*L, Options.Coverage);
     if (!BC)
       return BC.takeError();
     Preloaded = std::move(*BC);
@@ -133,8 +140,39 @@ Expected<unsigned> CovDBBuilder::Impl::addBinary(const BinaryLayout &Layout) {
   std::vector<std::string> &Names = FileNames.emplace_back();
   for (StringRef File : Preloaded->files())
     Names.push_back(Options.Paths.map(File));
+  if (Options.Coverage.Rules == LineRules::Covlock)
+    limitToSources(*Preloaded, Names);
   Coverage.push_back(std::move(Preloaded));
   return Layouts.size() - 1;
+}
+
+/// The number of lines of the source file \p Path (a last line without a
+/// newline counts); 0 if it cannot be read.
+static uint32_t countSourceLines(StringRef Path) {
+  auto Buf = readRegularFile(Path);
+  if (!Buf) {
+    consumeError(Buf.takeError());
+    return 0;
+  }
+  StringRef Text = (*Buf)->getBuffer();
+  size_t Lines = Text.count('\n') + (!Text.empty() && Text.back() != '\n');
+  return uint32_t(std::min<size_t>(Lines, UINT32_MAX));
+}
+
+void CovDBBuilder::Impl::limitToSources(BinaryCoverage &BC,
+                                        ArrayRef<std::string> Names) {
+  std::vector<uint32_t> LastLine;
+  for (const std::string &Name : Names)
+    LastLine.push_back(countSourceLines(Name));
+  std::vector<uint32_t> Limits = LastLine;
+  for (unsigned File : BC.limitLines(std::move(Limits))) {
+    std::lock_guard<std::mutex> G(NotesLock);
+    if (Options.Note && NotedFiles.insert(Names[File]).second)
+      Options.Note(Names[File], "the coverage mapping names lines past its "
+                                "last line (" +
+                                    Twine(LastLine[File]) +
+                                    "); they are left out");
+  }
 }
 
 Error CovDBBuilder::Impl::checkProfile(const ContextProfile &P) const {

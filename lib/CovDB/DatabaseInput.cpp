@@ -196,6 +196,15 @@ Error addDatabase(StringRef Path, unsigned InputIndex, Model &M) {
   if (!Opened)
     return Opened.takeError();
   const CovDB &DB = **Opened;
+  if (!M.LineSemantics.empty()) {
+    auto Semantics = DB.meta("line_semantics");
+    if (!Semantics)
+      return Semantics.takeError();
+    if (*Semantics != M.LineSemantics)
+      return DB.error("written with " + *Semantics +
+                      " line rules; this merge uses " + M.LineSemantics +
+                      " (--line-rules)");
+  }
   DatabaseIds Ids;
   auto Files = DB.files();
   if (!Files)

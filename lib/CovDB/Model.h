@@ -106,6 +106,9 @@ struct Model {
   /// The label of every input database's contexts, if given
   /// (CovDBWriteOptions::Label).
   std::optional<std::string> Label;
+  /// meta.line_semantics of the database written (lineSemanticsName());
+  /// input databases must have the same. Empty: not checked.
+  std::string LineSemantics;
   std::map<std::string, LabelModel> Labels;
   std::vector<BinaryModel> Binaries;
   std::vector<ContextModel> Contexts;
@@ -118,6 +121,11 @@ struct Model {
   /// Two equal contexts of one source are an error: a damaged database.
   llvm::Error canonicalize();
 };
+
+/// meta.line_semantics for \p Rules: "covlock" or "llvm-cov".
+inline const char *lineSemanticsName(LineRules Rules) {
+  return Rules == LineRules::LLVM ? "llvm-cov" : "covlock";
+}
 
 /// The layouts of a model's binaries, decoded from their function tables
 /// once each, on demand.

@@ -108,6 +108,17 @@ Expected<std::unique_ptr<CovDB>> CovDB::open(StringRef Path,
   return std::move(Result);
 }
 
+Expected<std::string> CovDB::meta(StringRef Key) const {
+  sql::Statement S(DB, Path);
+  if (Error E = S.prepare("SELECT value FROM meta WHERE key = ?1"))
+    return std::move(E);
+  S.bind(1, Key);
+  std::string Value;
+  if (Error E = S.forEachRow([&] { Value = S.text(0).str(); }))
+    return std::move(E);
+  return Value;
+}
+
 Expected<std::vector<CovDB::Label>> CovDB::labels() const {
   sql::Statement S(DB, Path);
   if (Error E = S.prepare("SELECT id, name FROM label ORDER BY name"))

@@ -31,6 +31,7 @@ namespace {
 struct Output {
   sqlite3 *DB = nullptr;
   std::string Path;
+  std::string LineSemantics; ///< meta.line_semantics
   std::map<std::string, int64_t> LabelIds, FileIds;
 
   ~Output() { sqlite3_close(DB); }
@@ -59,7 +60,7 @@ static Error create(Output &O) {
       {"schema_version", std::to_string(CovDBSchemaVersion)},
       {"writer", "llvm-covmerge (covlock)"},
       {"llvm_version", LLVM_VERSION_STRING},
-      {"line_semantics", "llvm-cov"},
+      {"line_semantics", O.LineSemantics},
   };
   for (auto &[K, V] : MetaRows)
     if (Error E = Meta.bind(1, K).bind(2, V).exec())
@@ -319,6 +320,7 @@ static Error writeContexts(Output &O, Model &M) {
 static Error writeTables(Model &M, StringRef Path) {
   Output O;
   O.Path = Path.str();
+  O.LineSemantics = M.LineSemantics;
   if (Error E = create(O))
     return E;
   if (Error E = writeLabels(O, M))

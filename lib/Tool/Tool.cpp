@@ -42,9 +42,10 @@ std::string printable(StringRef Text) {
 
 void diagnose(Severity Kind, StringRef File, const Twine &Message) {
   // WithColor prints "<ToolName>: error: " and colours only on a terminal.
-  raw_ostream &OS = Kind == Severity::Error
-                        ? WithColor::error(errs(), ToolName)
-                        : WithColor::warning(errs(), ToolName);
+  raw_ostream &OS = Kind == Severity::Error ? WithColor::error(errs(), ToolName)
+                    : Kind == Severity::Warning
+                        ? WithColor::warning(errs(), ToolName)
+                        : WithColor::note(errs(), ToolName);
   // File names and messages carry what hostile inputs hold (names,
   // records' error texts): control bytes reach the terminal escaped.
   if (!File.empty())

@@ -96,6 +96,29 @@ struct CounterView {
   }
 };
 
+/// What makes a line covered (docs/llvm-covmerge.md, "Line rules").
+enum class LineRules : uint8_t {
+  /// Covered when any function or instantiation whose own mapping gives the
+  /// line a non-zero count ran it, executable when any of them maps it:
+  /// llvm-cov's merged view, joined with each function's own view where
+  /// functions are alternatives of one another (template instantiations
+  /// that compile different code, a static function built differently in
+  /// several files). Also drops lines past a source file's end
+  /// (BinaryCoverage::limitLines).
+  Covlock,
+  /// llvm-cov's merged view exactly, as `llvm-cov export` gives it.
+  LLVM,
+};
+
+/// How BinaryCoverage::load reads and attributes a binary.
+struct CoverageOptions {
+  LineRules Rules = LineRules::Covlock;
+  /// attribute() replays everything through LLVM's CoverageMapping instead
+  /// of applying the precomputed line programs: slower, and the reference
+  /// the oracle tests hold the programs to.
+  bool ReplayThroughLLVM = false;
+};
+
 struct AttributeOptions {
   /// Replay every function and report executable lines too (for a label's
   /// aggregate); otherwise only the functions that can matter.
@@ -115,19 +138,16 @@ public:
 
   /// Reads the coverage mapping of \p Layout.Path and joins its function
   /// records to \p Layout's functions by (name MD5, structural hash).
-  /// \p Layout must outlive the result. With \p ForReplay, attribute()
-  /// replays everything through LLVM's CoverageMapping instead of applying
-  /// the precomputed line programs: slower, and the reference the oracle
-  /// tests hold the programs to.
+  /// \p Layout must outlive the result.
   static llvm::Expected<std::unique_ptr<BinaryCoverage>>
-  load(const BinaryLayout &Layout, bool ForReplay = false);
+  load(const BinaryLayout &Layout, const CoverageOptions &Options = {});
 
   /// load() in two steps: read() decodes the mapping of \p Path, which
   /// needs no layout (so it can start before any profile is read); join()
   /// then does the rest, once. Nothing else may be called in between.
   static llvm::Expected<std::unique_ptr<BinaryCoverage>>
   read(llvm::StringRef Path);
-  void join(const BinaryLayout &Layout, bool ForReplay = false);
+  void join(const BinaryLayout &Layout, const CoverageOptions &Options = {});
 
   /// Source files named by the mapping, sorted.
   llvm::ArrayRef<std::string> files() const;
@@ -136,6 +156,13 @@ public:
   /// the executable regions (identical spans, e.g. of template
   /// instantiations, count once, covered when any of them ran).
   llvm::ArrayRef<RegionSpan> regions(unsigned File) const;
+
+  /// Under LineRules::Covlock, lines past \p LastLine[F] of file F
+  /// (files() order; 0: unknown, keep all) are neither executable nor
+  /// covered: the mapping can name lines a source file does not have.
+  /// Returns the files the mapping names such lines of. Call before
+  /// attribute().
+  std::vector<unsigned> limitLines(std::vector<uint32_t> LastLine);
 
   /// Lines and regions covered by \p Counters / \p Bitmap, in the layout's
   /// order (BinaryLayout::NumCounters / NumBitmapBytes entries).
@@ -169,7 +196,7 @@ public:
   void read(llvm::StringRef Path);
   /// Gives the layout of a binary: its read() goes on with join(), or a
   /// whole load() starts. Thread-safe.
-  void start(BinaryLayout Layout, bool ForReplay = false);
+  void start(BinaryLayout Layout, const CoverageOptions &Options = {});
 
   /// If a load of a layout equal to \p Layout was started, waits for it and
   /// hands over its copy of the layout and the coverage (which refers to

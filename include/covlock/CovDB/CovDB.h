@@ -11,10 +11,12 @@
 #ifndef COVLOCK_COVDB_COVDB_H
 #define COVLOCK_COVDB_COVDB_H
 
+#include "covlock/Attribution/Attribution.h"
 #include "covlock/CovDB/PathEquivalence.h"
 #include "covlock/Merge/Contexts.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/Twine.h"
 #include "llvm/Support/Error.h"
 #include <functional>
 #include <map>
@@ -34,9 +36,11 @@ struct CovDBWriteOptions {
   unsigned Threads = 0; ///< 0: the machine's
   /// Called with (done, total) while contexts are attributed; may be empty.
   std::function<void(size_t, size_t)> Progress;
-  /// Attribute through LLVM's CoverageMapping only (BinaryCoverage::load's
-  /// ForReplay).
-  bool ReplayThroughLLVM = false;
+  /// The line rules, stored as meta.line_semantics; how to attribute.
+  CoverageOptions Coverage;
+  /// Told what is worth a user's notice but changes nothing they asked
+  /// for (lines past a source file's end dropped); may be empty.
+  std::function<void(llvm::StringRef File, const llvm::Twine &Message)> Note;
   /// Coverage already being loaded (may be null).
   CoveragePreloader *Preloaded = nullptr;
   /// Applied to every source path (the mapping's, and input databases')

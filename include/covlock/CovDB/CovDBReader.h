@@ -46,6 +46,9 @@ public:
   llvm::StringRef path() const { return Path; }
   sqlite3 *handle() const { return DB; }
 
+  /// The meta row \p Key (docs/covdb.md); "" if there is none.
+  llvm::Expected<std::string> meta(llvm::StringRef Key) const;
+
   struct Label {
     int64_t Id;
     std::string Name;

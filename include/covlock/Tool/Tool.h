@@ -40,7 +40,7 @@ enum ExitStatus : int {
   ExitBusy = 75,
 };
 
-enum class Severity { Error, Warning };
+enum class Severity { Error, Warning, Note };
 
 /// The one function through which a tool reports problems:
 /// "<ToolName>: error: <file>: <message>" (no "<file>: " when empty).
