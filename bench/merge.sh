@@ -112,6 +112,12 @@ aggregate_memory() {
 #   queries             `who`, `report --by-test` and `show` (the whole
 #                       generated file, every line) on that database as
 #                       whole processes (hyperfine -N); target: < 50 ms
+#   line_rules          ONE hyperfine run, side by side: -o under covlock's
+#                       line rules (the default) and under --line-rules=llvm,
+#                       on this program (C: no views) and on TEMPLATES (5000)
+#                       instantiations of a template whose lambda compiles
+#                       differently in each (bench/gen_templates.py, 7 tests:
+#                       every component has views); peak memory of each
 # Add them to STEPS, e.g. STEPS="attribution_merge per_test_stock queries".
 
 attribution_merge() {
@@ -133,6 +139,41 @@ attribution_memory() {
   local a
   a=$(peak_kb "$covmerge" "$cov" -o "$out/all.covdb")
   echo "covdb merge peak memory: llvm-covmerge -o $a KB"
+}
+
+line_rules() {
+  local n=${TEMPLATES:-5000} t=$work/templates k
+  mkdir -p "$out" "$t"
+  if [ ! -x "$t/prog" ] || [ "$here/gen_templates.py" -nt "$t/prog" ]; then
+    echo "compiling $n template instantiations..." >&2
+    python3 "$here/gen_templates.py" -n "$n" -o "$t/prog.cpp"
+    # shellcheck disable=SC2046
+    "${CXX:-clang++-19}" -std=c++17 $cflags -fprofile-instr-generate -fcoverage-mapping \
+      "$t/prog.cpp" $("$covlock" link-flags) -o "$t/prog"
+    rm -rf "$t/cov"
+  fi
+  if [ ! -d "$t/cov" ]; then
+    for k in 1 2 3 4 5 6 7; do
+      # shellcheck disable=SC2046
+      env COVLOCK_DIR="$t/cov" COVLOCK_TEST="t$k" "$t/prog" $(seq 2 "$k")
+    done
+  fi
+  hyperfine --warmup "$warmup" --runs "$runs" --export-json "$work/line-rules.json" \
+    -n "c covlock" "$covmerge $cov -o $out/rules-covlock.covdb" \
+    -n "c llvm" "$covmerge $cov -o $out/rules-llvm.covdb --line-rules=llvm" \
+    -n "templates covlock" "$covmerge $t/cov -o $out/templates-covlock.covdb" \
+    -n "templates llvm" "$covmerge $t/cov -o $out/templates-llvm.covdb --line-rules=llvm"
+  python3 - "$work/line-rules.json" <<'PY'
+import json, sys
+r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+for what in ("c", "templates"):
+    c, l = r[what + " covlock"], r[what + " llvm"]
+    print("line rules, %s: covlock %.3f s, llvm %.3f s: %.2fx" % (what, c, l, c / l))
+PY
+  echo "line rules peak memory: c covlock $(peak_kb "$covmerge" "$cov" -o "$out/rules-covlock.covdb") KB," \
+    "llvm $(peak_kb "$covmerge" "$cov" -o "$out/rules-llvm.covdb" --line-rules=llvm) KB;" \
+    "templates covlock $(peak_kb "$covmerge" "$t/cov" -o "$out/templates-covlock.covdb") KB," \
+    "llvm $(peak_kb "$covmerge" "$t/cov" -o "$out/templates-llvm.covdb" --line-rules=llvm) KB"
 }
 
 per_test_stock() {

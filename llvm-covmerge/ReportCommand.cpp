@@ -76,7 +76,20 @@ static void printTable(raw_ostream &OS, ArrayRef<std::vector<std::string>> Rows,
   }
 }
 
+/// How the database counts lines (meta.line_semantics), for a footer:
+/// "under covlock's line rules" or "as llvm-cov show counts them".
+static Expected<std::string> linesCounted(const CovDB &DB) {
+  auto Semantics = DB.meta("line_semantics");
+  if (!Semantics)
+    return Semantics.takeError();
+  return std::string(*Semantics == "covlock" ? "under covlock's line rules"
+                                             : "as llvm-cov show counts them");
+}
+
 static int reportFiles(const CovDB &DB, std::optional<int64_t> Label) {
+  auto Counted = linesCounted(DB);
+  if (!Counted)
+    return reportError(Counted.takeError());
   auto Files = DB.fileSummaries(Label);
   if (!Files)
     return reportError(Files.takeError());
@@ -105,9 +118,10 @@ static int reportFiles(const CovDB &DB, std::optional<int64_t> Label) {
                   percent(RC, R)});
   printTable(outs(), Rows, {false, true, true, true, true, true, true}, Totals);
   // The two ways of counting differ (docs/llvm-covmerge.md): say which.
-  outs() << "\nLines as llvm-cov show counts them: each source line "
-            "once, over all functions and instantiations; llvm-cov report "
-            "counts per function (--style=llvm-cov-report).\n";
+  outs() << "\nLines " << *Counted
+         << ": each source line once, over all functions and "
+            "instantiations; llvm-cov report counts per function "
+            "(--style=llvm-cov-report).\n";
   return 0;
 }
 
@@ -120,6 +134,9 @@ static std::string ratio(int64_t Covered, int64_t Executable) {
 /// the label does not compile the file) and the union: lines covered in
 /// some label over lines executable in some label, each line once.
 static int reportLabels(const CovDB &DB) {
+  auto Counted = linesCounted(DB);
+  if (!Counted)
+    return reportError(Counted.takeError());
   auto Labels = DB.labels();
   if (!Labels)
     return reportError(Labels.takeError());
@@ -172,9 +189,10 @@ static int reportLabels(const CovDB &DB) {
   SmallVector<bool, 8> Right(Header.size(), true);
   Right[0] = false;
   printTable(outs(), Rows, Right, Totals);
-  outs() << "\nCovered/executable lines, as llvm-cov show counts them; '-': "
-            "the label does not compile the file.\nUnion: lines covered in "
-            "some label / lines executable in some label, each line once.\n";
+  outs() << "\nCovered/executable lines, " << *Counted
+         << "; '-': the label does not compile the file.\nUnion: lines "
+            "covered in some label / lines executable in some label, each "
+            "line once.\n";
   return 0;
 }
 

@@ -358,7 +358,8 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
         FA = &ByFile[File];
         FA->File = File;
       }
-      for (uint32_t L = Run.First; L <= Run.Last; ++L) {
+      // 64 bits: a run may end on the last line a mapping can name.
+      for (uint64_t L = Run.First; L <= Run.Last; ++L) {
         if (Options.Executable)
           FA->Executable.push_back(L);
         if (Covered)
@@ -499,6 +500,26 @@ BinaryCoverage::limitLines(std::vector<uint32_t> LastLine) {
       Past.push_back(C.File);
   llvm::sort(Past);
   Past.erase(std::unique(Past.begin(), Past.end()), Past.end());
+  // Their regions that start past the end go too; the values that name the
+  // others are renumbered.
+  std::map<unsigned, std::vector<uint32_t>> NewSpan;
+  for (unsigned File : Past) {
+    std::vector<RegionSpan> &Spans = I->FileRegions[File];
+    std::vector<uint32_t> &New = NewSpan[File];
+    std::vector<RegionSpan> Kept;
+    for (const RegionSpan &S : Spans) {
+      New.push_back(S.LineStart <= LastLine[File] ? Kept.size() : NoSpan);
+      if (S.LineStart <= LastLine[File])
+        Kept.push_back(S);
+    }
+    Spans = std::move(Kept);
+  }
+  if (!NewSpan.empty())
+    for (CountedValue &V : I->Values) {
+      auto It = NewSpan.find(V.File);
+      if (It != NewSpan.end() && V.Span != NoSpan)
+        V.Span = It->second[V.Span];
+    }
   I->LastLine = std::move(LastLine);
   return Past;
 }

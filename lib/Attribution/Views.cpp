@@ -4,23 +4,27 @@
 // at once (its merged view). Where functions are alternatives of one
 // another, one's regions hide the lines another ran: in `if constexpr`,
 // test<true>'s zero region after the `return` lies over the line that
-// test<false> ran, and llvm-cov shows it as not covered. It also keeps one
-// record per function name and file, so a static function of a header
-// built in two files is seen in the first file's build only.
+// test<false> ran, and llvm-cov shows it as not covered; a static function
+// of a header built with different macros in two files lays each build's
+// skipped region over the other's code.
 //
 // Under LineRules::Covlock a line is also covered when one function's own
-// view covers it, and executable when one maps it. A function's view is its
-// regions and those of the functions nested inside it (lambdas, local
-// classes): they speak for their own bodies, which the outer function's
-// regions span without having run them. A component whose functions all
-// nest under a single one has nothing to add to the merged view, and gets
-// no views.
+// view covers it, and executable when one maps it. A function's view is
+// its own regions, less the lines inside the functions nested in it
+// (lambdas, local classes): its regions span those bodies without having
+// run them, and the nested functions' own views speak for them.
+//
+// Views are built only for a component that has alternatives: functions
+// with the same extent but different regions (identical instantiations add
+// up in the merged view already), a record llvm-cov drops (Revived), or
+// extents that overlap without nesting.
 //
 //===----------------------------------------------------------------------===//
 
 #include "BinaryCoverageImpl.h"
 #include "llvm/ADT/STLExtras.h"
 #include <algorithm>
+#include <optional>
 #include <tuple>
 
 using namespace llvm;
@@ -32,70 +36,131 @@ using namespace attribution;
 namespace {
 using Loc = std::pair<uint32_t, uint32_t>; // line, column
 
-/// A record's extent in a file: from its first region's start to its
+/// A record's extent in one file: from its first region's start to its
 /// furthest region's end.
 struct Hull {
   Loc Start, End;
   uint32_t Record;
 
-  bool operator==(const Hull &O) const {
+  bool sameExtent(const Hull &O) const {
     return Start == O.Start && End == O.End;
   }
   /// Whether \p Inner lies within this one, and is not all of it.
   bool strictlyHolds(const Hull &Inner) const {
-    return Start <= Inner.Start && Inner.End <= End && !(*this == Inner);
+    return Start <= Inner.Start && Inner.End <= End && !sameExtent(Inner);
   }
 };
 
-/// Overlays the runs [\p From, end) of \p P into one program in their
-/// place: ascending disjoint runs, each line's sources the union of its
-/// sources in every run that maps it.
-LineProgram overlay(LinePrograms &P, uint32_t From, uint32_t SourcesFrom) {
-  std::vector<uint32_t> Points;
-  for (uint32_t R = From; R != P.Runs.size(); ++R) {
-    Points.push_back(P.Runs[R].First);
-    Points.push_back(P.Runs[R].Last + 1);
+/// Lines [First, Last] take their sources from run Run of the views.
+struct Piece {
+  uint32_t First, Last, Run;
+};
+
+/// Overlays \p Pieces, runs of \p P from \p RunsFrom (their sources from
+/// \p SourcesFrom) on, into one program in their place: ascending disjoint
+/// runs, each line's sources the union of its sources in every piece.
+LineProgram overlay(LinePrograms &P, ArrayRef<Piece> Pieces, uint32_t RunsFrom,
+                    uint32_t SourcesFrom) {
+  std::vector<uint64_t> Points; // 64 bits: Last + 1 of the last line
+  for (const Piece &X : Pieces) {
+    Points.push_back(X.First);
+    Points.push_back(uint64_t(X.Last) + 1);
   }
   llvm::sort(Points);
   Points.erase(std::unique(Points.begin(), Points.end()), Points.end());
   // Per elementary interval [Points[I], Points[I + 1]): mapped, sources.
   std::vector<uint8_t> Mapped(Points.size(), 0);
   std::vector<std::vector<uint32_t>> Sources(Points.size());
-  for (uint32_t R = From; R != P.Runs.size(); ++R) {
-    const LineRun &Run = P.Runs[R];
-    size_t I = llvm::lower_bound(Points, Run.First) - Points.begin();
-    for (; Points[I] <= Run.Last; ++I) {
+  for (const Piece &X : Pieces) {
+    size_t I = llvm::lower_bound(Points, uint64_t(X.First)) - Points.begin();
+    for (; Points[I] <= X.Last; ++I) {
       Mapped[I] = 1;
       Sources[I].insert(Sources[I].end(),
-                        P.RunSources.begin() + Run.SourcesBegin,
-                        P.RunSources.begin() + P.sourcesEnd(R));
+                        P.RunSources.begin() + P.Runs[X.Run].SourcesBegin,
+                        P.RunSources.begin() + P.sourcesEnd(X.Run));
     }
   }
-  P.Runs.resize(From);
+  P.Runs.resize(RunsFrom);
   P.RunSources.resize(SourcesFrom);
   LineProgram Result;
-  Result.RunsBegin = From;
+  Result.RunsBegin = RunsFrom;
   for (size_t I = 0; I + 1 < Points.size(); ++I) {
     if (!Mapped[I])
       continue;
     std::vector<uint32_t> &S = Sources[I];
     llvm::sort(S);
     S.erase(std::unique(S.begin(), S.end()), S.end());
-    P.Runs.push_back(
-        {Points[I], Points[I + 1] - 1, uint32_t(P.RunSources.size())});
+    P.Runs.push_back({uint32_t(Points[I]), uint32_t(Points[I + 1] - 1),
+                      uint32_t(P.RunSources.size())});
     P.RunSources.insert(P.RunSources.end(), S.begin(), S.end());
   }
   Result.RunsEnd = P.Runs.size();
   return Result;
 }
+
+/// Adds to \p Pieces the lines of runs [\p From, \p To) of \p P that no
+/// interval of \p Masks (sorted, disjoint) holds.
+void addUnmasked(const LinePrograms &P, uint32_t From, uint32_t To,
+                 ArrayRef<std::pair<uint32_t, uint32_t>> Masks,
+                 std::vector<Piece> &Pieces) {
+  for (uint32_t R = From; R != To; ++R) {
+    uint64_t First = P.Runs[R].First, Last = P.Runs[R].Last;
+    for (const auto &[MaskFirst, MaskLast] : Masks) {
+      if (MaskLast < First || First > Last)
+        continue;
+      if (MaskFirst > Last)
+        break;
+      if (MaskFirst > First)
+        Pieces.push_back({uint32_t(First), MaskFirst - 1, R});
+      First = uint64_t(MaskLast) + 1;
+    }
+    if (First <= Last)
+      Pieces.push_back({uint32_t(First), uint32_t(Last), R});
+  }
+}
 } // namespace
+
+/// The counted regions of \p R in \p File, each with its value.
+static void regionsIn(const OwnedRecord &R, unsigned File,
+                      std::vector<RuleRegion> &Out) {
+  Out.clear();
+  uint32_t Value = R.FirstValue;
+  for (const PackedRegion &CMR : R.Regions) {
+    if (!isCounted(CMR))
+      continue;
+    if (R.FileIndices[CMR.FileID] == File)
+      Out.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
+                     CMR.ColumnEnd, uint8_t(CMR.Kind), Value});
+    ++Value;
+  }
+}
+
+/// Whether \p A and \p B have the same regions (places and kinds).
+static bool sameShape(std::vector<RuleRegion> A, std::vector<RuleRegion> B) {
+  auto Key = [](const RuleRegion &R) {
+    return std::tie(R.LineStart, R.ColumnStart, R.LineEnd, R.ColumnEnd,
+                    R.Kind);
+  };
+  auto Less = [&](const RuleRegion &X, const RuleRegion &Y) {
+    return Key(X) < Key(Y);
+  };
+  llvm::sort(A, Less);
+  llvm::sort(B, Less);
+  return A.size() == B.size() &&
+         std::equal(A.begin(), A.end(), B.begin(),
+                    [&](const RuleRegion &X, const RuleRegion &Y) {
+                      return Key(X) == Key(Y);
+                    });
+}
 
 void BinaryCoverage::Impl::buildViews() {
   std::vector<Hull> Hulls;
-  std::vector<RuleRegion> Rules;
+  std::vector<RuleRegion> Rules, Other;
+  std::vector<std::pair<uint32_t, uint32_t>> Masks;
+  std::vector<Piece> Pieces;
   for (Component &C : Components) {
     Hulls.clear();
-    bool AnyRevived = false;
+    bool Alternatives = false;
     for (uint32_t K = C.RecordsBegin; K != C.RecordsEnd; ++K) {
       const OwnedRecord &R = Records[ComponentRecords[K]];
       if (!hasValues(R))
@@ -113,44 +178,69 @@ void BinaryCoverage::Impl::buildViews() {
       }
       if (H) {
         Hulls.push_back(*H);
-        AnyRevived |= R.Revived;
+        Alternatives |= R.Revived;
       }
     }
-    // Outer before inner, so that a hull's nested ones follow it.
+    // Outer before inner: the hulls a hull holds follow it.
     llvm::sort(Hulls, [](const Hull &A, const Hull &B) {
       return std::tie(A.Start, B.End, A.Record) <
              std::tie(B.Start, A.End, B.Record);
     });
-    bool Alternatives = AnyRevived;
-    for (size_t I = 1; I < Hulls.size() && !Alternatives; ++I)
-      Alternatives =
-          Hulls[I] == Hulls[I - 1] || !Hulls[0].strictlyHolds(Hulls[I]);
+    // Hulls that start before hull I ends: [I + 1, Within(I)).
+    auto Within = [&](size_t I) {
+      return std::partition_point(Hulls.begin() + I + 1, Hulls.end(),
+                                  [&](const Hull &H) {
+                                    return H.Start < Hulls[I].End;
+                                  }) -
+             Hulls.begin();
+    };
+    // Hulls of one extent are adjacent: Groups[G] is the first of group G.
+    std::vector<size_t> Groups;
+    for (size_t I = 0; I != Hulls.size(); ++I)
+      if (!I || !Hulls[I].sameExtent(Hulls[I - 1]))
+        Groups.push_back(I);
+    Groups.push_back(Hulls.size());
+    for (size_t G = 0; G + 1 < Groups.size() && !Alternatives; ++G) {
+      size_t First = Groups[G], End = Groups[G + 1];
+      for (size_t J = End, E = Within(First); J < E && !Alternatives; ++J)
+        Alternatives = Hulls[J].End > Hulls[First].End; // overlap, unnested
+      regionsIn(Records[Hulls[First].Record], C.File, Rules);
+      for (size_t I = First + 1; I < End && !Alternatives; ++I) {
+        regionsIn(Records[Hulls[I].Record], C.File, Other);
+        Alternatives = !sameShape(Rules, Other);
+      }
+    }
     if (!Alternatives)
       continue;
 
     uint32_t RunsFrom = Views.Runs.size();
     uint32_t SourcesFrom = Views.RunSources.size();
-    for (size_t I = 0; I != Hulls.size(); ++I) {
-      Rules.clear();
-      // Hulls that start within this one follow it.
-      for (size_t J = I; J != Hulls.size() && Hulls[J].Start <= Hulls[I].End;
-           ++J) {
-        if (J != I && !Hulls[I].strictlyHolds(Hulls[J]))
-          continue;
-        const OwnedRecord &R = Records[Hulls[J].Record];
-        uint32_t Value = R.FirstValue;
-        for (const PackedRegion &CMR : R.Regions) {
-          if (!isCounted(CMR))
-            continue;
-          if (R.FileIndices[CMR.FileID] == C.File)
-            Rules.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
-                             CMR.ColumnEnd, uint8_t(CMR.Kind), Value});
-          ++Value;
-        }
+    Pieces.clear();
+    for (size_t G = 0; G + 1 < Groups.size(); ++G) {
+      size_t First = Groups[G], End = Groups[G + 1];
+      // The lines inside the functions this group holds are theirs: one
+      // mask per extent held.
+      Masks.clear();
+      for (size_t J = End, E = Within(First); J < E; ++J)
+        if (Hulls[First].strictlyHolds(Hulls[J]) &&
+            !Hulls[J].sameExtent(Hulls[J - 1]) &&
+            Hulls[J].End.first > Hulls[J].Start.first + 1)
+          Masks.push_back({Hulls[J].Start.first + 1, Hulls[J].End.first - 1});
+      llvm::sort(Masks);
+      std::vector<std::pair<uint32_t, uint32_t>> Merged;
+      for (const auto &M : Masks)
+        if (!Merged.empty() && M.first <= Merged.back().second + 1)
+          Merged.back().second = std::max(Merged.back().second, M.second);
+        else
+          Merged.push_back(M);
+      for (size_t I = First; I != End; ++I) {
+        regionsIn(Records[Hulls[I].Record], C.File, Rules);
+        uint32_t RunsBegin = Views.Runs.size();
+        addLineProgram(Rules, /*EndsFile=*/false, Views);
+        addUnmasked(Views, RunsBegin, Views.Runs.size(), Merged, Pieces);
       }
-      addLineProgram(Rules, /*EndsFile=*/false, Views);
     }
-    C.Views = overlay(Views, RunsFrom, SourcesFrom);
+    C.Views = overlay(Views, Pieces, RunsFrom, SourcesFrom);
   }
   Views.shrink();
 }
