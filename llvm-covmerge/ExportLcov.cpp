@@ -146,20 +146,24 @@ static FileRecords withinLines(const FileRecords &R, uint32_t LastLine) {
     return !Record.split(',').first.getAsInteger(10, Line) && Line > LastLine;
   };
   FileRecords Out;
-  std::set<std::string> Dropped; // function names
+  // A name's FNDA goes when each of its FN lines does.
+  std::map<std::string, bool> AllPast;
   for (StringRef L : R.Functions)
-    if (L.consume_front("FN:") && Past(L))
-      Dropped.insert(L.split(',').second.str());
+    if (L.consume_front("FN:")) {
+      auto [It, New] = AllPast.try_emplace(L.split(',').second.str(), true);
+      It->second &= Past(L);
+    }
   size_t Found = 0, Hit = 0;
   for (StringRef L : R.Functions) {
     StringRef Rest = L;
     if (Rest.consume_front("FN:")) {
-      if (Dropped.count(Rest.split(',').second.str()))
+      if (Past(Rest))
         continue;
       ++Found;
     } else if (Rest.consume_front("FNDA:")) {
       auto [Count, Name] = Rest.split(',');
-      if (Dropped.count(Name.str()))
+      auto It = AllPast.find(Name.str());
+      if (It != AllPast.end() && It->second)
         continue;
       Hit += Count != "0";
     } else if (L.starts_with("FNF:") || L.starts_with("FNH:")) {
@@ -196,8 +200,9 @@ static void writeFile(raw_ostream &OS, StringRef Path, ArrayRef<uint32_t> Exec,
                       ArrayRef<uint32_t> Covered, const FileRecords *Extra,
                       bool DropPastEnd) {
   std::optional<FileRecords> Within;
-  if (Extra && DropPastEnd && !Exec.empty()) {
-    Within = withinLines(*Extra, *std::max_element(Exec.begin(), Exec.end()));
+  if (Extra && DropPastEnd) {
+    Within = withinLines(
+        *Extra, Exec.empty() ? 0 : *std::max_element(Exec.begin(), Exec.end()));
     Extra = &*Within;
   }
   // lcov has no escapes: a control byte in a path would end the record.

@@ -25,6 +25,17 @@ openRemapped(StringRef Path, ArrayRef<std::string> PathEquivalence) {
   for (StringRef Spec : PathEquivalence)
     if (Error E = W.Paths.add(Spec))
       return std::move(E);
+  // The copy keeps the database's line rules.
+  {
+    auto DB = CovDB::open(Path);
+    if (!DB)
+      return DB.takeError();
+    auto Semantics = (*DB)->meta("line_semantics");
+    if (!Semantics)
+      return Semantics.takeError();
+    if (*Semantics == "llvm-cov")
+      W.Coverage.Rules = LineRules::LLVM;
+  }
   SmallString<128> Tmp;
   if (std::error_code EC =
           sys::fs::createTemporaryFile("covmerge-remapped", "covdb", Tmp))

@@ -441,7 +441,7 @@ BinaryCoverage::Impl::attribute(const CounterView &Counters,
         llvm::sort(*V);
       V->erase(std::unique(V->begin(), V->end()), V->end());
     }
-    if (File < LastLine.size() && LastLine[File])
+    if (File < LastLine.size() && LastLine[File] != NoLineLimit)
       for (std::vector<uint32_t> *V : {&FA.Executable, &FA.Covered})
         V->erase(std::upper_bound(V->begin(), V->end(), LastLine[File]),
                  V->end());
@@ -493,9 +493,9 @@ BinaryCoverage::limitLines(std::vector<uint32_t> LastLine) {
   std::vector<unsigned> Past;
   if (I->Rules != LineRules::Covlock)
     return Past;
-  LastLine.resize(I->Files.size(), 0);
+  LastLine.resize(I->Files.size(), NoLineLimit);
   for (const Component &C : I->Components)
-    if (LastLine[C.File] && C.LinesBegin != C.LinesEnd &&
+    if (LastLine[C.File] != NoLineLimit && C.LinesBegin != C.LinesEnd &&
         I->ComponentLines[C.LinesEnd - 1].second > LastLine[C.File])
       Past.push_back(C.File);
   llvm::sort(Past);

@@ -184,7 +184,7 @@ public:
   const BinaryLayout *Layout = nullptr;
   bool ReplayAll = false; ///< ReplayThroughLLVM: every record replayable
   attribution::LineRules Rules = attribution::LineRules::Covlock;
-  /// Per file, its last line (limitLines); empty or 0: no limit.
+  /// Per file, its last line (limitLines); empty or NoLineLimit: none.
   std::vector<uint32_t> LastLine;
   /// Names, expressions and expression orders: kept for the life of this.
   llvm::BumpPtrAllocator Alloc;

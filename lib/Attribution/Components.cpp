@@ -160,15 +160,20 @@ void BinaryCoverage::Impl::decideLoading() {
       Loads = Loading::ByLLVM;
     All.clear();
     Counted.clear();
+    bool MCDC = false;
     for (const PackedRegion &CMR : R.Regions) {
-      if (CMR.FileID >= R.FileIndices.size() ||
-          (!isCounted(CMR) && CMR.Kind != CounterMappingRegion::BranchRegion))
-        Loads = Loading::ByLLVM; // MC/DC, or malformed
+      if (CMR.FileID >= R.FileIndices.size())
+        Loads = Loading::ByLLVM; // malformed
+      else if (!isCounted(CMR) &&
+               CMR.Kind != CounterMappingRegion::BranchRegion)
+        MCDC = true;
       All.push_back(CMR.Count);
       All.push_back(falseCount(CMR));
       if (isCounted(CMR))
         Counted.push_back(CMR.Count);
     }
+    // Whether llvm-cov loads an MC/DC record depends on its bitmap; its
+    // lines depend only on its counted regions, as any record's do.
     if (Loads == Loading::Kept) {
       if (!walkExpressions(R, All, NumCounts, [](uint32_t) {}))
         continue; // dropped
@@ -178,8 +183,10 @@ void BinaryCoverage::Impl::decideLoading() {
       R.ExpressionOrder = copyTo<uint32_t>(Alloc, Order);
     }
     // Under covlock's rules a record is kept for itself, whatever llvm-cov
-    // decides from the others of its function.
+    // decides from its bitmap or from the others of its function.
     bool KeptForItself = Loads == Loading::Kept && Rules == LineRules::Covlock;
+    if (MCDC)
+      Loads = Loading::ByLLVM;
     auto [It, New] = SeenKept.try_emplace(R.Key, false);
     if (It->second) {
       R.Revived = KeptForItself; // the same function was kept before

@@ -10,9 +10,11 @@
 //
 // Under LineRules::Covlock a line is also covered when one function's own
 // view covers it, and executable when one maps it. A function's view is
-// its own regions, less the lines inside the functions nested in it
-// (lambdas, local classes): its regions span those bodies without having
-// run them, and the nested functions' own views speak for them.
+// its own regions, with the bodies of the functions nested in it (lambdas,
+// local classes) laid over as skipped regions: its regions span those
+// bodies without having run them, and the nested functions' own views
+// speak for them. Extents are those of each function's own file (file id
+// 0), not of the macros it expands, which may be defined anywhere.
 //
 // Views are built only for a component that has alternatives: functions
 // with the same extent but different regions (identical instantiations add
@@ -98,26 +100,6 @@ LineProgram overlay(LinePrograms &P, ArrayRef<Piece> Pieces, uint32_t RunsFrom,
   return Result;
 }
 
-/// Adds to \p Pieces the lines of runs [\p From, \p To) of \p P that no
-/// interval of \p Masks (sorted, disjoint) holds.
-void addUnmasked(const LinePrograms &P, uint32_t From, uint32_t To,
-                 ArrayRef<std::pair<uint32_t, uint32_t>> Masks,
-                 std::vector<Piece> &Pieces) {
-  for (uint32_t R = From; R != To; ++R) {
-    uint64_t First = P.Runs[R].First, Last = P.Runs[R].Last;
-    for (const auto &[MaskFirst, MaskLast] : Masks) {
-      if (MaskLast < First || First > Last)
-        continue;
-      if (MaskFirst > Last)
-        break;
-      if (MaskFirst > First)
-        Pieces.push_back({uint32_t(First), MaskFirst - 1, R});
-      First = uint64_t(MaskLast) + 1;
-    }
-    if (First <= Last)
-      Pieces.push_back({uint32_t(First), uint32_t(Last), R});
-  }
-}
 } // namespace
 
 /// The counted regions of \p R in \p File, each with its value.
@@ -129,8 +111,8 @@ static void regionsIn(const OwnedRecord &R, unsigned File,
     if (!isCounted(CMR))
       continue;
     if (R.FileIndices[CMR.FileID] == File)
-      Out.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
-                     CMR.ColumnEnd, uint8_t(CMR.Kind), Value});
+      Out.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd, CMR.ColumnEnd,
+                     uint8_t(CMR.Kind), Value});
     ++Value;
   }
 }
@@ -138,8 +120,7 @@ static void regionsIn(const OwnedRecord &R, unsigned File,
 /// Whether \p A and \p B have the same regions (places and kinds).
 static bool sameShape(std::vector<RuleRegion> A, std::vector<RuleRegion> B) {
   auto Key = [](const RuleRegion &R) {
-    return std::tie(R.LineStart, R.ColumnStart, R.LineEnd, R.ColumnEnd,
-                    R.Kind);
+    return std::tie(R.LineStart, R.ColumnStart, R.LineEnd, R.ColumnEnd, R.Kind);
   };
   auto Less = [&](const RuleRegion &X, const RuleRegion &Y) {
     return Key(X) < Key(Y);
@@ -155,31 +136,38 @@ static bool sameShape(std::vector<RuleRegion> A, std::vector<RuleRegion> B) {
 
 void BinaryCoverage::Impl::buildViews() {
   std::vector<Hull> Hulls;
+  std::vector<uint32_t> Unhulled; // records with regions here, no extent
   std::vector<RuleRegion> Rules, Other;
-  std::vector<std::pair<uint32_t, uint32_t>> Masks;
   std::vector<Piece> Pieces;
   for (Component &C : Components) {
     Hulls.clear();
+    Unhulled.clear();
     bool Alternatives = false;
     for (uint32_t K = C.RecordsBegin; K != C.RecordsEnd; ++K) {
-      const OwnedRecord &R = Records[ComponentRecords[K]];
+      uint32_t RI = ComponentRecords[K];
+      const OwnedRecord &R = Records[RI];
       if (!hasValues(R))
         continue;
       std::optional<Hull> H;
+      bool Here = false;
       for (const PackedRegion &CMR : R.Regions) {
         if (!isCounted(CMR) || R.FileIndices[CMR.FileID] != C.File)
+          continue;
+        Here = true;
+        if (CMR.FileID != 0)
           continue;
         Loc Start(CMR.LineStart, CMR.ColumnStart),
             End(CMR.LineEnd, CMR.ColumnEnd);
         if (!H)
-          H = Hull{Start, End, ComponentRecords[K]};
+          H = Hull{Start, End, RI};
         H->Start = std::min(H->Start, Start);
         H->End = std::max(H->End, End);
       }
-      if (H) {
+      if (H)
         Hulls.push_back(*H);
-        Alternatives |= R.Revived;
-      }
+      else if (Here)
+        Unhulled.push_back(RI);
+      Alternatives |= Here && R.Revived;
     }
     // Outer before inner: the hulls a hull holds follow it.
     llvm::sort(Hulls, [](const Hull &A, const Hull &B) {
@@ -188,10 +176,9 @@ void BinaryCoverage::Impl::buildViews() {
     });
     // Hulls that start before hull I ends: [I + 1, Within(I)).
     auto Within = [&](size_t I) {
-      return std::partition_point(Hulls.begin() + I + 1, Hulls.end(),
-                                  [&](const Hull &H) {
-                                    return H.Start < Hulls[I].End;
-                                  }) -
+      return std::partition_point(
+                 Hulls.begin() + I + 1, Hulls.end(),
+                 [&](const Hull &H) { return H.Start < Hulls[I].End; }) -
              Hulls.begin();
     };
     // Hulls of one extent are adjacent: Groups[G] is the first of group G.
@@ -216,30 +203,31 @@ void BinaryCoverage::Impl::buildViews() {
     uint32_t RunsFrom = Views.Runs.size();
     uint32_t SourcesFrom = Views.RunSources.size();
     Pieces.clear();
+    auto AddView = [&](uint32_t Record, ArrayRef<RuleRegion> Nested) {
+      regionsIn(Records[Record], C.File, Rules);
+      Rules.insert(Rules.end(), Nested.begin(), Nested.end());
+      uint32_t RunsBegin = Views.Runs.size();
+      addLineProgram(Rules, /*EndsFile=*/false, Views);
+      for (uint32_t R = RunsBegin; R != Views.Runs.size(); ++R)
+        Pieces.push_back({Views.Runs[R].First, Views.Runs[R].Last, R});
+    };
+    std::vector<RuleRegion> Nested;
     for (size_t G = 0; G + 1 < Groups.size(); ++G) {
       size_t First = Groups[G], End = Groups[G + 1];
-      // The lines inside the functions this group holds are theirs: one
-      // mask per extent held.
-      Masks.clear();
+      // The bodies of the functions this group holds, one per extent.
+      Nested.clear();
       for (size_t J = End, E = Within(First); J < E; ++J)
         if (Hulls[First].strictlyHolds(Hulls[J]) &&
-            !Hulls[J].sameExtent(Hulls[J - 1]) &&
-            Hulls[J].End.first > Hulls[J].Start.first + 1)
-          Masks.push_back({Hulls[J].Start.first + 1, Hulls[J].End.first - 1});
-      llvm::sort(Masks);
-      std::vector<std::pair<uint32_t, uint32_t>> Merged;
-      for (const auto &M : Masks)
-        if (!Merged.empty() && M.first <= Merged.back().second + 1)
-          Merged.back().second = std::max(Merged.back().second, M.second);
-        else
-          Merged.push_back(M);
-      for (size_t I = First; I != End; ++I) {
-        regionsIn(Records[Hulls[I].Record], C.File, Rules);
-        uint32_t RunsBegin = Views.Runs.size();
-        addLineProgram(Rules, /*EndsFile=*/false, Views);
-        addUnmasked(Views, RunsBegin, Views.Runs.size(), Merged, Pieces);
-      }
+            !Hulls[J].sameExtent(Hulls[J - 1]))
+          Nested.push_back({Hulls[J].Start.first, Hulls[J].Start.second,
+                            Hulls[J].End.first, Hulls[J].End.second,
+                            uint8_t(CounterMappingRegion::SkippedRegion),
+                            NoValue});
+      for (size_t I = First; I != End; ++I)
+        AddView(Hulls[I].Record, Nested);
     }
+    for (uint32_t Record : Unhulled)
+      AddView(Record, {});
     C.Views = overlay(Views, Pieces, RunsFrom, SourcesFrom);
   }
   Views.shrink();

@@ -13,13 +13,18 @@
 #include "covlock/Attribution/Attribution.h"
 #include "covlock/CovDB/CovDB.h"
 #include "covlock/CovDB/Encoding.h"
-#include "covlock/Support/RegularFile.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
+#include <cerrno>
 #include <condition_variable>
+#include <fcntl.h>
 #include <map>
 #include <mutex>
 #include <set>
+#include <unistd.h>
 
 using namespace llvm;
 using namespace covlock::covdb;
@@ -146,24 +151,58 @@ Expected<unsigned> CovDBBuilder::Impl::addBinary(const BinaryLayout &Layout) {
   return Layouts.size() - 1;
 }
 
-/// The number of lines of the source file \p Path (a last line without a
-/// newline counts); 0 if it cannot be read.
-static uint32_t countSourceLines(StringRef Path) {
-  auto Buf = readRegularFile(Path);
-  if (!Buf) {
-    consumeError(Buf.takeError());
-    return 0;
+/// The number of lines of the source file \p Path as clang numbers them
+/// ("\n", "\r", "\r\n" and "\n\r" each end a line; a last line without
+/// one counts), read in pieces (a file truncated meanwhile cannot fault
+/// the merge). Unknown (std::nullopt) for a relative path (it would name a
+/// file relative to the merge, not to the compilation), a file that is not
+/// a regular one or that cannot be read, or one over MaxSourceBytes.
+static std::optional<uint32_t> countSourceLines(StringRef Path) {
+  constexpr uint64_t MaxSourceBytes = uint64_t(1) << 30;
+  if (!sys::path::is_absolute(Path))
+    return std::nullopt;
+  int FD = ::open(Path.str().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (FD < 0)
+    return std::nullopt;
+  auto Close = make_scope_exit([&] { ::close(FD); });
+  sys::fs::file_status Status;
+  if (sys::fs::status(FD, Status) || !sys::fs::is_regular_file(Status) ||
+      Status.getSize() > MaxSourceBytes)
+    return std::nullopt;
+  uint64_t Lines = 0, Read = 0;
+  char Prev = 0, Buf[1 << 16];
+  bool EndsLine = false, SecondOfPair = false;
+  while (true) {
+    ssize_t N = ::read(FD, Buf, sizeof(Buf));
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N < 0)
+      return std::nullopt;
+    if (N == 0)
+      break;
+    if ((Read += N) > MaxSourceBytes)
+      return std::nullopt;
+    for (ssize_t I = 0; I != N; ++I) {
+      char C = Buf[I];
+      EndsLine = C == '\n' || C == '\r';
+      // The second of a "\r\n" or "\n\r" pair ends no line of its own.
+      bool Pair = EndsLine && !SecondOfPair &&
+                  ((Prev == '\r' && C == '\n') || (Prev == '\n' && C == '\r'));
+      Lines += EndsLine && !Pair;
+      SecondOfPair = Pair;
+      Prev = C;
+    }
   }
-  StringRef Text = (*Buf)->getBuffer();
-  size_t Lines = Text.count('\n') + (!Text.empty() && Text.back() != '\n');
-  return uint32_t(std::min<size_t>(Lines, UINT32_MAX));
+  if (Read && !EndsLine)
+    ++Lines;
+  return uint32_t(std::min<uint64_t>(Lines, UINT32_MAX - 1));
 }
 
 void CovDBBuilder::Impl::limitToSources(BinaryCoverage &BC,
                                         ArrayRef<std::string> Names) {
   std::vector<uint32_t> LastLine;
   for (const std::string &Name : Names)
-    LastLine.push_back(countSourceLines(Name));
+    LastLine.push_back(countSourceLines(Name).value_or(NoLineLimit));
   std::vector<uint32_t> Limits = LastLine;
   for (unsigned File : BC.limitLines(std::move(Limits))) {
     std::lock_guard<std::mutex> G(NotesLock);

@@ -200,10 +200,13 @@ Error addDatabase(StringRef Path, unsigned InputIndex, Model &M) {
     auto Semantics = DB.meta("line_semantics");
     if (!Semantics)
       return Semantics.takeError();
-    if (*Semantics != M.LineSemantics)
+    if (*Semantics != M.LineSemantics) {
+      if (*Semantics != "covlock" && *Semantics != "llvm-cov")
+        return damaged(DB, "unknown line rules (meta.line_semantics)");
       return DB.error("written with " + *Semantics +
                       " line rules; this merge uses " + M.LineSemantics +
                       " (--line-rules)");
+    }
   }
   DatabaseIds Ids;
   auto Files = DB.files();

@@ -110,6 +110,9 @@ enum class LineRules : uint8_t {
   LLVM,
 };
 
+/// BinaryCoverage::limitLines: the source's length is not known.
+constexpr uint32_t NoLineLimit = UINT32_MAX;
+
 /// How BinaryCoverage::load reads and attributes a binary.
 struct CoverageOptions {
   LineRules Rules = LineRules::Covlock;
@@ -158,9 +161,10 @@ public:
   llvm::ArrayRef<RegionSpan> regions(unsigned File) const;
 
   /// Under LineRules::Covlock, lines past \p LastLine[F] of file F
-  /// (files() order; 0: unknown, keep all) are neither executable nor
-  /// covered: the mapping can name lines a source file does not have.
-  /// Returns the files the mapping names such lines of. Call before
+  /// (files() order; NoLineLimit: unknown, keep all) are neither executable
+  /// nor covered, and regions that start there are left out: the mapping
+  /// can name lines a source file does not have (it was edited after the
+  /// build). Returns the files the mapping names such lines of. Call before
   /// attribute().
   std::vector<unsigned> limitLines(std::vector<uint32_t> LastLine);
 
