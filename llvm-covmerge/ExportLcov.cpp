@@ -254,10 +254,10 @@ Error exportLcov(const CovDB &DB, ArrayRef<CovDB::ContextInfo> Contexts,
   Expected<std::vector<Records>> Extra = functionsAndBranches(DB, Contexts);
   if (!Extra)
     return Extra.takeError();
-  auto Semantics = DB.meta("line_semantics");
-  if (!Semantics)
-    return Semantics.takeError();
-  bool DropPastEnd = *Semantics == "covlock";
+  auto Rules = DB.lineRules();
+  if (!Rules)
+    return Rules.takeError();
+  bool DropPastEnd = *Rules == LineRules::Covlock;
 
   StringSet<> Used;
   std::set<int64_t> LabelDone;

@@ -30,11 +30,10 @@ openRemapped(StringRef Path, ArrayRef<std::string> PathEquivalence) {
     auto DB = CovDB::open(Path);
     if (!DB)
       return DB.takeError();
-    auto Semantics = (*DB)->meta("line_semantics");
-    if (!Semantics)
-      return Semantics.takeError();
-    if (*Semantics == "llvm-cov")
-      W.Coverage.Rules = LineRules::LLVM;
+    auto Rules = (*DB)->lineRules();
+    if (!Rules)
+      return Rules.takeError();
+    W.Coverage.Rules = Rules->value_or(LineRules::Covlock);
   }
   SmallString<128> Tmp;
   if (std::error_code EC =

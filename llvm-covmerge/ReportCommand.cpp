@@ -79,11 +79,12 @@ static void printTable(raw_ostream &OS, ArrayRef<std::vector<std::string>> Rows,
 /// How the database counts lines (meta.line_semantics), for a footer:
 /// "under covlock's line rules" or "as llvm-cov show counts them".
 static Expected<std::string> linesCounted(const CovDB &DB) {
-  auto Semantics = DB.meta("line_semantics");
-  if (!Semantics)
-    return Semantics.takeError();
-  return std::string(*Semantics == "covlock" ? "under covlock's line rules"
-                                             : "as llvm-cov show counts them");
+  auto Rules = DB.lineRules();
+  if (!Rules)
+    return Rules.takeError();
+  return std::string(*Rules == LineRules::Covlock
+                         ? "under covlock's line rules"
+                         : "as llvm-cov show counts them");
 }
 
 static int reportFiles(const CovDB &DB, std::optional<int64_t> Label) {

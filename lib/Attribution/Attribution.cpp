@@ -508,8 +508,9 @@ BinaryCoverage::limitLines(std::vector<uint32_t> LastLine) {
     std::vector<uint32_t> &New = NewSpan[File];
     std::vector<RegionSpan> Kept;
     for (const RegionSpan &S : Spans) {
-      New.push_back(S.LineStart <= LastLine[File] ? Kept.size() : NoSpan);
-      if (S.LineStart <= LastLine[File])
+      bool Within = S.LineStart <= LastLine[File];
+      New.push_back(Within ? Kept.size() : NoSpan);
+      if (Within)
         Kept.push_back(S);
     }
     Spans = std::move(Kept);

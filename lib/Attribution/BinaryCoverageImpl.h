@@ -146,6 +146,21 @@ inline bool isCounted(const PackedRegion &R) {
   return R.Kind <= CounterMappingRegion::GapRegion;
 }
 
+/// Appends \p R's counted regions in \p File to \p Out, each with its value
+/// (Impl::Values) when \p WithValues, else NoValue.
+inline void appendRegionsIn(const OwnedRecord &R, unsigned File,
+                            bool WithValues, std::vector<RuleRegion> &Out) {
+  uint32_t Value = R.FirstValue;
+  for (const PackedRegion &CMR : R.Regions) {
+    if (!isCounted(CMR))
+      continue;
+    if (R.FileIndices[CMR.FileID] == File)
+      Out.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd, CMR.ColumnEnd,
+                     uint8_t(CMR.Kind), WithValues ? Value : NoValue});
+    Value += WithValues;
+  }
+}
+
 /// A counted region of a kept record.
 struct CountedValue {
   PackedCounter Count;

@@ -423,19 +423,8 @@ void BinaryCoverage::Impl::buildComponents() {
           const OwnedRecord &R = Records[ComponentRecords[K]];
           if (R.Loads == Loading::ByLLVM)
             C.ByLLVM = true;
-          if (R.Loads == Loading::Dropped)
-            continue;
-          uint32_t Value = R.FirstValue;
-          for (const PackedRegion &CMR : R.Regions) {
-            if (!isCounted(CMR))
-              continue;
-            if (R.FileIndices[CMR.FileID] == C.File)
-              Rules.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd,
-                               CMR.ColumnEnd, uint8_t(CMR.Kind),
-                               R.Loads == Loading::Kept ? Value : NoValue});
-            if (R.Loads == Loading::Kept)
-              ++Value;
-          }
+          if (R.Loads != Loading::Dropped)
+            appendRegionsIn(R, C.File, R.Loads == Loading::Kept, Rules);
         }
         C.Program = attribution::addLineProgram(Rules, EndsFile[CI], Into);
         C.ByLLVM |= !C.Program.Exact;

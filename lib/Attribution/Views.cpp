@@ -106,15 +106,7 @@ LineProgram overlay(LinePrograms &P, ArrayRef<Piece> Pieces, uint32_t RunsFrom,
 static void regionsIn(const OwnedRecord &R, unsigned File,
                       std::vector<RuleRegion> &Out) {
   Out.clear();
-  uint32_t Value = R.FirstValue;
-  for (const PackedRegion &CMR : R.Regions) {
-    if (!isCounted(CMR))
-      continue;
-    if (R.FileIndices[CMR.FileID] == File)
-      Out.push_back({CMR.LineStart, CMR.ColumnStart, CMR.LineEnd, CMR.ColumnEnd,
-                     uint8_t(CMR.Kind), Value});
-    ++Value;
-  }
+  appendRegionsIn(R, File, /*WithValues=*/true, Out);
 }
 
 /// Whether \p A and \p B have the same regions (places and kinds).

@@ -13,6 +13,7 @@
 #include "covlock/Attribution/Attribution.h"
 #include "covlock/CovDB/CovDB.h"
 #include "covlock/CovDB/Encoding.h"
+#include "covlock/Support/RegularFile.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -20,7 +21,6 @@
 #include "llvm/Support/Threading.h"
 #include <cerrno>
 #include <condition_variable>
-#include <fcntl.h>
 #include <map>
 #include <mutex>
 #include <set>
@@ -161,13 +161,15 @@ static std::optional<uint32_t> countSourceLines(StringRef Path) {
   constexpr uint64_t MaxSourceBytes = uint64_t(1) << 30;
   if (!sys::path::is_absolute(Path))
     return std::nullopt;
-  int FD = ::open(Path.str().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (FD < 0)
-    return std::nullopt;
-  auto Close = make_scope_exit([&] { ::close(FD); });
   sys::fs::file_status Status;
-  if (sys::fs::status(FD, Status) || !sys::fs::is_regular_file(Status) ||
-      Status.getSize() > MaxSourceBytes)
+  Expected<int> Opened = openRegularFile(Path, /*NoFollow=*/false, Status);
+  if (!Opened) {
+    consumeError(Opened.takeError());
+    return std::nullopt;
+  }
+  int FD = *Opened;
+  auto Close = make_scope_exit([&] { ::close(FD); });
+  if (Status.getSize() > MaxSourceBytes)
     return std::nullopt;
   uint64_t Lines = 0, Read = 0;
   char Prev = 0, Buf[1 << 16];

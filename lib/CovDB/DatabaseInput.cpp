@@ -201,7 +201,7 @@ Error addDatabase(StringRef Path, unsigned InputIndex, Model &M) {
     if (!Semantics)
       return Semantics.takeError();
     if (*Semantics != M.LineSemantics) {
-      if (*Semantics != "covlock" && *Semantics != "llvm-cov")
+      if (!lineRulesNamed(*Semantics))
         return damaged(DB, "unknown line rules (meta.line_semantics)");
       return DB.error("written with " + *Semantics +
                       " line rules; this merge uses " + M.LineSemantics +

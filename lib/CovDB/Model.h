@@ -13,6 +13,7 @@
 #define COVLOCK_LIB_COVDB_MODEL_H
 
 #include "covlock/Attribution/Attribution.h"
+#include "covlock/CovDB/CovDB.h"
 #include "covlock/CovDB/PathEquivalence.h"
 #include "covlock/Merge/Contexts.h"
 #include "llvm/ADT/ArrayRef.h"
@@ -121,11 +122,6 @@ struct Model {
   /// Two equal contexts of one source are an error: a damaged database.
   llvm::Error canonicalize();
 };
-
-/// meta.line_semantics for \p Rules: "covlock" or "llvm-cov".
-inline const char *lineSemanticsName(LineRules Rules) {
-  return Rules == LineRules::LLVM ? "llvm-cov" : "covlock";
-}
 
 /// The layouts of a model's binaries, decoded from their function tables
 /// once each, on demand.

@@ -2,6 +2,7 @@
 
 #include "ProfileBytes.h"
 #include "SQLite.h"
+#include "covlock/CovDB/CovDB.h"
 #include "covlock/CovDB/CovDBReader.h"
 #include "covlock/CovDB/Encoding.h"
 #include "llvm/ADT/STLExtras.h"
@@ -117,6 +118,13 @@ Expected<std::string> CovDB::meta(StringRef Key) const {
   if (Error E = S.forEachRow([&] { Value = S.text(0).str(); }))
     return std::move(E);
   return Value;
+}
+
+Expected<std::optional<LineRules>> CovDB::lineRules() const {
+  auto Semantics = meta("line_semantics");
+  if (!Semantics)
+    return Semantics.takeError();
+  return lineRulesNamed(*Semantics);
 }
 
 Expected<std::vector<CovDB::Label>> CovDB::labels() const {

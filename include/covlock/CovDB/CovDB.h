@@ -32,6 +32,19 @@ namespace covlock {
 
 class CoveragePreloader;
 
+/// meta.line_semantics for \p Rules (docs/covdb.md): "covlock" or
+/// "llvm-cov".
+inline const char *lineSemanticsName(LineRules Rules) {
+  return Rules == LineRules::LLVM ? "llvm-cov" : "covlock";
+}
+/// The rules a meta.line_semantics value names; none if it names none.
+inline std::optional<LineRules> lineRulesNamed(llvm::StringRef Name) {
+  for (LineRules Rules : {LineRules::Covlock, LineRules::LLVM})
+    if (Name == lineSemanticsName(Rules))
+      return Rules;
+  return std::nullopt;
+}
+
 struct CovDBWriteOptions {
   unsigned Threads = 0; ///< 0: the machine's
   /// Called with (done, total) while contexts are attributed; may be empty.

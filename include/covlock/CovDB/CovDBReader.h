@@ -10,6 +10,7 @@
 #ifndef COVLOCK_COVDB_COVDBREADER_H
 #define COVLOCK_COVDB_COVDBREADER_H
 
+#include "covlock/Attribution/Attribution.h"
 #include "covlock/Merge/Contexts.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
@@ -48,6 +49,9 @@ public:
 
   /// The meta row \p Key (docs/covdb.md); "" if there is none.
   llvm::Expected<std::string> meta(llvm::StringRef Key) const;
+  /// The line rules that wrote it (meta.line_semantics); none if its value
+  /// names none.
+  llvm::Expected<std::optional<LineRules>> lineRules() const;
 
   struct Label {
     int64_t Id;
