@@ -32,6 +32,7 @@
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 using namespace llvm;
 using namespace covlock;
@@ -155,6 +156,30 @@ static std::string profileBytes(FuzzedDataProvider &P) {
   return Bytes;
 }
 
+/// profileBytes(), gzipped as a pack's profile or a layout file (protocol
+/// v4), or left raw (v3); now and then one byte of the gzip data flipped.
+static std::string packedProfileBytes(FuzzedDataProvider &P, bool Gzip) {
+  std::string Raw = profileBytes(P);
+  if (!Gzip)
+    return Raw;
+  uLongf Size = compressBound(Raw.size()) + 32;
+  std::string Out(Size, '\0');
+  z_stream S{};
+  deflateInit2(&S, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+               Z_DEFAULT_STRATEGY);
+  S.next_in = reinterpret_cast<Bytef *>(Raw.data());
+  S.avail_in = Raw.size();
+  S.next_out = reinterpret_cast<Bytef *>(Out.data());
+  S.avail_out = Out.size();
+  deflate(&S, Z_FINISH);
+  Out.resize(S.total_out);
+  deflateEnd(&S);
+  if (!Out.empty() && P.ConsumeIntegralInRange(0, 3) == 0)
+    Out[P.ConsumeIntegralInRange<size_t>(0, Out.size() - 1)] ^=
+        char(P.ConsumeIntegral<uint8_t>() | 1);
+  return Out;
+}
+
 /// A pack whose fields name, or nearly name, what other entries write.
 static std::string packJSON(FuzzedDataProvider &P, uint64_t N) {
   auto PickName = [&] {
@@ -168,9 +193,12 @@ static std::string packJSON(FuzzedDataProvider &P, uint64_t N) {
   for (int I = 0, E = P.ConsumeIntegralInRange(0, 3); I != E; ++I)
     Profiles.push_back(json::Object{
         {"profile", P.ConsumeBool() ? "_c" + std::to_string(N) + "." +
-                                          std::to_string(I) + ".profraw"
+                                          std::to_string(I) +
+                                          P.PickValueInArray(
+                                              {".profraw", ".profraw.gz"})
                                     : PickName()},
-        {"layout", P.PickValueInArray({"l.0.profraw", "../run.lock", "x"})},
+        {"layout", P.PickValueInArray({"l.0.profraw", "l.0.profraw.gz",
+                                       "../run.lock", "x"})},
         {"path", "/nonexistent/prog"},
         {"label", P.ConsumeBool() ? json::Value(nullptr) : json::Value("l")},
         {"size", P.ConsumeIntegral<int64_t>()},
@@ -195,7 +223,7 @@ static std::string packJSON(FuzzedDataProvider &P, uint64_t N) {
                  .str();
   for (int I = 0, E = P.ConsumeIntegralInRange(0, 2); I != E; ++I)
     AbsorbedPacks.push_back(PickName());
-  json::Object O{{"version", P.ConsumeIntegralInRange<int64_t>(2, 4)},
+  json::Object O{{"version", P.ConsumeIntegralInRange<int64_t>(2, 5)},
                  {"pack", N},
                  {"profiles", std::move(Profiles)},
                  {"absorbed_packs", std::move(AbsorbedPacks)}};
@@ -250,16 +278,21 @@ static void addEntry(FuzzedDataProvider &P, const Sandbox &S) {
     writeFile(KeyDir + "/_c" + std::to_string(N) + ".pack", packJSON(P, N));
     break;
   }
-  case EntryKind::PackProfile:
+  case EntryKind::PackProfile: {
+    bool Gzip = P.ConsumeBool();
     writeFile(KeyDir + "/_c" + std::to_string(P.ConsumeIntegralInRange(1, 2)) +
                   "." + std::to_string(P.ConsumeIntegralInRange(0, 1)) +
-                  ".profraw",
-              profileBytes(P));
+                  (Gzip ? ".profraw.gz" : ".profraw"),
+              packedProfileBytes(P, Gzip));
     break;
-  case EntryKind::Layout:
+  }
+  case EntryKind::Layout: {
+    bool Gzip = P.ConsumeBool();
     fs::create_directories(S.Dir + "/.covlock/layouts");
-    writeFile(S.Dir + "/.covlock/layouts/l.0.profraw", profileBytes(P));
+    writeFile(S.Dir + "/.covlock/layouts/l.0.profraw" + (Gzip ? ".gz" : ""),
+              packedProfileBytes(P, Gzip));
     break;
+  }
   }
 }
 

@@ -265,7 +265,7 @@ bool Compactor::Impl::addPack(const NamedRecord<Pack> &P, DirFD &KD,
     }
     LayoutFiles.try_emplace(*L, PP.Layout);
     Expected<std::unique_ptr<MemoryBuffer>> Buf =
-        readRegularFile(KD.path(PP.Profile), /*NoFollow=*/true);
+        merge::readProfileFile(KD.path(PP.Profile), merge::maxPackProfileBytes(**L));
     if (!Buf) {
       warn(Buf.takeError());
       return false;
@@ -288,6 +288,20 @@ bool Compactor::Impl::addPack(const NamedRecord<Pack> &P, DirFD &KD,
     merge::addSums(Dst.dense(), PS.S);
   }
   return true;
+}
+
+/// Writes \p L's layout file, gzipped, as \p Name of \p LD.
+static Error publishLayout(DirFD &LD, StringRef Name, const Layout &L) {
+  std::string Raw = merge::zeroedLayoutProfile(L);
+  if (Raw.size() > merge::MaxLayoutBytes)
+    return createFileError(LD.path(Name),
+                           createStringError(inconvertibleErrorCode(),
+                                             "a binary whose raw profile is "
+                                             "over 1 GiB is not compacted"));
+  Expected<std::string> Gzip = merge::gzipProfile(Raw);
+  if (!Gzip)
+    return createFileError(LD.path(Name), Gzip.takeError());
+  return LD.publish(Name, *Gzip);
 }
 
 /// The layout file of \p L, written if it is new: a zero-count copy of one
@@ -313,7 +327,7 @@ Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
   for (unsigned I = 0;; ++I) {
     std::string Name;
     raw_string_ostream(Name)
-        << format_hex_no_prefix(L->Key, 16) << "." << I << ".profraw";
+        << format_hex_no_prefix(L->Key, 16) << "." << I << ".profraw.gz";
     if (LD->regularSize(Name)) {
       Expected<Layout *> Known = Registry.getFile(LD->path(Name));
       if (!Known) {
@@ -322,7 +336,7 @@ Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
       }
       if (*Known != L)
         continue;
-    } else if (Error E = LD->publish(Name, merge::zeroedLayoutProfile(*L))) {
+    } else if (Error E = publishLayout(*LD, Name, *L)) {
       return std::move(E);
     } else {
       stepDone("layout");
@@ -428,6 +442,8 @@ Error Compactor::Impl::publishPack(DirFD &KD, StringRef KeyPath,
                                              PS->Only->bitmap())
                  : merge::writeSparseProfile(*K->second, PS->S.Counters.data(),
                                              PS->S.Bitmap.data());
+    if (Bytes)
+      Bytes = merge::gzipProfile(*Bytes);
     if (!Bytes)
       return createFileError(KeyPath, Bytes.takeError());
     PackProfile PP = PS->Meta;

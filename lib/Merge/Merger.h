@@ -197,6 +197,29 @@ Expected<std::string> writeSparseProfile(const Layout &L,
 Error addSparseProfile(const Layout &L, const RawProfileView &V, Sums &S,
                        bool KeepSparse = false);
 
+// Packs' profiles and layout files, gzip-compressed (GzipProfile.cpp).
+
+/// The largest layout file a reader inflates, and the compactor writes: a
+/// raw profile of 1 GiB is a binary of some ten million functions.
+constexpr uint64_t MaxLayoutBytes = uint64_t(1) << 30;
+/// The most a pack's profile of \p L's binary may inflate to: never more
+/// than its layout, give or take the names' compression.
+inline uint64_t maxPackProfileBytes(const Layout &L) {
+  return 2 * uint64_t(L.View.Buffer.size()) + (1 << 20);
+}
+/// Whether a pack names \p Name's contents gzip-compressed (protocol v4).
+bool isGzipProfileName(StringRef Name);
+/// \p Raw as one gzip member.
+Expected<std::string> gzipProfile(StringRef Raw);
+/// The contents of gzip member \p Gzip, at most \p MaxSize bytes; errors
+/// for damaged, truncated or trailing data and for more than \p MaxSize.
+Expected<std::unique_ptr<MemoryBuffer>>
+gunzipProfile(StringRef Gzip, StringRef Name, uint64_t MaxSize);
+/// The regular file \p Path (never through a symbolic link), inflated if
+/// its name ends in ".gz"; errors name \p Path.
+Expected<std::unique_ptr<MemoryBuffer>> readProfileFile(StringRef Path,
+                                                        uint64_t MaxSize);
+
 /// Sums per label and layout: what a label's aggregate profile is made of.
 using LabelSums = std::map<std::pair<std::string, Layout *>, Sums>;
 

@@ -133,7 +133,7 @@ Expected<Layout *> LayoutRegistry::getFile(StringRef Path, bool *IsNew) {
                                        "not a directory (a symbolic link is "
                                        "not followed)"));
   Expected<std::unique_ptr<MemoryBuffer>> Buf =
-      readRegularFile(Path, /*NoFollow=*/true);
+      readProfileFile(Path, MaxLayoutBytes);
   if (!Buf)
     return Buf.takeError();
   std::optional<RawProfileView> V = viewRawProfile((*Buf)->getBuffer());
@@ -184,7 +184,7 @@ void Merger::sumPackProfile(Unit &U, ContextState &Ctx) {
     return;
   }
   Expected<std::unique_ptr<MemoryBuffer>> Buf =
-      readRegularFile(U.Path, /*NoFollow=*/true);
+      readProfileFile(U.Path, maxPackProfileBytes(**L));
   if (!Buf) {
     markBad(U, "unreadable", messageOf(Buf.takeError()));
     return;

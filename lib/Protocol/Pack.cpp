@@ -1,4 +1,4 @@
-//===- Pack.cpp - Packs: compacted flushes (protocol v3) ------------------===//
+//===- Pack.cpp - Packs: compacted flushes (protocol v3, v4) --------------===//
 
 #include "covlock/Protocol/Pack.h"
 #include "covlock/Protocol/Protocol.h"
@@ -15,7 +15,7 @@ std::string packFileName(uint64_t N) {
 }
 
 std::string packProfileName(uint64_t N, uint64_t K) {
-  return (PackPrefix + Twine(N) + "." + Twine(K) + ".profraw").str();
+  return (PackPrefix + Twine(N) + "." + Twine(K) + ".profraw.gz").str();
 }
 
 /// The N of "<N>" followed by nothing: decimal, no leading zero, at most
@@ -29,7 +29,7 @@ static std::optional<uint64_t> numberOf(StringRef Digits) {
 }
 
 std::optional<uint64_t> packNumberOf(StringRef Name) {
-  // Exactly _c<N>.pack or _c<N>.<K>.profraw: a stock profile of a host
+  // Exactly _c<N>.pack or _c<N>.<K>.profraw[.gz]: a stock profile of a host
   // named "_c5..." is not ours.
   if (!Name.consume_front(PackPrefix))
     return std::nullopt;
@@ -40,7 +40,7 @@ std::optional<uint64_t> packNumberOf(StringRef Name) {
   if (Rest == "pack")
     return N;
   auto [K, Ext] = Rest.split('.');
-  if (Ext != "profraw" || (K != "0" && !numberOf(K)))
+  if ((Ext != "profraw" && Ext != "profraw.gz") || (K != "0" && !numberOf(K)))
     return std::nullopt;
   return N;
 }
@@ -174,7 +174,8 @@ static Error checkPack(const Pack &P) {
   std::set<std::pair<std::optional<std::string>, std::string>> Sums;
   for (const PackProfile &PP : P.Profiles)
     if (packNumberOf(PP.Profile) != P.Number ||
-        !StringRef(PP.Profile).ends_with(".profraw") ||
+        !StringRef(PP.Profile)
+             .ends_with(P.Version >= 4 ? ".profraw.gz" : ".profraw") ||
         !Names.insert(PP.Profile).second ||
         !Sums.insert({PP.Label, PP.Layout}).second)
       return Damaged(PP.Profile +

@@ -18,7 +18,7 @@ namespace covlock {
 
 /// The protocol version this code writes, and the oldest it reads
 /// (docs/protocol.md, "Versions").
-constexpr int ProtocolVersion = 3;
+constexpr int ProtocolVersion = 4;
 constexpr int OldestProtocolVersion = 1;
 /// The first version with packs (compacted profiles; docs/protocol.md,
 /// "Compaction").
@@ -34,7 +34,8 @@ constexpr llvm::StringLiteral CompactLockName = "compact.lock";
 /// binary's counters.
 constexpr llvm::StringLiteral LayoutsDirName = "layouts";
 /// Files a compactor writes into a key directory start with this (keys and
-/// host names never start with '_'): _c<N>.pack and _c<N>.<K>.profraw.
+/// host names never start with '_'): _c<N>.pack and _c<N>.<K>.profraw.gz
+/// (.profraw in version 3).
 constexpr llvm::StringLiteral PackPrefix = "_c";
 /// Test key of processes that run outside any test.
 constexpr llvm::StringLiteral OutsideKey = "_outside";
