@@ -192,13 +192,12 @@ static std::string packJSON(FuzzedDataProvider &P, uint64_t N) {
   std::string Lines;
   for (int I = 0, E = P.ConsumeIntegralInRange(0, 3); I != E; ++I)
     Profiles.push_back(json::Object{
-        {"profile", P.ConsumeBool() ? "_c" + std::to_string(N) + "." +
-                                          std::to_string(I) +
-                                          P.PickValueInArray(
-                                              {".profraw", ".profraw.gz"})
-                                    : PickName()},
-        {"layout", P.PickValueInArray({"l.0.profraw", "l.0.profraw.gz",
-                                       "../run.lock", "x"})},
+        {"profile", P.ConsumeBool()
+                        ? "_c" + std::to_string(N) + "." + std::to_string(I) +
+                              P.PickValueInArray({".profraw", ".profraw.gz"})
+                        : PickName()},
+        {"layout", P.PickValueInArray(
+                       {"l.0.profraw", "l.0.profraw.gz", "../run.lock", "x"})},
         {"path", "/nonexistent/prog"},
         {"label", P.ConsumeBool() ? json::Value(nullptr) : json::Value("l")},
         {"size", P.ConsumeIntegral<int64_t>()},

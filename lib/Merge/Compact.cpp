@@ -264,8 +264,8 @@ bool Compactor::Impl::addPack(const NamedRecord<Pack> &P, DirFD &KD,
       return false;
     }
     LayoutFiles.try_emplace(*L, PP.Layout);
-    Expected<std::unique_ptr<MemoryBuffer>> Buf =
-        merge::readProfileFile(KD.path(PP.Profile), merge::maxPackProfileBytes(**L));
+    Expected<std::unique_ptr<MemoryBuffer>> Buf = merge::readProfileFile(
+        KD.path(PP.Profile), merge::maxPackProfileBytes(**L));
     if (!Buf) {
       warn(Buf.takeError());
       return false;

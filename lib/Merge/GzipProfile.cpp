@@ -50,9 +50,8 @@ Expected<std::string> gzipProfile(StringRef Raw) {
   return Out;
 }
 
-Expected<std::unique_ptr<MemoryBuffer>> gunzipProfile(StringRef Gzip,
-                                                      StringRef Name,
-                                                      uint64_t MaxSize) {
+Expected<std::unique_ptr<MemoryBuffer>>
+gunzipProfile(StringRef Gzip, StringRef Name, uint64_t MaxSize) {
   z_stream S{};
   if (inflateInit2(&S, GzipWindowBits) != Z_OK)
     return zlibError("cannot start gunzip", S);
@@ -77,9 +76,8 @@ Expected<std::unique_ptr<MemoryBuffer>> gunzipProfile(StringRef Gzip,
                              "inflates to more than " + Twine(MaxSize) +
                                  " bytes");
   if (Status != Z_STREAM_END)
-    return zlibError(Status == Z_BUF_ERROR ? "truncated gzip data"
-                                           : "damaged gzip data",
-                     S);
+    return zlibError(
+        Status == Z_BUF_ERROR ? "truncated gzip data" : "damaged gzip data", S);
   if (Trailing)
     return createStringError(inconvertibleErrorCode(),
                              "data after the gzip stream");
