@@ -26,7 +26,6 @@
 #include <mutex>
 #include <spawn.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -169,10 +168,13 @@ private:
 } // namespace
 
 namespace {
-/// Compacts the directory while the command runs, on a thread of its own
-/// at a low priority, so that disk use stays bounded without slowing the
-/// tests: a round every 10 ms while there is work, backing off to a
-/// quarter second when idle.
+/// Compacts the directory while the command runs, on a thread of its own,
+/// so that disk use stays bounded: a round every 10 ms while there is work,
+/// backing off to a quarter second when idle. The thread keeps the normal
+/// priority: at nice 10, on a machine busy with other work, it got a tenth
+/// of a test process's share of the CPU and fell behind for good (32 GB of
+/// raw profiles waiting in bench/scale.sh), while when the machine has a
+/// core to spare its priority does not matter.
 class BackgroundCompactor {
 public:
   explicit BackgroundCompactor(StringRef Dir) : C(options(Dir)) {
@@ -203,8 +205,6 @@ private:
   }
 
   void loop() {
-    // Nice 10, for this thread alone (Linux threads have their own).
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
     std::unique_lock<std::mutex> G(Lock);
     // From the start, and while there is work, a round every 10 ms; idle
     // rounds back off to a quarter second.
