@@ -30,10 +30,13 @@ namespace {
 /// The diff's changed files, parsed from \p Name ("-": standard input).
 static Expected<std::vector<diff::ChangedFile>>
 readDiff(StringRef Name, const diff::ParseOptions &Options) {
-  auto Buf = Name == "-" ? errorOrToExpected(MemoryBuffer::getSTDIN())
-                         : readRegularFile(Name);
+  // readRegularFile's errors name the file already.
+  Expected<std::unique_ptr<MemoryBuffer>> Buf =
+      Name == "-" ? errorOrToExpected(MemoryBuffer::getSTDIN())
+                  : readRegularFile(Name);
   if (!Buf)
-    return createFileError(Name, Buf.takeError());
+    return Name == "-" ? createFileError(Name, Buf.takeError())
+                       : Buf.takeError();
   auto Files = diff::parseUnifiedDiff((*Buf)->getBuffer(), Options);
   if (!Files)
     return createFileError(Name, Files.takeError());

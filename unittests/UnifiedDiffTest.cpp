@@ -67,7 +67,9 @@ TEST(UnifiedDiff, GitZeroContext) {
                   "@@ -20,2 +20,0 @@\n"
                   "-  gone;\n"
                   "--- also gone, a line that was \"-- also gone\"\n";
-  EXPECT_THAT(parse(D), ElementsAre("src/x.c: 3 4 10 20 21"));
+  auto Files = parseUnifiedDiff(D);
+  ASSERT_THAT_EXPECTED(Files, Succeeded());
+  EXPECT_THAT(lines(*Files), ElementsAre("src/x.c: 3 4 10 20 21"));
 }
 
 TEST(UnifiedDiff, ContextLinesAndBlocks) {
@@ -162,6 +164,27 @@ TEST(UnifiedDiff, NoNewlineCrlfAndBinary) {
   EXPECT_THAT(parse(D), ElementsAre("w.c: 7 8"));
 }
 
+TEST(UnifiedDiff, FormatPatchMail) {
+  // git format-patch: a message, "---", a diffstat, the diff, then the
+  // signature separator "-- " right after the last hunk.
+  const char *D = "From 0123 Mon Sep 17 00:00:00 2001\n"
+                  "Subject: [PATCH] fix\n"
+                  "\n"
+                  "A message line.\n"
+                  "---\n"
+                  " x.c | 2 +-\n"
+                  "\n"
+                  "diff --git a/x.c b/x.c\n"
+                  "--- a/x.c\n"
+                  "+++ b/x.c\n"
+                  "@@ -2 +2 @@\n"
+                  "-a\n"
+                  "+b\n"
+                  "-- \n"
+                  "2.39.5\n";
+  EXPECT_THAT(parse(D), ElementsAre("x.c: 2"));
+}
+
 TEST(UnifiedDiff, StripComponents) {
   const char *D = "--- x.c\n+++ x.c\n@@ -1 +1 @@\n-a\n+b\n";
   EXPECT_THAT(parse(D, 0), ElementsAre("x.c: 1"));
@@ -199,12 +222,18 @@ TEST(UnifiedDiff, HugeLineNumbers) {
 }
 
 TEST(UnifiedDiff, Malformed) {
-  EXPECT_EQ(error("--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n*b\n"),
-            "line 5: hunk of line 3 has a line that does not fit it "
-            "(expected 0 more old and 1 more new lines)");
+  ASSERT_THAT_EXPECTED(
+      parseUnifiedDiff("--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n*b\n"),
+      FailedWithMessage("line 5: hunk of line 3 has a line that does not fit "
+                        "it (expected 0 more old and 1 more new lines)"));
   EXPECT_EQ(error("--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n-b\n+c\n"),
             "line 5: hunk of line 3 has a line that does not fit it "
             "(expected 0 more old and 1 more new lines)");
+  EXPECT_EQ(error("--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n+c\n"),
+            "line 6: hunk of line 3 has more lines than its header counts");
+  EXPECT_EQ(error("--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n"
+                  "\\ No newline at end of file\n-c\n"),
+            "line 7: hunk of line 3 has more lines than its header counts");
   EXPECT_THAT(error("--- a/x.c\n+++ b/x.c\n@@ -1 +1\n"),
               HasSubstr("line 3: malformed hunk header '@@ -1 +1'"));
   EXPECT_THAT(error("--- a/x.c\n+++ b/x.c\n@@ -1,1 +0,1 @@\n-a\n+b\n"),

@@ -4,7 +4,8 @@
 // and `@@ ` starts a hunk; anything else is skipped. A hunk's body is read
 // by its header's counts, so body lines that look like headers ("--- x" is
 // the removal of "-- x") are never taken for them, and a body that is cut
-// short or runs long is an error.
+// short or runs long is an error. (A "-- " line after a hunk is the
+// signature separator of `git format-patch`, not a removed line.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +46,11 @@ private:
 
   /// The next line without its "\n" (and a "\r" before it); none at the end.
   std::optional<StringRef> next();
+  /// The line next() would return ("" at the end), without taking it.
+  StringRef peek() const {
+    StringRef Line = Rest.split('\n').first;
+    return Line.ends_with("\r") ? Line.drop_back() : Line;
+  }
   Error fail(uint64_t Line, const Twine &Problem) const {
     return createStringError(inconvertibleErrorCode(),
                              "line " + Twine(Line) + ": " + Problem);
@@ -176,6 +182,16 @@ Error Parser::hunk(StringRef HeaderLine) {
     }
   }
   EndBlock();
+  // The hunk's "\ No newline at end of file", then what follows it: a
+  // removed or added line there means the header counted too few.
+  while (peek().starts_with("\\"))
+    next();
+  StringRef After = peek();
+  if ((After.starts_with("+") && !After.starts_with("+++ ")) ||
+      (After.starts_with("-") && !After.starts_with("--- ") &&
+       After.rtrim() != "--"))
+    return fail(LineNo + 1, "hunk of line " + Twine(HeaderNo) +
+                                " has more lines than its header counts");
   return Error::success();
 }
 
