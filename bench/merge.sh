@@ -248,6 +248,7 @@ impact_diffs() {
 }
 
 impact() {
+  mkdir -p "$out"
   [ -f "$out/all.covdb" ] || "$covmerge" "$cov" -o "$out/all.covdb"
   impact_diffs
   "$covmerge" impact "$out/all.covdb" "$work/impact-spread.diff" | head -1
