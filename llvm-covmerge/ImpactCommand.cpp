@@ -101,6 +101,7 @@ int impactMain(int Argc, const char **Argv) {
                        helpHint("impact"));
   std::string DiffName = Inputs.size() == 2 ? Inputs[1] : "-";
   diff::ParseOptions Options;
+  Options.OldSide = Parsed->hasArg(OPT_old);
   if (const opt::Arg *A = Parsed->getLastArg(OPT_strip))
     if (StringRef(A->getValue()).getAsInteger(10, Options.StripComponents) ||
         Options.StripComponents > 4096)

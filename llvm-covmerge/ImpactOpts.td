@@ -16,3 +16,4 @@ defm path_equivalence : Eq<"path-equivalence", "Source paths under <from> are th
 def tests_only : F<"tests-only", "Print only the ids of the tests that cover a changed line, sorted, each once">;
 defm strip : Eq<"strip", "Leading directories to remove from the diff's '+++' names, as patch -p (default 1: git's b/)">,
              MetaVarName<"<n>">;
+def old : F<"old", "The database is of the diff's old side (before the change): match the removed lines, and the lines around additions, at their old numbers, in the files the '---' lines name">;

@@ -33,9 +33,11 @@ std::vector<std::string> lines(const std::vector<ChangedFile> &Files) {
   return V;
 }
 
-std::vector<std::string> parse(StringRef Text, unsigned Strip = 1) {
+std::vector<std::string> parse(StringRef Text, unsigned Strip = 1,
+                               bool OldSide = false) {
   ParseOptions O;
   O.StripComponents = Strip;
+  O.OldSide = OldSide;
   auto Files = parseUnifiedDiff(Text, O);
   EXPECT_THAT_EXPECTED(Files, Succeeded());
   if (!Files)
@@ -70,6 +72,45 @@ TEST(UnifiedDiff, GitZeroContext) {
   auto Files = parseUnifiedDiff(D);
   ASSERT_THAT_EXPECTED(Files, Succeeded());
   EXPECT_THAT(lines(*Files), ElementsAre("src/x.c: 3 4 10 20 21"));
+}
+
+TEST(UnifiedDiff, OldSide) {
+  // The old side: removed lines at their old numbers, the lines around a
+  // pure insertion, files named by '---' (a deleted file counts, a new one
+  // does not).
+  const char *D = "--- a/src/x.c\n"
+                  "+++ b/src/y.c\n"
+                  "@@ -3,2 +3 @@\n"
+                  "-  a;\n"
+                  "-  b;\n"
+                  "+  A;\n"
+                  "@@ -9,0 +9 @@\n"
+                  "+  inserted;\n"
+                  "@@ -20 +20,0 @@\n"
+                  "-  gone;\n"
+                  "--- a/gone.c\n"
+                  "+++ /dev/null\n"
+                  "@@ -1,2 +0,0 @@\n"
+                  "-a\n"
+                  "-b\n"
+                  "--- /dev/null\n"
+                  "+++ b/new.c\n"
+                  "@@ -0,0 +1 @@\n"
+                  "+a\n"
+                  "--- a/ctx.c\n"
+                  "+++ b/ctx.c\n"
+                  "@@ -1,4 +1,5 @@\n"
+                  " one\n"
+                  "+one and a half\n"
+                  " two\n"
+                  "-three\n"
+                  "+THREE\n"
+                  " four\n";
+  EXPECT_THAT(
+      parse(D, 1, /*OldSide=*/true),
+      ElementsAre("ctx.c: 1 2 3", "gone.c: 1 2", "src/x.c: 3 4 9 10 20"));
+  EXPECT_THAT(parse(D),
+              ElementsAre("ctx.c: 2 4", "new.c: 1", "src/y.c: 3 9 20 21"));
 }
 
 TEST(UnifiedDiff, ContextLinesAndBlocks) {

@@ -89,12 +89,13 @@ Error Parser::fileHeader(StringRef OldLine) {
   if (!New)
     return fail(LineNo, toString(New.takeError()));
   SawHeader = true;
-  if (!*New) { // deleted: its hunks are read, their lines dropped
+  std::optional<std::string> &Name = Options.OldSide ? *Old : *New;
+  if (!Name) { // not on this side: its hunks are read, their lines dropped
     Current.emplace(std::nullopt);
     return Error::success();
   }
   Expected<std::string> Stripped =
-      stripComponents(**New, Options.StripComponents);
+      stripComponents(*Name, Options.StripComponents);
   if (!Stripped)
     return fail(LineNo, toString(Stripped.takeError()));
   Current.emplace(std::move(*Stripped));
@@ -144,14 +145,15 @@ Error Parser::hunk(StringRef HeaderLine) {
   if (!H)
     return H.takeError();
   uint64_t OldLeft = H->OldCount, NewLeft = H->NewCount;
-  // The new-side line the next added or context line is (with a count of
-  // 0 the start names the line before the gap).
+  // The line the next line of each side is (with a count of 0 the start
+  // names the line before the gap).
+  uint64_t Old = H->OldCount ? H->OldStart : H->OldStart + 1;
   uint64_t New = H->NewCount ? H->NewStart : H->NewStart + 1;
-  bool Removed = false, Added = false;
-  auto EndBlock = [&] { // a change that only removes marks its gap's sides
-    if (Removed && !Added) {
-      mark(New - 1);
-      mark(New);
+  bool OldSide = Options.OldSide, Removed = false, Added = false;
+  auto EndBlock = [&] { // a change with no line on this side marks its gap
+    if (OldSide ? Added && !Removed : Removed && !Added) {
+      mark((OldSide ? Old : New) - 1);
+      mark(OldSide ? Old : New);
     }
     Removed = Added = false;
   };
@@ -166,14 +168,17 @@ Error Parser::hunk(StringRef HeaderLine) {
       continue; // "\ No newline at end of file"
     if (C == ' ' && OldLeft && NewLeft) {
       EndBlock();
-      --OldLeft, --NewLeft, ++New;
+      --OldLeft, --NewLeft, ++Old, ++New;
     } else if (C == '-' && OldLeft) {
       Removed = true;
-      --OldLeft;
+      if (OldSide)
+        mark(Old);
+      --OldLeft, ++Old;
     } else if (C == '+' && NewLeft) {
       Added = true;
-      mark(New++);
-      --NewLeft;
+      if (!OldSide)
+        mark(New);
+      --NewLeft, ++New;
     } else {
       return fail(LineNo, "hunk of line " + Twine(HeaderNo) +
                               " has a line that does not fit it (expected " +
