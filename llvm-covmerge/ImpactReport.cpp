@@ -94,9 +94,12 @@ static Error addFile(const CovDB &DB, const ChangedSource &File,
     ArrayRef<uint32_t> Executable = ExecIn.lookup(Id);
     std::vector<uint32_t> &Covered = CoveredIn[Id];
     sortUnique(Covered);
+    // Covered among the executable lines (a covered line is executable,
+    // but a database is not trusted to say so).
+    std::vector<uint32_t> U = difference(Executable, Covered);
     L.Executable += Executable.size();
-    L.Covered += Covered.size();
-    if (auto U = difference(Executable, Covered); !U.empty())
+    L.Covered += Executable.size() - U.size();
+    if (!U.empty())
       L.Uncovered.push_back({File.Path, std::move(U)});
     if (auto N = difference(AnyLabel, Executable); !N.empty())
       L.NotCompiled.push_back({File.Path, std::move(N)});

@@ -97,9 +97,10 @@ Error Parser::fileHeader(StringRef OldLine) {
   Expected<std::string> Stripped =
       stripComponents(*Name, Options.StripComponents);
   if (!Stripped)
-    return fail(LineNo, toString(Stripped.takeError()));
+    return fail(Options.OldSide ? OldNo : LineNo,
+                toString(Stripped.takeError()));
   Current.emplace(std::move(*Stripped));
-  Files[**Current]; // a file with only removed lines at its end is still named
+  Files[**Current]; // named even with no line to count (a pure rename)
   return Error::success();
 }
 
