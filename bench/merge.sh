@@ -112,6 +112,10 @@ aggregate_memory() {
 #   queries             `who`, `report --by-test` and `show` (the whole
 #                       generated file, every line) on that database as
 #                       whole processes (hyperfine -N); target: < 50 ms
+#   impact              `impact` of a real `git diff -U0` that changes CHANGED
+#                       (200) lines spread over the generated file (as many
+#                       hunks), and of one block of as many lines, with and
+#                       without --tests-only (hyperfine -N); target: < 50 ms
 #   line_rules          ONE hyperfine run, side by side: -o under covlock's
 #                       line rules (the default) and under --line-rules=llvm,
 #                       on this program (C: no views) and on TEMPLATES (5000)
@@ -215,6 +219,48 @@ queries() {
 import json, sys
 for x in json.load(open(sys.argv[1]))["results"]:
     print("query %-18s %6.1f ms (max %.1f ms)" % (x["command"], x["mean"] * 1e3, x["max"] * 1e3))
+PY
+}
+
+# A git repository holding the generated program, edited on CHANGED lines:
+# every (length / CHANGED)-th line, or CHANGED lines in one block from the
+# middle; each diff is `git diff -U0` of the edit.
+impact_diffs() {
+  local n=${CHANGED:-200} repo=$work/impact-repo name
+  name=$(basename "$prog_c")
+  rm -rf "$repo"
+  mkdir -p "$repo"
+  cp "$prog_c" "$repo/$name"
+  git -C "$repo" init -q
+  git -C "$repo" add "$name"
+  git -C "$repo" -c user.name=bench -c user.email=bench@example.invalid commit -q -m base
+  awk -v n="$n" -v total="$(wc -l < "$prog_c")" \
+    'NR % int(total / n) == 0 && c < n { $0 = $0 " /* changed */"; c++ } { print }' \
+    "$prog_c" > "$repo/$name"
+  git -C "$repo" diff -U0 > "$work/impact-spread.diff"
+  cp "$prog_c" "$repo/$name"
+  awk -v n="$n" -v total="$(wc -l < "$prog_c")" \
+    'NR > int(total / 2) && NR <= int(total / 2) + n { $0 = $0 " /* changed */" } { print }' \
+    "$prog_c" > "$repo/$name"
+  git -C "$repo" diff -U0 > "$work/impact-block.diff"
+  echo "impact diffs: $(grep -c '^@@' "$work/impact-spread.diff") hunks," \
+    "$(grep -c '^@@' "$work/impact-block.diff") hunk of $n lines"
+}
+
+impact() {
+  mkdir -p "$out"
+  [ -f "$out/all.covdb" ] || "$covmerge" "$cov" -o "$out/all.covdb"
+  impact_diffs
+  "$covmerge" impact "$out/all.covdb" "$work/impact-spread.diff" | head -1
+  "$covmerge" impact "$out/all.covdb" "$work/impact-block.diff" | head -1
+  hyperfine -N --warmup 3 --runs 50 --export-json "$work/impact.json" \
+    -n "impact (spread)" "$covmerge impact $out/all.covdb $work/impact-spread.diff" \
+    -n "impact --tests-only (spread)" "$covmerge impact --tests-only $out/all.covdb $work/impact-spread.diff" \
+    -n "impact (block)" "$covmerge impact $out/all.covdb $work/impact-block.diff"
+  python3 - "$work/impact.json" <<'PY'
+import json, sys
+for x in json.load(open(sys.argv[1]))["results"]:
+    print("query %-30s %6.1f ms (max %.1f ms)" % (x["command"], x["mean"] * 1e3, x["max"] * 1e3))
 PY
 }
 

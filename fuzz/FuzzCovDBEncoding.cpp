@@ -23,7 +23,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
     for (size_t I = 0; I < Lines->size() && I < 64; ++I)
       if (!covdb::testBit(Blob, (*Lines)[I]))
         abort();
+    // Intersecting with ranges keeps exactly the members inside them.
+    static const covdb::LineRange Ranges[] = {
+        {0, 0}, {3, 9}, {12, 12}, {40, 2000}, {5000, 0xffffffffu}};
+    std::vector<uint32_t> Inside;
+    for (uint32_t N : *Lines)
+      for (const covdb::LineRange &R : Ranges)
+        if (R.First <= N && N <= R.Last)
+          Inside.push_back(N);
+    if (covdb::intersectBitmapChecked(Blob, Ranges) != Inside)
+      abort();
   }
+  if (covdb::intersectBitmapChecked(Blob, {{7, 7}}).has_value() !=
+      covdb::decodeBitmapChecked(Blob).has_value())
+    abort();
   // The whole-blob bit test agrees with decoding on what is malformed.
   if (covdb::testBitChecked(Blob, 12).has_value() !=
       covdb::decodeBitmapChecked(Blob).has_value())

@@ -36,6 +36,7 @@ int reportMain(int Argc, const char **Argv);
 int whoMain(int Argc, const char **Argv);
 int exportMain(int Argc, const char **Argv);
 int showMain(int Argc, const char **Argv);
+int impactMain(int Argc, const char **Argv);
 /// Internal (see ReadProfileCommand.cpp): not listed in --help.
 int readProfileMain(int Argc, const char **Argv);
 

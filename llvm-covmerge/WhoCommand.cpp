@@ -1,13 +1,15 @@
 //===- WhoCommand.cpp - llvm-covmerge who ---------------------------------===//
 //
-// Which tests cover FILE:LINE: one row per context (label, test,
-// confidence), sorted. FILE is a path in the database, or a unique suffix
-// of one ("parse.c", "src/parse.c").
+// Which tests cover FILE:LINE or FILE:FIRST-LAST (several may be given):
+// one row per context (label, test, confidence) that covers a line of any
+// of them, sorted, each once. FILE is a path in the database, or a unique
+// suffix of one ("parse.c", "src/parse.c").
 //
 //===----------------------------------------------------------------------===//
 
 #include "CovmergeTool.h"
 #include "covlock/CovDB/CovDBReader.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Option/Option.h"
 #include "llvm/Support/raw_ostream.h"
@@ -20,32 +22,68 @@ namespace {
 #define COVLOCK_OPTS_INC "WhoOpts.inc"
 #define COVLOCK_OPT_TABLE WhoOptTable
 #include "covlock/Tool/OptTable.inc"
+
+/// One FILE:LINE or FILE:FIRST-LAST argument.
+struct LineQuery {
+  StringRef File;
+  covdb::LineRange Lines;
+};
 } // namespace
 
-/// Why no row was printed, on stderr (stdout stays a, here empty, list):
-/// the line is not code anywhere, not code in the chosen label (a build
-/// that does not compile it), or code that no test ran.
+/// \p Arg as FILE:LINE or FILE:FIRST-LAST; std::nullopt if it is neither.
+static std::optional<LineQuery> parseLineQuery(StringRef Arg) {
+  auto [File, Spec] = Arg.rsplit(':');
+  auto [FirstStr, LastStr] = Spec.split('-');
+  unsigned First = 0, Last = 0;
+  if (File.empty() || File.size() == Arg.size() ||
+      FirstStr.getAsInteger(10, First) || First == 0)
+    return std::nullopt;
+  Last = First;
+  if (Spec.contains('-') && (LastStr.getAsInteger(10, Last) || Last < First))
+    return std::nullopt;
+  return LineQuery{File, {First, Last}};
+}
+
+/// Why no row was printed for \p Q, on stderr (stdout stays a, here
+/// empty, list): its lines are not code anywhere, not code in the chosen
+/// label (a build that does not compile them), or code that no test ran.
 static Error explainUncovered(const CovDB &DB, int64_t FileId,
-                              StringRef FilePath, uint32_t Line,
+                              StringRef FilePath, covdb::LineRange Lines,
                               std::optional<int64_t> Label,
                               StringRef LabelName) {
-  auto Exec = DB.executableByLabel(FileId);
+  auto Exec = DB.executableByLabel(FileId, {Lines});
   if (!Exec)
     return Exec.takeError();
-  bool Anywhere = false, InLabel = false;
+  bool Anywhere = !Exec->empty(), InLabel = false;
   for (const CovDB::LabelLines &L : *Exec)
-    if (llvm::binary_search(L.Lines, Line)) {
-      Anywhere = true;
-      InLabel |= !Label || L.LabelId == *Label;
-    }
-  errs() << ToolName << ": " << printable(FilePath) << ":" << Line;
+    InLabel |= !Label || L.LabelId == *Label;
+  bool One = Lines.First == Lines.Last;
+  errs() << ToolName << ": " << printable(FilePath) << ":" << Lines.First;
+  if (!One)
+    errs() << "-" << Lines.Last;
   if (!Anywhere)
-    errs() << ": not an executable line\n";
+    errs() << (One ? ": not an executable line\n"
+                   : ": no executable line in this range\n");
   else if (!InLabel)
     errs() << ": not compiled in label " << printable(LabelName) << '\n';
   else
-    errs() << ": no test covers this line\n";
+    errs() << (One ? ": no test covers this line\n"
+                   : ": no test covers these lines\n");
   return Error::success();
+}
+
+static void printRows(ArrayRef<CovDB::ContextInfo> Rows) {
+  size_t LabelWidth = 0, TestWidth = 0;
+  for (const CovDB::ContextInfo &C : Rows) {
+    LabelWidth = std::max(LabelWidth, printable(C.Label).size());
+    TestWidth = std::max(TestWidth, C.Test ? printable(*C.Test).size() : 15);
+  }
+  for (const CovDB::ContextInfo &C : Rows) {
+    std::string Test = C.Test ? printable(*C.Test) : "(outside tests)";
+    outs() << left_justify(printable(C.Label), LabelWidth) << "  "
+           << left_justify(Test, TestWidth) << "  " << confidenceName(C.Conf)
+           << '\n';
+  }
 }
 
 int whoMain(int Argc, const char **Argv) {
@@ -56,52 +94,65 @@ int whoMain(int Argc, const char **Argv) {
   if (Parsed->hasArg(OPT_help)) {
     Table.printHelp(outs(),
                     "llvm-covmerge who [options] <file.covdb> "
-                    "<source-file>:<line>",
-                    "The tests that cover a line, from a coverage database");
+                    "<source-file>:<line>|<source-file>:<first>-<last>...",
+                    "The tests that cover lines, from a coverage database");
     return 0;
   }
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
-  if (Inputs.size() != 2)
+  if (Inputs.size() < 2)
     return reportError("expected a coverage database and <file>:<line>; " +
                        helpHint("who"));
-  auto [File, LineStr] = StringRef(Inputs[1]).rsplit(':');
-  unsigned Line = 0;
-  if (File.empty() || LineStr.getAsInteger(10, Line) || Line == 0)
-    return reportError("'" + Inputs[1] +
-                       "' is not <file>:<line> (a line number from 1); " +
-                       helpHint("who"));
+  std::vector<LineQuery> Queries;
+  std::vector<std::string> Files;
+  for (StringRef Arg : ArrayRef(Inputs).drop_front()) {
+    std::optional<LineQuery> Q = parseLineQuery(Arg);
+    if (!Q)
+      return reportError("'" + Arg +
+                         "' is not <file>:<line> or <file>:<first>-<last> "
+                         "(line numbers from 1); " +
+                         helpHint("who"));
+    Queries.push_back(*Q);
+    Files.push_back(Q->File.str());
+  }
 
   auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label),
                              Parsed->getAllArgValues(OPT_path_equivalence));
   if (!Opened)
     return reportError(Opened.takeError());
-  std::unique_ptr<CovDB> &DB = Opened->DB;
+  const CovDB &DB = *Opened->DB;
   std::optional<int64_t> Label = Opened->Label;
-  auto Resolved = DB->resolveFile(File);
-  if (!Resolved)
-    return reportError(Resolved.takeError());
-  auto Who = DB->whoCovers(Resolved->first, Line);
-  if (!Who)
-    return reportError(Who.takeError());
+  auto Matches = DB.resolveFiles(Files);
+  if (!Matches)
+    return reportError(Matches.takeError());
+  for (size_t I = 0; I != Queries.size(); ++I)
+    if (!(*Matches)[I].file())
+      return reportError(DB.unresolved(Files[I], (*Matches)[I]));
 
-  std::vector<const CovDB::ContextInfo *> Rows;
-  size_t LabelWidth = 0, TestWidth = 0;
-  for (const CovDB::ContextInfo &C : *Who) {
-    if (Label && C.LabelId != *Label)
-      continue;
-    Rows.push_back(&C);
-    LabelWidth = std::max(LabelWidth, printable(C.Label).size());
-    TestWidth = std::max(TestWidth, C.Test ? printable(*C.Test).size() : 15);
+  // Each context once, whichever arguments it covers; the arguments that
+  // none covers are explained in order.
+  std::vector<CovDB::ContextInfo> Rows;
+  DenseSet<int64_t> Seen;
+  std::vector<size_t> Unexplained;
+  for (size_t I = 0; I != Queries.size(); ++I) {
+    auto Who = DB.whoCoversAny((*Matches)[I].file()->first, {Queries[I].Lines});
+    if (!Who)
+      return reportError(Who.takeError());
+    bool Any = false;
+    for (CovDB::ContextHits &H : *Who)
+      if (!Label || H.Context.LabelId == *Label) {
+        Any = true;
+        if (Seen.insert(H.Context.Id).second)
+          Rows.push_back(std::move(H.Context));
+      }
+    if (!Any)
+      Unexplained.push_back(I);
   }
-  for (const CovDB::ContextInfo *C : Rows) {
-    std::string Test = C->Test ? printable(*C->Test) : "(outside tests)";
-    outs() << left_justify(printable(C->Label), LabelWidth) << "  "
-           << left_justify(Test, TestWidth) << "  " << confidenceName(C->Conf)
-           << '\n';
-  }
-  if (Rows.empty())
-    if (Error E = explainUncovered(*DB, Resolved->first, Resolved->second, Line,
-                                   Label, Parsed->getLastArgValue(OPT_label)))
+  sortContexts(Rows);
+  printRows(Rows);
+  for (size_t I : Unexplained)
+    if (Error E = explainUncovered(
+            DB, (*Matches)[I].file()->first, (*Matches)[I].file()->second,
+            Queries[I].Lines, Label, Parsed->getLastArgValue(OPT_label)))
       return reportError(std::move(E));
   return 0;
 }

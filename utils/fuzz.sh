@@ -2,7 +2,7 @@
 # Runs one libFuzzer target for longer than check-covlock does:
 #   utils/fuzz.sh TARGET SECONDS         e.g. utils/fuzz.sh records 3600
 # TARGET is the short name: records, test-key, raw-profile, covdb-encoding,
-# covdb-tables, directory (docs/fuzzing.md). The corpus is kept in
+# covdb-tables, directory, diff (docs/fuzzing.md). The corpus is kept in
 # BUILD_DIR/fuzz/corpus-TARGET between runs and starts from the seeds
 # check-covlock made, if it ran; findings are written to BUILD_DIR/fuzz/ as
 # crash-*, leak-*, timeout-*, oom-* files. The directory target builds its
@@ -12,7 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
-targets="records test-key raw-profile covdb-encoding covdb-tables directory"
+targets="records test-key raw-profile covdb-encoding covdb-tables directory diff"
 usage="usage: utils/fuzz.sh TARGET SECONDS (TARGET: ${targets// /, })"
 target=${1:?$usage}
 seconds=${2:?$usage}
@@ -30,7 +30,7 @@ mkdir -p "$corpus" "$build/fuzz/tmp"
 seeds=$build/test/fuzz/Output/fuzzers.test.tmp
 declare -A seed_dir=([records]=seeds-records [test-key]=seeds-key
   [raw-profile]=seeds-raw [covdb-encoding]=seeds-blobs
-  [covdb-tables]=seeds-tables [directory]=seeds-directory)
+  [covdb-tables]=seeds-tables [directory]=seeds-directory [diff]=seeds-diff)
 extra=()
 [ -d "$seeds/${seed_dir[$target]}" ] && extra+=("$seeds/${seed_dir[$target]}")
 if [ "$target" = directory ]; then

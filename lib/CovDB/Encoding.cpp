@@ -152,6 +152,31 @@ uint32_t countBits(StringRef Blob) {
   return N;
 }
 
+std::optional<std::vector<uint32_t>>
+intersectBitmapChecked(StringRef Blob, ArrayRef<LineRange> Ranges) {
+  std::vector<uint32_t> V;
+  const LineRange *R = Ranges.begin(), *End = Ranges.end();
+  bool OK = forEachByte(Blob, [&](uint64_t I, uint8_t B) {
+    // Skip the ranges that end before this byte, then the byte if no
+    // range reaches it; the rest of the blob is still read (checked).
+    while (R != End && uint64_t(R->Last) < I * 8)
+      ++R;
+    if (R == End || uint64_t(R->First) > I * 8 + 7)
+      return true;
+    for (; B; B &= B - 1) {
+      uint64_t N = I * 8 + countr_zero(B);
+      while (R != End && uint64_t(R->Last) < N)
+        ++R;
+      if (R != End && uint64_t(R->First) <= N)
+        V.push_back(uint32_t(N));
+    }
+    return true;
+  });
+  if (!OK)
+    return std::nullopt;
+  return V;
+}
+
 std::string encodeRegions(ArrayRef<RegionSpan> Sorted) {
   std::string S;
   uleb(S, Sorted.size());

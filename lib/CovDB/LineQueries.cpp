@@ -1,8 +1,9 @@
 //===- LineQueries.cpp - One file's lines per label and per context -------===//
 //
 // The queries behind views across labels: a file's executable lines in each
-// label (label_file.executable), and the lines each context covers there
-// (coverage.lines, read through its primary key (file_id, context_id)).
+// label (label_file.executable), all of them or those in some ranges (who,
+// impact), and the lines each context covers there (coverage.lines, read
+// through its primary key (file_id, context_id)).
 // Bitmaps are decoded strictly: a damaged one is an error, not a short set.
 //
 //===----------------------------------------------------------------------===//
@@ -28,25 +29,45 @@ static Expected<std::vector<uint32_t>> decodeColumn(const CovDB &DB,
   return std::move(*Lines);
 }
 
-Expected<std::vector<CovDB::LabelLines>>
-CovDB::executableByLabel(int64_t FileId) const {
-  sql::Statement S(DB, Path);
+/// label_file.executable of \p FileId per label, decoded by \p Decode
+/// (std::nullopt: damaged); labels for which it gives no line are left
+/// out when \p DropEmpty.
+template <typename DecodeFn>
+static Expected<std::vector<CovDB::LabelLines>>
+executableRows(const CovDB &DB, int64_t FileId, bool DropEmpty,
+               DecodeFn Decode) {
+  sql::Statement S(DB.handle(), DB.path());
   if (Error E = S.prepare("SELECT label_id, executable FROM label_file "
                           "WHERE file_id = ?1 ORDER BY label_id"))
     return std::move(E);
   S.bind(1, FileId);
-  std::vector<LabelLines> V;
+  std::vector<CovDB::LabelLines> V;
   if (Error E = S.forEachRow([&]() -> Error {
-        auto Lines = decodeColumn(*this, S, 1,
-                                  "file " + Twine(FileId) + " in label " +
-                                      Twine(S.integer(0)));
+        std::optional<std::vector<uint32_t>> Lines = Decode(S.blob(1));
         if (!Lines)
-          return Lines.takeError();
-        V.push_back({S.integer(0), std::move(*Lines)});
+          return DB.damaged("malformed line bitmap of file " + Twine(FileId) +
+                            " in label " + Twine(S.integer(0)));
+        if (!DropEmpty || !Lines->empty())
+          V.push_back({S.integer(0), std::move(*Lines)});
         return Error::success();
       }))
     return std::move(E);
   return V;
+}
+
+Expected<std::vector<CovDB::LabelLines>>
+CovDB::executableByLabel(int64_t FileId) const {
+  return executableRows(*this, FileId, /*DropEmpty=*/false, [](StringRef B) {
+    return covdb::decodeBitmapChecked(B);
+  });
+}
+
+Expected<std::vector<CovDB::LabelLines>>
+CovDB::executableByLabel(int64_t FileId,
+                         ArrayRef<covdb::LineRange> Ranges) const {
+  return executableRows(*this, FileId, /*DropEmpty=*/true, [&](StringRef B) {
+    return covdb::intersectBitmapChecked(B, Ranges);
+  });
 }
 
 Error CovDB::forEachContextLines(

@@ -240,7 +240,7 @@ static CovDB::ContextInfo readContext(const sql::Statement &S) {
   return C;
 }
 
-static void sortContexts(std::vector<CovDB::ContextInfo> &V) {
+void sortContexts(std::vector<CovDB::ContextInfo> &V) {
   llvm::sort(V, [](const CovDB::ContextInfo &A, const CovDB::ContextInfo &B) {
     return contextBefore(A.Label, A.Test, B.Label, B.Test);
   });
@@ -267,37 +267,54 @@ CovDB::contexts(std::optional<int64_t> LabelId,
   return V;
 }
 
-Expected<std::pair<int64_t, std::string>>
-CovDB::resolveFile(StringRef Query) const {
+Expected<std::vector<CovDB::FileMatch>>
+CovDB::resolveFiles(ArrayRef<std::string> Queries) const {
   sql::Statement S(DB, Path);
   if (Error E = S.prepare("SELECT id, path FROM file ORDER BY path"))
     return std::move(E);
-  std::vector<std::pair<int64_t, std::string>> Suffix;
-  std::string Tail = ("/" + Query.ltrim('/')).str();
-  while (true) {
-    auto Row = S.step();
-    if (!Row)
-      return Row.takeError();
-    if (!*Row)
-      break;
-    StringRef P = S.text(1);
-    if (P == Query)
-      return std::make_pair(S.integer(0), P.str());
-    if (P.ends_with(Tail))
-      Suffix.push_back({S.integer(0), P.str()});
-  }
-  if (Suffix.size() == 1)
-    return Suffix.front();
-  if (Suffix.empty())
+  std::vector<FileMatch> Matches(Queries.size());
+  std::vector<std::string> Tails;
+  for (StringRef Q : Queries)
+    Tails.push_back(("/" + Q.ltrim('/')).str());
+  std::vector<bool> Exact(Queries.size());
+  if (Error E = S.forEachRow([&] {
+        StringRef P = S.text(1);
+        for (size_t I = 0; I != Queries.size(); ++I) {
+          if (Exact[I])
+            continue;
+          if (P == Queries[I]) {
+            Exact[I] = true;
+            Matches[I].Candidates = {{S.integer(0), P.str()}};
+          } else if (P.ends_with(Tails[I])) {
+            Matches[I].Candidates.push_back({S.integer(0), P.str()});
+          }
+        }
+      }))
+    return std::move(E);
+  return Matches;
+}
+
+Error CovDB::unresolved(StringRef Query, const FileMatch &M) const {
+  if (M.Candidates.empty())
     return error("no source file '" + Query + "' in the database");
   std::string Names;
-  for (auto &F : Suffix)
+  for (auto &F : M.Candidates)
     Names += (Names.empty() ? " " : ", ") + F.second;
   return error("'" + Query + "' is ambiguous; it could be:" + Names);
 }
 
-Expected<std::vector<CovDB::ContextInfo>>
-CovDB::whoCovers(int64_t FileId, uint32_t Line) const {
+Expected<std::pair<int64_t, std::string>>
+CovDB::resolveFile(StringRef Query) const {
+  auto Matches = resolveFiles({Query.str()});
+  if (!Matches)
+    return Matches.takeError();
+  if (const auto *F = Matches->front().file())
+    return *F;
+  return unresolved(Query, Matches->front());
+}
+
+Expected<std::vector<CovDB::ContextHits>>
+CovDB::whoCoversAny(int64_t FileId, ArrayRef<covdb::LineRange> Ranges) const {
   std::string SQL = std::string("SELECT ") + ContextColumns +
                     ", cv.lines FROM coverage cv"
                     " JOIN context c ON c.id = cv.context_id"
@@ -307,17 +324,31 @@ CovDB::whoCovers(int64_t FileId, uint32_t Line) const {
   if (Error E = S.prepare(SQL))
     return std::move(E);
   S.bind(1, FileId);
-  std::vector<ContextInfo> V;
+  std::vector<ContextHits> V;
   if (Error E = S.forEachRow([&]() -> Error {
-        std::optional<bool> Covers = covdb::testBitChecked(S.blob(11), Line);
-        if (!Covers)
+        auto Hits = covdb::intersectBitmapChecked(S.blob(11), Ranges);
+        if (!Hits)
           return damaged("malformed bitmap blob");
-        if (*Covers)
-          V.push_back(readContext(S));
+        if (!Hits->empty())
+          V.push_back({readContext(S), std::move(*Hits)});
         return Error::success();
       }))
     return std::move(E);
-  sortContexts(V);
+  llvm::sort(V, [](const ContextHits &A, const ContextHits &B) {
+    return contextBefore(A.Context.Label, A.Context.Test, B.Context.Label,
+                         B.Context.Test);
+  });
+  return V;
+}
+
+Expected<std::vector<CovDB::ContextInfo>>
+CovDB::whoCovers(int64_t FileId, uint32_t Line) const {
+  auto Hits = whoCoversAny(FileId, {{Line, Line}});
+  if (!Hits)
+    return Hits.takeError();
+  std::vector<ContextInfo> V;
+  for (ContextHits &H : *Hits)
+    V.push_back(std::move(H.Context));
   return V;
 }
 

@@ -11,6 +11,7 @@
 #define COVLOCK_COVDB_COVDBREADER_H
 
 #include "covlock/Attribution/Attribution.h"
+#include "covlock/CovDB/Encoding.h"
 #include "covlock/Merge/Contexts.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
@@ -86,11 +87,37 @@ public:
   contexts(std::optional<int64_t> LabelId,
            std::optional<llvm::StringRef> Test) const;
 
-  /// The file named \p Query exactly, or else the only file whose path ends
-  /// with "/" + \p Query; an error listing the candidates when several do.
+  /// The files a path given by a user names: the file stored under
+  /// exactly that path, or else every file whose path ends with "/" + the
+  /// query (a suffix at a path component: "parse.c", "src/parse.c").
+  struct FileMatch {
+    std::vector<std::pair<int64_t, std::string>> Candidates; ///< by path
+    /// The one file matched; null when none or several are.
+    const std::pair<int64_t, std::string> *file() const {
+      return Candidates.size() == 1 ? &Candidates.front() : nullptr;
+    }
+  };
+  /// One FileMatch per query, reading the file table once.
+  llvm::Expected<std::vector<FileMatch>>
+  resolveFiles(llvm::ArrayRef<std::string> Queries) const;
+  /// The error for a query that matched no file ("no source file ...") or
+  /// several ("... is ambiguous; it could be: ...").
+  llvm::Error unresolved(llvm::StringRef Query, const FileMatch &M) const;
+  /// The one file \p Query matches (resolveFiles), or unresolved()'s error.
   llvm::Expected<std::pair<int64_t, std::string>>
   resolveFile(llvm::StringRef Query) const;
 
+  /// A context and the lines it covers among those asked about.
+  struct ContextHits {
+    ContextInfo Context;
+    std::vector<uint32_t> Lines; ///< ascending
+  };
+  /// The contexts that cover a line of \p Ranges (ascending, disjoint) in
+  /// file \p FileId, sorted as contexts() sorts them, each with those
+  /// lines. One indexed read of the file's coverage rows, each bitmap
+  /// walked once against the ranges.
+  llvm::Expected<std::vector<ContextHits>>
+  whoCoversAny(int64_t FileId, llvm::ArrayRef<covdb::LineRange> Ranges) const;
   /// Contexts that cover \p Line of file \p FileId, sorted.
   llvm::Expected<std::vector<ContextInfo>> whoCovers(int64_t FileId,
                                                      uint32_t Line) const;
@@ -117,6 +144,11 @@ public:
   /// by label id. A damaged bitmap is an error naming the database.
   llvm::Expected<std::vector<LabelLines>>
   executableByLabel(int64_t FileId) const;
+  /// The same, only the lines in \p Ranges (ascending, disjoint), read
+  /// without decoding the rest; labels with none of them are left out.
+  llvm::Expected<std::vector<LabelLines>>
+  executableByLabel(int64_t FileId,
+                    llvm::ArrayRef<covdb::LineRange> Ranges) const;
   /// Calls \p Fn(label id, lines) for each context that covers lines of
   /// \p FileId, in context id order, with those lines (ascending): summed
   /// per label and line, the contexts that cover each line. With \p Test,
@@ -190,6 +222,10 @@ private:
   std::string Path;
   sqlite3 *DB;
 };
+
+/// Sorts contexts as CovDB::contexts() does: by label, then test, code run
+/// outside any test first.
+void sortContexts(std::vector<CovDB::ContextInfo> &V);
 
 } // namespace covlock
 

@@ -41,6 +41,14 @@ bool testBit(llvm::StringRef Blob, uint32_t N);
 std::optional<bool> testBitChecked(llvm::StringRef Blob, uint32_t N);
 /// Number of members.
 uint32_t countBits(llvm::StringRef Blob);
+/// Lines First to Last, both included.
+struct LineRange {
+  uint32_t First, Last;
+};
+/// The members of \p Blob that lie in \p Ranges (ascending, disjoint), in
+/// one pass over the blob and the ranges; std::nullopt if it is malformed.
+std::optional<std::vector<uint32_t>>
+intersectBitmapChecked(llvm::StringRef Blob, llvm::ArrayRef<LineRange> Ranges);
 
 /// Region spans: count, then per span four ULEB128s, the start line as a
 /// delta from the previous span's start line.

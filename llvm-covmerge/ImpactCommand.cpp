@@ -1,0 +1,125 @@
+//===- ImpactCommand.cpp - llvm-covmerge impact ---------------------------===//
+//
+// `git diff -U0 BASE | llvm-covmerge impact DB`: the tests that cover the
+// lines a diff changes, per label, and the changed lines no test covers or
+// a label does not compile (ImpactReport.cpp). The diff's files are found
+// in the database as `who` finds a file (CovDB::resolveFiles); a file the
+// database does not have is a warning.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovmergeTool.h"
+#include "Impact.h"
+#include "covlock/Diff/UnifiedDiff.h"
+#include "covlock/Support/RegularFile.h"
+#include "llvm/Option/Option.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+#include <map>
+
+using namespace llvm;
+using namespace covlock;
+using namespace covlock::tool;
+
+namespace {
+#define COVLOCK_OPTS_INC "ImpactOpts.inc"
+#define COVLOCK_OPT_TABLE ImpactOptTable
+#include "covlock/Tool/OptTable.inc"
+} // namespace
+
+/// The diff's changed files, parsed from \p Name ("-": standard input).
+static Expected<std::vector<diff::ChangedFile>>
+readDiff(StringRef Name, const diff::ParseOptions &Options) {
+  // readRegularFile's errors name the file already.
+  Expected<std::unique_ptr<MemoryBuffer>> Buf =
+      Name == "-" ? errorOrToExpected(MemoryBuffer::getSTDIN())
+                  : readRegularFile(Name);
+  if (!Buf)
+    return Name == "-" ? createFileError(Name, Buf.takeError())
+                       : Buf.takeError();
+  auto Files = diff::parseUnifiedDiff((*Buf)->getBuffer(), Options);
+  if (!Files)
+    return createFileError(Name, Files.takeError());
+  return Files;
+}
+
+/// The database's files among \p Changed (sorted by stored path, several
+/// names of one file joined); a name that matches none is a warning
+/// naming \p DiffName, one that matches several an error.
+static Expected<std::vector<ChangedSource>>
+matchFiles(const CovDB &DB, StringRef DiffName,
+           std::vector<diff::ChangedFile> &Changed) {
+  std::vector<std::string> Names;
+  for (const diff::ChangedFile &F : Changed)
+    Names.push_back(F.Path);
+  auto Matches = DB.resolveFiles(Names);
+  if (!Matches)
+    return Matches.takeError();
+  std::map<std::string, ChangedSource> ByPath;
+  for (size_t I = 0; I != Changed.size(); ++I) {
+    const CovDB::FileMatch &M = (*Matches)[I];
+    if (M.Candidates.size() > 1)
+      return DB.unresolved(Names[I], M);
+    if (M.Candidates.empty()) {
+      size_t N = Changed[I].Lines.size();
+      diagnose(Severity::Warning, DiffName,
+               "'" + Names[I] + "' matches no source file in " + DB.path() +
+                   " (" + Twine(N) +
+                   (N == 1 ? " changed line" : " changed lines") +
+                   " not counted)");
+      continue;
+    }
+    ChangedSource &S = ByPath[M.file()->second];
+    S.FileId = M.file()->first;
+    S.Path = M.file()->second;
+    llvm::append_range(S.Lines, Changed[I].Lines);
+  }
+  std::vector<ChangedSource> V;
+  for (auto &[Path, S] : ByPath) {
+    llvm::sort(S.Lines);
+    S.Lines.erase(std::unique(S.Lines.begin(), S.Lines.end()), S.Lines.end());
+    V.push_back(std::move(S));
+  }
+  return V;
+}
+
+int impactMain(int Argc, const char **Argv) {
+  ImpactOptTable Table;
+  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "impact");
+  if (!Parsed)
+    return ExitFailure;
+  if (Parsed->hasArg(OPT_help)) {
+    Table.printHelp(outs(),
+                    "llvm-covmerge impact [options] <file.covdb> [<diff>|-]",
+                    "The tests that cover the lines a unified diff changes "
+                    "(standard input without <diff>), per label");
+    return 0;
+  }
+  std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
+  if (Inputs.empty() || Inputs.size() > 2)
+    return reportError("expected a coverage database and at most one diff; " +
+                       helpHint("impact"));
+  std::string DiffName = Inputs.size() == 2 ? Inputs[1] : "-";
+  diff::ParseOptions Options;
+  Options.OldSide = Parsed->hasArg(OPT_old);
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_strip))
+    if (StringRef(A->getValue()).getAsInteger(10, Options.StripComponents) ||
+        Options.StripComponents > 4096)
+      return reportError(Twine("--strip needs a number of directories, not '") +
+                         A->getValue() + "'; " + helpHint("impact"));
+
+  auto Changed = readDiff(DiffName, Options);
+  if (!Changed)
+    return reportError(Changed.takeError());
+  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label),
+                             Parsed->getAllArgValues(OPT_path_equivalence));
+  if (!Opened)
+    return reportError(Opened.takeError());
+  auto Files = matchFiles(*Opened->DB, DiffName, *Changed);
+  if (!Files)
+    return reportError(Files.takeError());
+  if (Error E = printImpact(*Opened->DB, *Files, Opened->Label,
+                            Parsed->hasArg(OPT_tests_only), outs()))
+    return reportError(std::move(E));
+  return 0;
+}
