@@ -58,6 +58,7 @@ config.substitutions.append(
     ("%{lit}", "%s %s" % (shlex.quote(config.python_executable),
                           shlex.quote(config.lit_script))))
 config.substitutions.append(("%covlock_src", config.covlock_src_root))
+config.substitutions.append(("%covlock_obj", config.covlock_obj_root))
 config.substitutions.append(("%example_bin", config.example_bin_dir))
 # libFuzzer targets (fuzz/), built with clang only.
 if config.covlock_fuzzers:
