@@ -7,6 +7,12 @@
 // prints in "[ RUN      ] Suite.Name", typed and parameterised tests
 // included ("TypedSuite/0.Name", "Prefix/Suite.Name/2").
 //
+// Processes a test starts belong to it: while it runs, COVLOCK_TEST in the
+// environment is its id. That covers death tests: "fast" ones fork (the
+// child inherits the runtime's test), "threadsafe" ones re-execute the
+// binary (GoogleTest forwards no events to listeners in that child; it
+// inherits COVLOCK_TEST).
+//
 // It registers itself from an ELF constructor, so test sources need no
 // change: `llvm-covlock link-flags --gtest` links this archive whole, which
 // works for binaries that use gtest_main and for those with their own main
@@ -19,7 +25,7 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
+#include <cstdlib>
 #include <string>
 
 namespace {
@@ -27,12 +33,47 @@ namespace {
 /// Outcomes passed to covlock_test_end (docs/gtest-cmake.md).
 enum CovlockGTestOutcome { Passed = 0, Failed = 1, Skipped = 2 };
 
+/// COVLOCK_TEST in the environment names the test of the processes a test
+/// starts (covlock_test_begin changes only this process's test). While a
+/// test runs it is the test's id; between tests, the process's own test
+/// (empty: outside tests). The variable is added once, before main, and
+/// only replaced afterwards: glibc then never reallocates the environment
+/// under a thread reading it.
+class ChildTestEnvironment {
+public:
+  ChildTestEnvironment() {
+    const char *Dir = std::getenv("COVLOCK_DIR");
+    Enabled = Dir && *Dir;
+    if (!Enabled)
+      return;
+    if (const char *Own = std::getenv("COVLOCK_TEST"))
+      OwnTest = Own;
+    else
+      setenv("COVLOCK_TEST", "", 1);
+  }
+  void enter(const std::string &Id) {
+    if (Enabled)
+      setenv("COVLOCK_TEST", Id.c_str(), 1);
+  }
+  void leave() {
+    if (Enabled)
+      setenv("COVLOCK_TEST", OwnTest.c_str(), 1);
+  }
+
+private:
+  bool Enabled = false;
+  std::string OwnTest;
+};
+
 class CovlockListener final : public testing::EmptyTestEventListener {
+  ChildTestEnvironment Children;
+
   void OnTestStart(const testing::TestInfo &Info) override {
     std::string Id = Info.test_suite_name();
     Id += '.';
     Id += Info.name();
     covlock_test_begin(Id.c_str());
+    Children.enter(Id);
   }
 
   void OnTestEnd(const testing::TestInfo &Info) override {
@@ -42,40 +83,17 @@ class CovlockListener final : public testing::EmptyTestEventListener {
       Outcome = Failed;
     else if (Result->Skipped())
       Outcome = Skipped;
+    Children.leave();
     covlock_test_end(Outcome);
   }
 };
 
-/// The test a death test's child process runs, or null. A "threadsafe"
-/// death test re-executes the binary with its arguments followed by
-/// --gtest_filter=Suite.Name and --gtest_internal_run_death_test=...;
-/// GoogleTest forwards no events to listeners in that child, so the child
-/// is put in its test from the start. ("fast" death tests fork: the child
-/// inherits the test the runtime is in.)
-const char *deathTestChildTest(int Argc, char **Argv) {
-  static const char Filter[] = "--gtest_filter=";
-  static const char Internal[] = "--gtest_internal_run_death_test=";
-  const char *Test = nullptr;
-  bool InChild = false;
-  for (int I = 1; I < Argc && Argv[I]; ++I) {
-    if (std::strncmp(Argv[I], Filter, sizeof(Filter) - 1) == 0)
-      Test = Argv[I] + sizeof(Filter) - 1;
-    else if (std::strncmp(Argv[I], Internal, sizeof(Internal) - 1) == 0)
-      InChild = true;
-  }
-  return InChild ? Test : nullptr;
-}
-
-/// Appends the listener before main; glibc passes main's arguments to ELF
-/// constructors. Listeners are called in order at a test's start and in
-/// reverse order at its end; the default printer is installed when
-/// GoogleTest's UnitTest is created (at the latest here), so it prints
-/// "[ RUN ]" before the test begins and its result after the test ends:
-/// only the test's own code counts for it.
-__attribute__((constructor)) void registerCovlockListener(int Argc, char **Argv,
-                                                          char **) {
-  if (const char *Test = deathTestChildTest(Argc, Argv))
-    covlock_test_begin(Test);
+/// Appends the listener before main. Listeners are called in order at a
+/// test's start and in reverse order at its end; the default printer is
+/// installed when GoogleTest's UnitTest is created (at the latest here), so
+/// it prints "[ RUN ]" before the test begins and its result after the test
+/// ends: only the test's own code counts for it.
+__attribute__((constructor)) void registerCovlockListener() {
   testing::UnitTest::GetInstance()->listeners().Append(new CovlockListener);
 }
 
