@@ -13,8 +13,14 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
+namespace llvm {
+class raw_ostream;
+}
+
 namespace covlock {
 struct CompactStats;
+struct DirectorySummary;
+struct TestIdentity;
 
 namespace tool {
 
@@ -32,6 +38,14 @@ int compactMain(const char *Argv0, llvm::ArrayRef<const char *> Args);
 
 /// One line on stderr: what a compaction did to \p Shown.
 void printCompactStats(const CompactStats &S, llvm::StringRef Shown);
+
+/// Whether the test of \p Id can be named: not outside, and not a cut key
+/// that nothing in its directory names.
+bool knowsTestId(const TestIdentity &Id);
+
+/// The per-test process counts of \p Sum, one row per test key and the
+/// total, as `status` prints them.
+void printTestTable(llvm::raw_ostream &OS, const DirectorySummary &Sum);
 
 } // namespace tool
 } // namespace covlock

@@ -37,6 +37,53 @@ static std::string getPrefix(const char *Argv0) {
   return std::string(Prefix);
 }
 
+static int printCFlags(StringRef Prefix) {
+  SmallString<256> Include(Prefix), Header;
+  sys::path::append(Include, "include");
+  Header = Include;
+  sys::path::append(Header, "covlock", "covlock.h");
+  if (!sys::fs::exists(Header))
+    return reportError(createFileError(
+        Header, createStringError(inconvertibleErrorCode(),
+                                  "covlock runtime header not found")));
+  outs() << "-I" << Include << '\n';
+  return 0;
+}
+
+/// The module part goes whole into every module (its definitions must win
+/// over compiler-rt's wherever it stands on the line); the runtime is a
+/// shared library found through the rpath, one per process. With \p GTest,
+/// the GoogleTest listener goes whole too: nothing references it, its static
+/// initializer registers it.
+static int printLinkFlags(StringRef Prefix, bool GTest) {
+  SmallString<256> LibDir(Prefix), Module, Runtime, Listener;
+  sys::path::append(LibDir, "lib");
+  Module = LibDir;
+  sys::path::append(Module, "libcovlock_module.a");
+  Runtime = LibDir;
+  sys::path::append(Runtime, "libcovlock_rt.so");
+  Listener = LibDir;
+  sys::path::append(Listener, "libcovlock_gtest.a");
+  for (StringRef Needed : {Module.str(), Runtime.str()})
+    if (!sys::fs::exists(Needed))
+      return reportError(createFileError(
+          Needed,
+          createStringError(inconvertibleErrorCode(),
+                            "covlock runtime not found (is it built?)")));
+  if (GTest && !sys::fs::exists(Listener))
+    return reportError(createFileError(
+        Listener, createStringError(inconvertibleErrorCode(),
+                                    "covlock GoogleTest listener not found "
+                                    "(was GoogleTest found when covlock was "
+                                    "built?)")));
+  outs() << "-Wl,--whole-archive ";
+  if (GTest)
+    outs() << Listener << ' ';
+  outs() << Module << " -Wl,--no-whole-archive " << Runtime << " -Wl,-rpath,"
+         << LibDir << ' ' << WrapFlags << '\n';
+  return 0;
+}
+
 int covlock::tool::linkFlagsMain(const char *Argv0,
                                  ArrayRef<const char *> Args) {
   LinkFlagsOptTable Table;
@@ -55,35 +102,7 @@ int covlock::tool::linkFlagsMain(const char *Argv0,
                        helpHint("link-flags"));
 
   std::string Prefix = getPrefix(Argv0);
-  if (Parsed->hasArg(OPT_cflags)) {
-    SmallString<256> Include(Prefix), Header;
-    sys::path::append(Include, "include");
-    Header = Include;
-    sys::path::append(Header, "covlock", "covlock.h");
-    if (!sys::fs::exists(Header))
-      return reportError(createFileError(
-          Header, createStringError(inconvertibleErrorCode(),
-                                    "covlock runtime header not found")));
-    outs() << "-I" << Include << '\n';
-    return 0;
-  }
-
-  // The module part goes whole into every module (its definitions must win
-  // over compiler-rt's wherever it stands on the line); the runtime is a
-  // shared library found through the rpath, one per process.
-  SmallString<256> LibDir(Prefix), Module, Runtime;
-  sys::path::append(LibDir, "lib");
-  Module = LibDir;
-  sys::path::append(Module, "libcovlock_module.a");
-  Runtime = LibDir;
-  sys::path::append(Runtime, "libcovlock_rt.so");
-  for (StringRef Needed : {Module.str(), Runtime.str()})
-    if (!sys::fs::exists(Needed))
-      return reportError(createFileError(
-          Needed,
-          createStringError(inconvertibleErrorCode(),
-                            "covlock runtime not found (is it built?)")));
-  outs() << "-Wl,--whole-archive " << Module << " -Wl,--no-whole-archive "
-         << Runtime << " -Wl,-rpath," << LibDir << ' ' << WrapFlags << '\n';
-  return 0;
+  if (Parsed->hasArg(OPT_cflags))
+    return printCFlags(Prefix);
+  return printLinkFlags(Prefix, Parsed->hasArg(OPT_gtest));
 }

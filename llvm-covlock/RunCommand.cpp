@@ -277,9 +277,10 @@ static int runAndWait(ArrayRef<std::string> Command, int &SpawnErr) {
 }
 
 /// The summary of what the run left in \p Dir (\p Shown as the user named
-/// it), after a command that ended with \p WaitStatus.
-static void printSummary(StringRef Dir, StringRef ShownAsGiven,
-                         int WaitStatus) {
+/// it), after a command that ended with \p WaitStatus; with \p ListTests,
+/// followed by `status`'s per-test table.
+static void printSummary(StringRef Dir, StringRef ShownAsGiven, int WaitStatus,
+                         bool ListTests) {
   std::string Shown = printable(ShownAsGiven);
   // Let processes that are publishing finish, but do not hang on one that
   // is stuck: the counts are then only a little early.
@@ -304,6 +305,8 @@ static void printSummary(StringRef Dir, StringRef ShownAsGiven,
   errs() << "covlock: " << C.Processes << " processes, " << C.Flushed
          << " flushed, " << C.Lost << " lost, " << C.Bytes << " bytes in "
          << Shown << '\n';
+  if (ListTests && C.Processes)
+    printTestTable(errs(), Sum);
   // 126 and 127: a shell could not run something; that is what to fix.
   bool CommandNotRun =
       WIFEXITED(WaitStatus) &&
@@ -412,7 +415,7 @@ int covlock::tool::runMain(const char *, ArrayRef<const char *> Args) {
     return ExitCannotRun;
   }
 
-  printSummary(AbsDir, Dir, WaitStatus);
+  printSummary(AbsDir, Dir, WaitStatus, Parsed->hasArg(OPT_tests));
   Lock.reset();
   if (WIFSIGNALED(WaitStatus))
     raiseSignal(WTERMSIG(WaitStatus));

@@ -21,3 +21,5 @@ def no_compact : F<"no-compact", "Keep every raw profile: do not compact the "
 def : Flag<["-"], "h">, Alias<help>, HelpText<"Alias for --help">;
 defm label : Eq<"label", "<label>", "Label of this run's environment, "
                                     "exported as COVLOCK_LABEL">;
+def tests : F<"tests", "After the summary line, list the processes of each "
+                       "test as 'llvm-covlock status' does">;

@@ -42,13 +42,6 @@ static json::Value lockToJSON(const std::optional<LockHolder> &Holder) {
   return json::Object{{"problem", Holder->Problem}};
 }
 
-/// Whether status can name the test: not outside, and not a cut key that
-/// nothing in its directory names.
-static bool knowsId(const TestIdentity &Id) {
-  return Id.Source != TestIdSource::Outside &&
-         Id.Source != TestIdSource::Unknown;
-}
-
 static void printJSON(StringRef Dir, const std::optional<LockHolder> &Holder,
                       const DirectorySummary &Sum) {
   json::Object Top = countsToJSON(Sum.Total);
@@ -61,7 +54,7 @@ static void printJSON(StringRef Dir, const std::optional<LockHolder> &Holder,
     O["key"] = T.Key;
     // "test" is readable (lossy for ids that are not valid UTF-8, like the
     // records'); "test_hex" is the id exactly.
-    if (knowsId(T.Identity)) {
+    if (knowsTestId(T.Identity)) {
       O["test"] = readableTestId(*T.Identity.Id);
       O["test_hex"] = testIdHex(*T.Identity.Id);
     } else {
@@ -72,14 +65,6 @@ static void printJSON(StringRef Dir, const std::optional<LockHolder> &Holder,
   Top["tests"] = std::move(Tests);
   // The serializer sorts object keys, so the output is stable.
   outs() << formatv("{0:2}", json::Value(std::move(Top))) << '\n';
-}
-
-static std::string testName(const TestSummary &T) {
-  if (T.Identity.Source == TestIdSource::Outside)
-    return "(outside any test)";
-  if (!knowsId(T.Identity))
-    return "(unknown id, key " + T.Key + ")";
-  return readableTestId(*T.Identity.Id);
 }
 
 static void printText(StringRef Dir, const std::optional<LockHolder> &Holder,
@@ -93,37 +78,7 @@ static void printText(StringRef Dir, const std::optional<LockHolder> &Holder,
        << " in progress: " << Holder->describe() << '\n';
   else
     OS << "lock: a run is in progress: " << Holder->describe() << '\n';
-
-  static const char *const Headers[] = {
-      "processes", "flushed", "lost", "failed", "running", "stock", "bytes"};
-  auto Values = [](const ProcessCounts &C) {
-    return std::array<uint64_t, 7>{C.Processes, C.Flushed, C.Lost, C.Failed,
-                                   C.Running,   C.Stock,   C.Bytes};
-  };
-  std::array<size_t, 7> Width;
-  for (size_t I = 0; I != Width.size(); ++I)
-    Width[I] = strlen(Headers[I]);
-  auto Widen = [&](const ProcessCounts &C) {
-    std::array<uint64_t, 7> V = Values(C);
-    for (size_t I = 0; I != V.size(); ++I)
-      Width[I] = std::max(Width[I], std::to_string(V[I]).size());
-  };
-  for (const TestSummary &T : Sum.Tests)
-    Widen(T.Counts);
-  Widen(Sum.Total);
-
-  for (size_t I = 0; I != Width.size(); ++I)
-    OS << right_justify(Headers[I], Width[I]) << "  ";
-  OS << "test\n";
-  auto Row = [&](const ProcessCounts &C, StringRef Name) {
-    std::array<uint64_t, 7> V = Values(C);
-    for (size_t I = 0; I != V.size(); ++I)
-      OS << right_justify(std::to_string(V[I]), Width[I]) << "  ";
-    OS << printable(Name) << '\n';
-  };
-  for (const TestSummary &T : Sum.Tests)
-    Row(T.Counts, testName(T));
-  Row(Sum.Total, "(total)");
+  printTestTable(OS, Sum);
   if (Sum.Unreadable)
     OS << "unreadable: " << Sum.Unreadable
        << " record(s) or marker(s) skipped (see the warnings)\n";

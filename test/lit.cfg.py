@@ -49,11 +49,16 @@ config.substitutions.append(("%clangxx", shlex.quote(config.clang + "++")))
 config.substitutions.append(("%clang", clang))
 config.substitutions.append(("%covlock_cflags", cflags))
 config.substitutions.append(("%covlock_ldflags", ldflags))
+# The GoogleTest listener (utils/gtest), built when GoogleTest was found.
+if os.path.exists(os.path.join(config.covlock_obj_root, "lib", "libcovlock_gtest.a")):
+    config.available_features.add("gtest")
+    config.substitutions.append(("%covlock_gtest_ldflags", link_flags("--gtest")))
 config.substitutions.append(("%python", shlex.quote(config.python_executable)))
 config.substitutions.append(
     ("%{lit}", "%s %s" % (shlex.quote(config.python_executable),
                           shlex.quote(config.lit_script))))
 config.substitutions.append(("%covlock_src", config.covlock_src_root))
+config.substitutions.append(("%covlock_obj", config.covlock_obj_root))
 config.substitutions.append(("%example_bin", config.example_bin_dir))
 # libFuzzer targets (fuzz/), built with clang only.
 if config.covlock_fuzzers:

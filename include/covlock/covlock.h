@@ -21,9 +21,10 @@ extern "C" {
  * for it. */
 void covlock_test_begin(const char *id);
 
-/* Flushes what ran in the current test, recording `outcome` (0 for a pass),
- * resets the counters and returns to the process's own test (COVLOCK_TEST,
- * or none). */
+/* Flushes what ran in the current test, recording `outcome` (0 for a pass;
+ * the GoogleTest listener, libcovlock_gtest.a, passes 1 for a failure and 2
+ * for a skip), resets the counters and returns to the process's own test
+ * (COVLOCK_TEST, or none). */
 void covlock_test_end(int outcome);
 
 /* Flushes what ran so far without changing the test. */

@@ -16,6 +16,9 @@ When COVLOCK_DIR is set in lit's own environment (it is under
 * LLVM_PROFILE_FILE = ``<COVLOCK_DIR>/<key>/%h.%p.stock.profraw``, so that
   programs linked without the covlock runtime still land under their test.
 
+Tests of lit's GoogleTest format are shards: they get neither, since the
+GoogleTest listener (``llvm-covlock link-flags --gtest``) names each test.
+
 Processes lit runs outside any test (e.g. GoogleTest discovery) get
 LLVM_PROFILE_FILE under the ``_outside`` key. With COVLOCK_DIR unset or empty,
 enable() does nothing at all.
@@ -147,6 +150,20 @@ def _profile_file(covlock_dir, key):
     return os.path.join(link, STOCK_PROFILE_PATTERN)
 
 
+def _names_tests_itself(fmt):
+    """Whether fmt's lit tests are shards of a harness that names its own
+    tests through covlock_test_begin: lit's GoogleTest format, whose binaries
+    are linked with `llvm-covlock link-flags --gtest`. Such a shard gets no
+    COVLOCK_TEST, so each GoogleTest test is one context (Suite.Name) and
+    what the shard runs outside its tests is outside any test, rather than a
+    context per shard."""
+    try:
+        from lit.formats.googletest import GoogleTest
+    except ImportError:
+        return False
+    return isinstance(fmt, GoogleTest)
+
+
 class CovlockTestFormat(object):
     """A proxy test format: gives each test its own COVLOCK_TEST and
     LLVM_PROFILE_FILE, then delegates to the wrapped format.
@@ -194,10 +211,11 @@ class CovlockTestFormat(object):
         cfg = copy.copy(orig)
         cfg.environment = dict(orig.environment)
         cfg.environment.update(env)
-        cfg.environment["COVLOCK_TEST"] = test_id
-        profile = _profile_file(env["COVLOCK_DIR"], test_key(test_id))
-        if profile is not None:
-            cfg.environment["LLVM_PROFILE_FILE"] = profile
+        if not _names_tests_itself(inner):
+            cfg.environment["COVLOCK_TEST"] = test_id
+            profile = _profile_file(env["COVLOCK_DIR"], test_key(test_id))
+            if profile is not None:
+                cfg.environment["LLVM_PROFILE_FILE"] = profile
         test.config = cfg
         try:
             return inner.execute(test, litConfig)

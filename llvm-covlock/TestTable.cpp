@@ -1,0 +1,65 @@
+//===- TestTable.cpp - Per-test process counts, as a table ----------------===//
+//
+// The table `status` prints and `run --tests` appends to its summary: one
+// row per test key of a coverage directory, then the total.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovlockTool.h"
+#include "covlock/Protocol/Directory.h"
+#include "covlock/Protocol/TestIdentity.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <array>
+#include <cstring>
+
+using namespace llvm;
+using namespace covlock;
+
+bool covlock::tool::knowsTestId(const TestIdentity &Id) {
+  return Id.Source != TestIdSource::Outside &&
+         Id.Source != TestIdSource::Unknown;
+}
+
+static std::string testName(const TestSummary &T) {
+  if (T.Identity.Source == TestIdSource::Outside)
+    return "(outside any test)";
+  if (!tool::knowsTestId(T.Identity))
+    return "(unknown id, key " + T.Key + ")";
+  return readableTestId(*T.Identity.Id);
+}
+
+void covlock::tool::printTestTable(raw_ostream &OS,
+                                   const DirectorySummary &Sum) {
+  static const char *const Headers[] = {
+      "processes", "flushed", "lost", "failed", "running", "stock", "bytes"};
+  auto Values = [](const ProcessCounts &C) {
+    return std::array<uint64_t, 7>{C.Processes, C.Flushed, C.Lost, C.Failed,
+                                   C.Running,   C.Stock,   C.Bytes};
+  };
+  std::array<size_t, 7> Width;
+  for (size_t I = 0; I != Width.size(); ++I)
+    Width[I] = strlen(Headers[I]);
+  auto Widen = [&](const ProcessCounts &C) {
+    std::array<uint64_t, 7> V = Values(C);
+    for (size_t I = 0; I != V.size(); ++I)
+      Width[I] = std::max(Width[I], std::to_string(V[I]).size());
+  };
+  for (const TestSummary &T : Sum.Tests)
+    Widen(T.Counts);
+  Widen(Sum.Total);
+
+  for (size_t I = 0; I != Width.size(); ++I)
+    OS << right_justify(Headers[I], Width[I]) << "  ";
+  OS << "test\n";
+  auto Row = [&](const ProcessCounts &C, StringRef Name) {
+    std::array<uint64_t, 7> V = Values(C);
+    for (size_t I = 0; I != V.size(); ++I)
+      OS << right_justify(std::to_string(V[I]), Width[I]) << "  ";
+    OS << printable(Name) << '\n';
+  };
+  for (const TestSummary &T : Sum.Tests)
+    Row(T.Counts, testName(T));
+  Row(Sum.Total, "(total)");
+}

@@ -1,0 +1,3 @@
+int square(int side);
+int circle(int radius);
+int usage();
