@@ -256,6 +256,13 @@ TEST(UnifiedDiff, HugeLineNumbers) {
               HasSubstr("line 3: malformed hunk header"));
   EXPECT_THAT(error("--- a/x.c\n+++ b/x.c\n@@ -1 +99999999999999999999 @@\n"),
               HasSubstr("line 3: malformed hunk header"));
+  // The last line of either side is a line number too.
+  EXPECT_EQ(error("--- a/x.c\n+++ b/x.c\n@@ -3 +2147483647,2 @@\n-x\n+y\n+z\n"),
+            "line 3: hunk header '@@ -3 +2147483647,2 @@' ends past line "
+            "2147483647");
+  EXPECT_EQ(error("--- a/x.c\n+++ b/x.c\n@@ -2147483647,2 +3 @@\n-x\n-w\n+y\n"),
+            "line 3: hunk header '@@ -2147483647,2 +3 @@' ends past line "
+            "2147483647");
   // A count the body does not have is an error, not an allocation.
   EXPECT_EQ(error("--- a/x.c\n+++ b/x.c\n@@ -1,0 +1,2000000000 @@\n+a\n"),
             "line 3: the diff ends inside this hunk (0 old and 1999999999 "

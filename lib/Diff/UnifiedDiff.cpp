@@ -137,6 +137,11 @@ Expected<HunkHeader> Parser::hunkHeader(StringRef Line) const {
   if ((H.OldCount && !H.OldStart) || (H.NewCount && !H.NewStart))
     return fail(LineNo, "hunk header '" + Line.take_front(80) +
                             "' starts a non-empty side at line 0");
+  // Each side's last line is a line number too.
+  if ((H.OldCount && H.OldStart + H.OldCount - 1 > MaxHunkNumber) ||
+      (H.NewCount && H.NewStart + H.NewCount - 1 > MaxHunkNumber))
+    return fail(LineNo, "hunk header '" + Line.take_front(80) +
+                            "' ends past line " + Twine(MaxHunkNumber));
   return H;
 }
 

@@ -176,8 +176,17 @@ public:
 private:
   std::mutex Lock;
   std::vector<std::unique_ptr<Layout>> Layouts;
+  /// A layout file's outcome, decided once: a damaged file (a gzip bomb
+  /// among them) costs one read, not one per pack that names it.
+  struct FileOutcome {
+    std::mutex Lock;
+    bool Read = false;
+    Layout *L = nullptr;
+    std::string Error;
+  };
+  Expected<Layout *> readFile(StringRef Path, bool *IsNew);
   std::mutex FileLock;
-  std::map<std::string, Layout *> ByFile;
+  std::map<std::string, std::unique_ptr<FileOutcome>> ByFile;
 };
 
 // Sparse raw profiles (SparseProfile.cpp), the profiles of packs.

@@ -72,6 +72,12 @@ Error Merger::resolveBinaries() {
   for (Layout *L : Layouts) {
     std::string Id = L->View.firstBinaryId();
     std::vector<Unit *> &Us = Members[L];
+    if (Us.empty()) {
+      // Every profile of it was bad (a pack's layout file that is not its
+      // profiles' binary): nothing to show, no binary needed.
+      L->Rejected = true;
+      continue;
+    }
     const BinaryInfo *Given = nullptr;
     for (const BinaryInfo &B : Objects)
       if (Matches(B, *L)) {

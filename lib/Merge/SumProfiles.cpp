@@ -117,12 +117,30 @@ Expected<Layout *> LayoutRegistry::get(const RawProfileView &V,
 }
 
 Expected<Layout *> LayoutRegistry::getFile(StringRef Path, bool *IsNew) {
+  FileOutcome *O;
   {
     std::lock_guard<std::mutex> G(FileLock);
-    auto It = ByFile.find(Path.str());
-    if (It != ByFile.end())
-      return It->second;
+    std::unique_ptr<FileOutcome> &Slot = ByFile[Path.str()];
+    if (!Slot)
+      Slot = std::make_unique<FileOutcome>();
+    O = Slot.get();
   }
+  // Packs naming the same file wait for its one read.
+  std::lock_guard<std::mutex> G(O->Lock);
+  if (!O->Read) {
+    O->Read = true;
+    Expected<Layout *> L = readFile(Path, IsNew);
+    if (L)
+      O->L = *L;
+    else
+      O->Error = messageOf(L.takeError());
+  }
+  if (!O->L)
+    return createStringError(inconvertibleErrorCode(), O->Error);
+  return O->L;
+}
+
+Expected<Layout *> LayoutRegistry::readFile(StringRef Path, bool *IsNew) {
   // DIR/.covlock/layouts itself is never followed either.
   sys::fs::file_status St;
   StringRef Parent = sys::path::parent_path(Path);
@@ -145,8 +163,6 @@ Expected<Layout *> LayoutRegistry::getFile(StringRef Path, bool *IsNew) {
   Expected<Layout *> L = get(*V, *Buf, IsNew);
   if (!L)
     return createFileError(Path, L.takeError());
-  std::lock_guard<std::mutex> G(FileLock);
-  ByFile.try_emplace(Path.str(), *L);
   return *L;
 }
 
@@ -180,7 +196,9 @@ void Merger::sumPackProfile(Unit &U, ContextState &Ctx) {
   bool IsNew = false;
   Expected<Layout *> L = Registry.getFile(U.LayoutPath, &IsNew);
   if (!L) {
-    markBad(U, "unreadable", "its layout file: " + messageOf(L.takeError()));
+    markBad(U, "unreadable",
+            "its layout file " + U.LayoutPath + ": " +
+                messageOf(L.takeError()));
     return;
   }
   Expected<std::unique_ptr<MemoryBuffer>> Buf =

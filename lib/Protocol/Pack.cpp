@@ -172,15 +172,18 @@ static Error checkPack(const Pack &P) {
                      ", a record the pack does not carry");
   std::set<std::string> Names;
   std::set<std::pair<std::optional<std::string>, std::string>> Sums;
-  for (const PackProfile &PP : P.Profiles)
+  StringRef ProfileExt = P.Version >= 4 ? ".profraw.gz" : ".profraw";
+  for (const PackProfile &PP : P.Profiles) {
+    if (!StringRef(PP.Profile).ends_with(ProfileExt))
+      return Damaged(PP.Profile + ": a version " + Twine(P.Version) +
+                     " pack's profiles are " + ProfileExt + " files");
     if (packNumberOf(PP.Profile) != P.Number ||
-        !StringRef(PP.Profile)
-             .ends_with(P.Version >= 4 ? ".profraw.gz" : ".profraw") ||
         !Names.insert(PP.Profile).second ||
         !Sums.insert({PP.Label, PP.Layout}).second)
       return Damaged(PP.Profile +
                      ": a profile of another pack, or one label and binary "
                      "twice");
+  }
   if (AnyProfile && P.Profiles.empty())
     return Damaged("no profile, for records that have profiles");
   return Error::success();
