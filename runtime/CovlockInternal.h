@@ -10,6 +10,8 @@
 #ifndef COVLOCK_INTERNAL_H
 #define COVLOCK_INTERNAL_H
 
+#include "covlock/covlock.h"
+
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
@@ -20,8 +22,8 @@
 #define COVLOCK_PROTOCOL_VERSION 2
 #define COVLOCK_MAX_MODULES 32 /* instrumented modules written per process */
 #define COVLOCK_KEY_MAX 160    /* see docs/protocol.md, "Test keys" */
-#define COVLOCK_ID_MAX 8192    /* ids are cut to COVLOCK_ID_MAX - 1 bytes */
-#define COVLOCK_NAME_MAX (COVLOCK_KEY_MAX + 64) /* a file name in DIR/KEY */
+#define COVLOCK_ID_MAX (COVLOCK_TEST_ID_MAX + 1) /* with its NUL */
+#define COVLOCK_NAME_MAX (COVLOCK_KEY_MAX + 64)  /* a file name in DIR/KEY */
 /* The longest JSON line the runtime writes: every byte of the test id
  * escaped as \u00XX (6 bytes) plus its hex (2 bytes), the executable's path,
  * run and label escaped the same way, and the fixed keys and numbers. */
@@ -175,6 +177,10 @@ COVLOCK_HIDDEN void covlockRestoreFileSizeSignal(const struct sigaction *Old);
 COVLOCK_HIDDEN int covlockPlaceBootMarker(void);
 /* Forgets the marker without touching the file. */
 COVLOCK_HIDDEN void covlockDropBootMarker(void);
+/* The length of \p S (\p N bytes) cut to at most \p Max bytes on a UTF-8
+ * character boundary: one rule for ids however they arrive (code,
+ * COVLOCK_TEST). */
+COVLOCK_HIDDEN size_t covlockCutUtf8(const char *S, size_t N, size_t Max);
 COVLOCK_HIDDEN void covlockSetTest(const char *Id, size_t N, int HasId);
 /* Start-up (CovlockStartup.c): reads the environment and enables covlock;
  * runs once, from the runtime's constructor or a module's, whichever is

@@ -55,10 +55,18 @@ void covlockReport(unsigned Kind, const char *What, const char *Path, int Err) {
   covlockRestoreFileSizeSignal(&OldXfsz);
 }
 
+size_t covlockCutUtf8(const char *S, size_t N, size_t Max) {
+  if (N <= Max)
+    return N;
+  N = Max;
+  while (N && ((unsigned char)S[N] & 0xC0) == 0x80)
+    --N;
+  return N;
+}
+
 void covlockSetTest(const char *Id, size_t N, int HasId) {
   CovlockState *S = &covlockState;
-  if (N >= sizeof(S->Test))
-    N = sizeof(S->Test) - 1;
+  N = covlockCutUtf8(Id, N, COVLOCK_TEST_ID_MAX);
   S->HasTest = HasId && N;
   memcpy(S->Test, Id, S->HasTest ? N : 0);
   S->TestLen = S->HasTest ? N : 0;

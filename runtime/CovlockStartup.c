@@ -32,13 +32,7 @@ static void copyEnv(const char *Name, char *Out, size_t Cap, int *Has,
                     size_t *LenOut) {
   const char *V = getenv(Name);
   *Has = V && *V;
-  size_t Len = *Has ? strlen(V) : 0;
-  if (Len >= Cap) {
-    /* Cut on a UTF-8 character boundary. */
-    Len = Cap - 1;
-    while (Len && ((unsigned char)V[Len] & 0xC0) == 0x80)
-      --Len;
-  }
+  size_t Len = *Has ? covlockCutUtf8(V, strlen(V), Cap - 1) : 0;
   memcpy(Out, V ? V : "", Len);
   Out[Len] = '\0';
   if (LenOut)

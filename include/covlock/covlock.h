@@ -13,6 +13,11 @@
 extern "C" {
 #endif
 
+/* The longest test id, in bytes: longer ids (from covlock_test_begin or
+ * COVLOCK_TEST) are cut to it, before a UTF-8 character that would not fit
+ * whole, so an id and the same id inherited by a child cut alike. */
+#define COVLOCK_TEST_ID_MAX 8191
+
 /* Flushes what ran so far under the current test, resets the counters and
  * makes `id` the current test: what runs next in this process is
  * attributed to it. Child processes inherit COVLOCK_TEST from the

@@ -51,9 +51,18 @@ public:
     else
       setenv("COVLOCK_TEST", "", 1);
   }
-  void enter(const std::string &Id) {
-    if (Enabled)
-      setenv("COVLOCK_TEST", Id.c_str(), 1);
+  void enter(std::string Id) {
+    if (!Enabled)
+      return;
+    // Cut as the runtime cuts it: an environment string over 128 KiB would
+    // make every exec of the test fail (E2BIG).
+    if (Id.size() > COVLOCK_TEST_ID_MAX) {
+      size_t N = COVLOCK_TEST_ID_MAX;
+      while (N && (static_cast<unsigned char>(Id[N]) & 0xC0) == 0x80)
+        --N;
+      Id.resize(N);
+    }
+    setenv("COVLOCK_TEST", Id.c_str(), 1);
   }
   void leave() {
     if (Enabled)
