@@ -3,8 +3,8 @@
 // llvm-covmerge merges coverage directories and profiles into an aggregate
 // .profdata and a per-test coverage database, and answers questions about
 // such a database. Like llvm-cov it dispatches on its first argument:
-// `report`, `who`, `export` and `show` read a .covdb; anything else is a
-// merge.
+// `report`, `who`, `export`, `show` and `html` read a .covdb; anything
+// else is a merge.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,11 +26,10 @@ int main(int Argc, const char **Argv) {
     static constexpr struct {
       StringLiteral Name;
       int (*Main)(int, const char **);
-    } Subcommands[] = {{"report", reportMain},
-                       {"who", whoMain},
-                       {"export", exportMain},
-                       {"show", showMain},
-                       {"__read-profile", readProfileMain}};
+    } Subcommands[] = {
+        {"report", reportMain}, {"who", whoMain},
+        {"export", exportMain}, {"show", showMain},
+        {"html", htmlMain},     {"__read-profile", readProfileMain}};
     for (const auto &S : Subcommands)
       if (Name == S.Name)
         return S.Main(Argc - 1, Argv + 1);
