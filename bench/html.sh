@@ -2,9 +2,9 @@
 # html.sh BUILD_DIR
 #
 # llvm-covmerge html at scale: a generated program of FUNCS (20,000)
-# functions in PARTS (2,000) source files, TESTS (10,000) tests run in one
-# process between covlock_test_begin/end (each test runs one of NGROUPS
-# (500) groups of functions), merged into a covdb under LABELS (one label,
+# functions in NGROUPS (2,000) groups, a source file each (and main.c),
+# TESTS (10,000) tests run in one process between covlock_test_begin/end
+# (test k runs group k mod NGROUPS, so 5 tests a file), merged into a covdb under LABELS (one label,
 # "linux"; LABELS="linux mac" runs the tests once per label). Then:
 #   - the time and peak memory of `llvm-covmerge html` (/usr/bin/time);
 #   - the site's size: all of it, and per kind of file its count, total
@@ -15,13 +15,12 @@
 #     table of tests, the largest source page with a line's tests open,
 #     and the largest test page.
 #
-# Environment (optional): FUNCS NGROUPS PARTS TESTS LABELS, WORK (default
+# Environment (optional): FUNCS NGROUPS TESTS LABELS, WORK (default
 # BUILD_DIR/bench-html), CC (clang-19).
 set -euo pipefail
 
-export FUNCS=${FUNCS:-20000} NGROUPS=${NGROUPS:-500}
+export FUNCS=${FUNCS:-20000} NGROUPS=${NGROUPS:-2000}
 tests=${TESTS:-10000}
-parts=${PARTS:-2000}
 labels=${LABELS:-linux}
 BENCH_NAME=html.sh BENCH_WORK=bench-html
 # shellcheck source=bench/common.sh
@@ -29,14 +28,14 @@ BENCH_NAME=html.sh BENCH_WORK=bench-html
 covmerge=$build/bin/llvm-covmerge
 require "$covlock" "$covmerge" "$build/lib/libcovlock_rt.so"
 
-src=$work/src-$funcs-$parts
+src=$work/src-$funcs-$groups
 if [ ! -f "$src/main.c" ]; then
-  python3 "$here/gen_program.py" -n "$funcs" -g "$groups" --parts "$parts" -o "$src.tmp"
+  python3 "$here/gen_program.py" -n "$funcs" -g "$groups" --parts "$groups" -o "$src.tmp"
   rm -rf "$src" && mv "$src.tmp" "$src"
 fi
-prog=$work/prog-$funcs-$parts
+prog=$work/prog-$funcs-$groups
 if [ ! -x "$prog" ]; then
-  echo "compiling $funcs functions in $parts files..." >&2
+  echo "compiling $funcs functions in $groups files..." >&2
   # Many files per clang: each is small, and the driver's start-up is most
   # of the time.
   (cd "$src" && ls part-*.c | xargs -P2 -n 100 $cc $cflags -fprofile-instr-generate -fcoverage-mapping -c)
@@ -58,7 +57,7 @@ if [ ! -f "$db" ]; then
   done
   "$covmerge" "${dirs[@]}" -o "$db" --quiet
 fi
-echo "covdb: $(du -b "$db" | cut -f1) bytes, $tests tests x labels ($labels), $parts files + main.c"
+echo "covdb: $(du -b "$db" | cut -f1) bytes, $tests tests x labels ($labels), $groups files + main.c"
 
 site=$work/site
 /usr/bin/time -f "%e %M" -o "$work/html.time" "$covmerge" html "$db" -o "$site"
