@@ -73,7 +73,7 @@ done
 command -v chromium >/dev/null || { echo "(no chromium: page load times skipped)"; exit 0; }
 # measure.html loads a page in an iframe and writes the time to its load
 # event (parsing, scripts, layout) into its own DOM, which --dump-dom prints.
-largest() { ls -S "$site"/$1 | head -n 1; }
+largest() { ls -S "$site"/$1 | sed -n 1p; }
 src_page=$(largest 'f/*.html')
 test_page=$(largest 't/*.html')
 line=$(grep -o 'id="L[0-9]*" class="c"' "$src_page" | head -n 1 | sed 's/[^0-9]//g')

@@ -2,9 +2,9 @@
 //
 // One stylesheet and one script for every page, plain: no framework, and
 // nothing loaded from the network. site.js sorts tables (a click on a
-// column's head), filters them, and on a source page lists the tests that
-// cover the chosen line (#L<n> in the address chooses one) from contexts.js
-// and the page's f/<id>.js.
+// column's head), filters them, draws the table of tests from contexts.js,
+// and on a source page lists the tests that cover the chosen line (#L<n>
+// in the address chooses one) from contexts.js and the page's f/<id>.js.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,7 +26,7 @@ th { background: #eee; border-bottom: 1px solid #bbb; }
 td:first-child, th:first-child { text-align: left; }
 tbody tr:nth-child(even) { background: #f7f7f7; }
 tfoot td { border-top: 1px solid #bbb; font-weight: bold; }
-table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th, #tests th { cursor: pointer; user-select: none; }
 th[aria-sort=ascending]::after { content: " \25b2"; }
 th[aria-sort=descending]::after { content: " \25bc"; }
 td.lines, th.lines { text-align: left; max-width: 50em; }
@@ -98,6 +98,74 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
           rows[i].textContent.toLowerCase().indexOf(q) < 0;
     });
   });
+
+  // The table of tests, from contexts.js: sorted and filtered as data,
+  // drawn a page of rows at a time (a static table of 10,000 rows takes
+  // seconds to lay out).
+  var tests = document.getElementById("tests");
+  if (tests && window.covlockContexts) drawTests(tests);
+  function drawTests(table) {
+    var page = 200, shown = page, filter = "", column = -1, ascending = true;
+    var more = document.getElementById("tests-more");
+    var heads = table.tHead.rows[0].cells;
+    var value = [
+      function (c) { return covlockLabels[c[0]]; },
+      function (c) { return c[1] === null ? "(outside tests)" : c[1]; },
+      function (c) { return c[4]; }, function (c) { return c[5]; },
+      function (c) { return c[2]; }, function (c) { return c[6]; },
+      function (c) { return c[7]; }, function (c) { return c[8]; }];
+    var order = covlockContexts.map(function (c, i) { return i; });
+    function draw() {
+      var rows = filter === "" ? order : order.filter(function (i) {
+        var c = covlockContexts[i];
+        return (value[0](c) + " " + value[1](c) + " " + c[2]).toLowerCase()
+          .indexOf(filter) >= 0;
+      });
+      var body = document.createElement("tbody");
+      rows.slice(0, shown).forEach(function (i) {
+        var c = covlockContexts[i], tr = body.insertRow();
+        for (var k = 0; k < value.length; k++) {
+          var td = tr.insertCell();
+          if (k !== 1) td.textContent = value[k](c);
+          else add(td, "a", value[1](c)).href = "t/" + c[3] + ".html";
+        }
+        tr.cells[4].className = c[2];
+      });
+      table.replaceChild(body, table.tBodies[0]);
+      more.textContent = rows.length + " rows";
+      if (rows.length <= shown) return;
+      more.textContent += ", the first " + shown + " shown. ";
+      add(more, "button", "Show more").addEventListener("click", function () {
+        shown += page;
+        draw();
+      });
+    }
+    function sortBy(k) {
+      ascending = column === k ? !ascending : true;
+      column = k;
+      for (var h = 0; h < heads.length; h++) heads[h].removeAttribute("aria-sort");
+      heads[k].setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      order.sort(function (x, y) {
+        var a = value[k](covlockContexts[x]), b = value[k](covlockContexts[y]);
+        var d = a < b ? -1 : a > b ? 1 : 0;
+        return (ascending ? d : -d) || x - y;
+      });
+      draw();
+    }
+    Array.prototype.forEach.call(heads, function (th, k) {
+      th.tabIndex = 0;
+      th.addEventListener("click", function () { sortBy(k); });
+      th.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") sortBy(k);
+      });
+    });
+    document.getElementById("tests-filter").addEventListener("input", function (e) {
+      filter = e.target.value.toLowerCase();
+      shown = page;
+      draw();
+    });
+    draw();
+  }
 
   // A source page: the tests that cover a line, per label.
   var source = document.querySelector("table.source");

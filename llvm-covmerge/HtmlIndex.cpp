@@ -3,8 +3,9 @@
 // index.html: per label (its contexts by confidence, processes, lost
 // processes, failed flushes, unreadable profiles, lines, regions) and per
 // source file (lines and regions covered in each label and in their
-// union). tests.html: report --by-test's table. contexts.js: what the
-// source pages need to name the contexts that cover a line. Tables sort
+// union). tests.html: report --by-test's table, drawn by site.js from
+// contexts.js, which also names the contexts that cover a line on the
+// source pages. Tables sort
 // by a click on a column's head (site.js): numeric cells carry their value
 // in data-v.
 //
@@ -136,34 +137,28 @@ Error writeIndex(const Site &S, StringRef Dir) {
 }
 
 Error writeTestTable(const Site &S, StringRef Dir) {
+  // Drawn by site.js from contexts.js: a static table of every context
+  // takes seconds to lay out at 10,000 tests; the script draws the rows
+  // of the sorted, filtered list a page at a time.
   return writeFile(Dir + "/tests.html", [&](raw_ostream &OS) {
     beginPage(OS, "Tests", "");
-    OS << "<h1>Tests</h1>\n<p><input type=\"search\" class=\"filter\" "
-          "data-table=\"tests\" placeholder=\"Filter tests\"></p>\n"
-          "<table class=\"sortable\" id=\"tests\">\n<thead><tr><th>Label"
-          "<th>Test<th>Lines<th>Regions<th>Confidence<th>Processes<th>Lost"
-          "<th>Unreadable</tr></thead>\n<tbody>\n";
-    for (size_t I = 0; I != S.Contexts.size(); ++I) {
-      const CovDB::ContextInfo &C = S.Contexts[I];
-      OS << "<tr><td>" << escape(C.Label) << "<td><a href=\"t/" << S.TestPage[I]
-         << ".html\">" << escape(testName(C.Test)) << "</a>";
-      numberCell(OS, C.LinesCovered);
-      numberCell(OS, C.RegionsCovered);
-      OS << "<td class=\"" << confidenceName(C.Conf) << "\">"
-         << confidenceName(C.Conf);
-      for (int64_t N : {C.Processes, C.Lost, C.Unreadable})
-        numberCell(OS, N);
-      OS << "</tr>\n";
-    }
-    OS << "</tbody>\n</table>\n";
-    endPage(OS, "");
+    OS << "<h1>Tests</h1>\n<p>" << S.Contexts.size()
+       << " contexts (label and test).</p>\n<p><input type=\"search\" "
+          "id=\"tests-filter\" placeholder=\"Filter tests\"></p>\n"
+          "<table id=\"tests\">\n<thead><tr><th>Label<th>Test<th>Lines"
+          "<th>Regions<th>Confidence<th>Processes<th>Lost<th>Unreadable"
+          "</tr></thead>\n<tbody></tbody>\n</table>\n<p id=\"tests-more\">"
+          "</p>\n<noscript><p>The table is drawn by site.js from "
+          "contexts.js.</p></noscript>\n";
+    endPage(OS, "", {"contexts.js"});
   });
 }
 
 Error writeContextScript(const Site &S, StringRef Dir) {
   return writeFile(Dir + "/contexts.js", [&](raw_ostream &OS) {
     OS << "// The contexts: [label, test (null: outside tests), confidence, "
-          "test page].\ncovlockLabels = [";
+          "test page, lines, regions, processes, lost, unreadable].\n"
+          "covlockLabels = [";
     for (size_t L = 0; L != S.Labels.size(); ++L)
       OS << (L ? ", " : "") << jsString(S.Labels[L].Name);
     OS << "];\ncovlockContexts = [\n";
@@ -171,7 +166,11 @@ Error writeContextScript(const Site &S, StringRef Dir) {
       const CovDB::ContextInfo &C = S.Contexts[I];
       OS << "[" << S.LabelIndex.lookup(C.LabelId) << ", "
          << (C.Test ? jsString(*C.Test) : "null") << ", \""
-         << confidenceName(C.Conf) << "\", " << S.TestPage[I] << "],\n";
+         << confidenceName(C.Conf) << "\", " << S.TestPage[I];
+      for (int64_t N : {C.LinesCovered, C.RegionsCovered, C.Processes, C.Lost,
+                        C.Unreadable})
+        OS << ", " << N;
+      OS << "],\n";
     }
     OS << "];\n";
   });
