@@ -236,31 +236,9 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
     row.classList.add("selected");
     selected = row;
   }
-  // The page's data (contexts.js, f/<id>.js) loads when a line is first
-  // chosen, so that a page is read before they are.
-  var data = (source.getAttribute("data-scripts") || "").split(" ");
-  var pending = null;
-  function withData(then) {
-    if (data[0] === "") return then();
-    var loading = pending !== null;
-    pending = then;
-    if (loading) return;
-    var left = data.length;
-    data.forEach(function (src) {
-      var script = document.createElement("script");
-      script.src = src;
-      script.async = false; // in order
-      script.onload = script.onerror = function () {
-        if (--left) return;
-        data = [""];
-        pending();
-      };
-      document.body.appendChild(script);
-    });
-  }
   function fromHash() {
     var m = /^#L([0-9]+)$/.exec(location.hash);
-    if (m) withData(function () { show(m[1]); }); else close();
+    if (m) show(m[1]); else close();
   }
   source.tBodies[0].addEventListener("click", function (e) {
     if (e.target.closest("a")) return;
@@ -272,7 +250,7 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
       return;
     }
     history.replaceState(null, "", "#" + row.id);
-    withData(function () { show(row.id.slice(1)); });
+    show(row.id.slice(1));
   });
   window.addEventListener("hashchange", fromHash);
   fromHash();

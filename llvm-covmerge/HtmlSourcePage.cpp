@@ -77,10 +77,8 @@ static const char *rowClass(const FileView &V, uint32_t Line) {
 }
 
 /// The source, a row per line: number, a cell per label, text.
-static void writeSource(raw_ostream &OS, const Site &S, const Site::File &F,
-                        const SourcePage &P) {
-  OS << "<table class=\"source\" data-scripts=\"../contexts.js " << F.Id
-     << ".js\">\n<thead><tr><th>Line";
+static void writeSource(raw_ostream &OS, const Site &S, const SourcePage &P) {
+  OS << "<table class=\"source\">\n<thead><tr><th>Line";
   for (const CovDB::Label &L : S.Labels)
     OS << "<th>" << escape(L.Name);
   OS << "<th>Source</tr></thead>\n<tbody>\n";
@@ -139,8 +137,8 @@ static void writePage(raw_ostream &OS, const Site &S, const Site::File &F,
     OS << "<p class=\"warning\">The source has " << SourceLines
        << " lines; the database knows lines up to " << P.View.LastLine
        << " (changed since the merge?).</p>\n";
-  writeSource(OS, S, F, P);
-  endPage(OS, "../");
+  writeSource(OS, S, P);
+  endPage(OS, "../", {"../contexts.js", std::to_string(F.Id) + ".js"});
 }
 
 /// covlockLines: [line ranges (first, last, ...), contexts] per group.
