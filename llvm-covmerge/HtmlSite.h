@@ -8,8 +8,9 @@
 //
 //   index.html       per label, and per file: lines and regions per label
 //                    and in their union (sortable)
-//   tests.html       per context: report --by-test's table (sortable)
+//   tests.html       report --by-test's table, drawn by site.js
 //   contexts.js      every context: label, test, confidence, its test page
+//                    and report --by-test's numbers
 //   f/<id>.html      a source file (id: the database's file id)
 //   f/<id>.js        who covers its lines: its contexts, grouped by the
 //                    lines they cover
