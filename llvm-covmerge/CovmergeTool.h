@@ -2,9 +2,10 @@
 //
 // The subcommands of llvm-covmerge. `merge` is the default
 // (llvm-covmerge INPUTS...); `report`, `who`, `export` and `show` read a
-// .covdb. Each lives in its own file with its own option table;
-// llvm-covmerge.cpp dispatches on argv[1]. Diagnostics, exit statuses and
-// option parsing are shared with llvm-covlock (covlock/Tool/Tool.h); a
+// .covdb, and `html` writes a site from one. Each lives in its own file
+// with its own option table; llvm-covmerge.cpp dispatches on argv[1].
+// Diagnostics, exit statuses and option parsing are shared with llvm-covlock
+// (covlock/Tool/Tool.h); a
 // \p Subcommand of "" there means merge.
 //
 //===----------------------------------------------------------------------===//
@@ -37,6 +38,7 @@ int whoMain(int Argc, const char **Argv);
 int exportMain(int Argc, const char **Argv);
 int showMain(int Argc, const char **Argv);
 int impactMain(int Argc, const char **Argv);
+int htmlMain(int Argc, const char **Argv);
 /// Internal (see ReadProfileCommand.cpp): not listed in --help.
 int readProfileMain(int Argc, const char **Argv);
 
@@ -91,6 +93,10 @@ llvm::Expected<OpenedDatabase>
 openDatabase(llvm::StringRef Path, const llvm::opt::Arg *Label,
              llvm::ArrayRef<std::string> PathEquivalence = {});
 
+/// \p Paths relative to their longest common directory, as llvm-cov report
+/// shows them (ReportCommand.cpp).
+std::vector<std::string> shortPaths(llvm::ArrayRef<std::string> Paths);
+
 /// Source text (SourceText.cpp).
 /// The path to read the source file that a database stores as
 /// \p StoredPath from. Whatever reads source text goes through it: path
@@ -103,6 +109,8 @@ readSourceFile(llvm::StringRef Path);
 /// Whether \p Text is lines of printable ASCII, which writeSourceLine()
 /// writes unchanged.
 bool isPlainText(llvm::StringRef Text);
+/// The number of lines of \p Text (a last line without '\n' counts).
+uint32_t countSourceLines(llvm::StringRef Text);
 /// One line of source text (without its '\n'), safe for a terminal: a
 /// trailing '\r' dropped, tabs expanded to 8 columns, control bytes and
 /// invalid UTF-8 escaped by printable(), backslashes as written.

@@ -286,7 +286,8 @@ int mergeMain(int Argc, const char **Argv) {
         outs(),
         "llvm-covmerge [options] <input>...\n"
         "       llvm-covmerge report|who|show|export|impact <file.covdb> "
-        "[options]",
+        "[options]\n"
+        "       llvm-covmerge html <file.covdb> -o <dir>",
         "llvm-covmerge: merge coverage directories, .profraw, .profdata and "
         ".covdb files\ninto an aggregate profile and a per-test coverage "
         "database");

@@ -33,9 +33,7 @@ static std::string percent(uint64_t Part, uint64_t Whole) {
   return S;
 }
 
-/// Paths shown relative to their longest common directory, as llvm-cov
-/// report does.
-static std::vector<std::string> shortPaths(ArrayRef<std::string> Paths) {
+std::vector<std::string> shortPaths(ArrayRef<std::string> Paths) {
   if (Paths.empty())
     return {};
   StringRef Common = Paths.front();

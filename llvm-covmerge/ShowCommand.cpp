@@ -14,9 +14,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "CovmergeTool.h"
+#include "FileView.h"
 #include "covlock/CovDB/CovDBReader.h"
-#include "llvm/ADT/BitVector.h"
-#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringSet.h"
@@ -34,35 +33,6 @@ namespace {
 #define COVLOCK_OPTS_INC "ShowOpts.inc"
 #define COVLOCK_OPT_TABLE ShowOptTable
 #include "covlock/Tool/OptTable.inc"
-
-/// One label's column, by line number.
-struct Column {
-  int64_t LabelId = 0;
-  std::string Name;            ///< printable
-  BitVector Executable;        ///< in this label
-  std::vector<uint32_t> Count; ///< contexts that cover the line
-  size_t Width = 1;
-};
-
-/// What show prints about one file, by line number (1 to LastLine).
-struct FileView {
-  std::vector<Column> Columns;
-  /// Executable in some label of the database, shown or not.
-  BitVector AnyLabel;
-  uint32_t LastLine = 0;
-
-  /// Makes room for \p Line in every array.
-  void reach(uint32_t Line) {
-    if (Line <= LastLine)
-      return;
-    LastLine = Line;
-    AnyLabel.resize(Line + 1);
-    for (Column &C : Columns) {
-      C.Executable.resize(Line + 1);
-      C.Count.resize(Line + 1);
-    }
-  }
-};
 } // namespace
 
 /// The labels to show, in column order: the --label options in the order
@@ -106,74 +76,6 @@ chooseLabels(const CovDB &DB, const opt::InputArgList &Args,
   return Chosen;
 }
 
-/// Marks each label's executable lines of \p FileId in \p V.
-static Error addExecutable(const CovDB &DB, int64_t FileId, FileView &V,
-                           const DenseMap<int64_t, size_t> &ColumnOf) {
-  auto Exec = DB.executableByLabel(FileId);
-  if (!Exec)
-    return Exec.takeError();
-  // Lines are below covdb::MaxBitmapMember: the view's length is bounded.
-  for (const CovDB::LabelLines &E : *Exec)
-    if (!E.Lines.empty())
-      V.reach(E.Lines.back());
-  for (const CovDB::LabelLines &E : *Exec) {
-    auto It = ColumnOf.find(E.LabelId);
-    Column *C = It == ColumnOf.end() ? nullptr : &V.Columns[It->second];
-    for (uint32_t L : E.Lines) {
-      V.AnyLabel.set(L);
-      if (C)
-        C->Executable.set(L);
-    }
-  }
-  return Error::success();
-}
-
-/// Counts, per column and line, the contexts (of \p Test only, if given)
-/// that cover it. A covered line that its label does not call executable
-/// (only a damaged database has one) counts as executable, as in lcov
-/// exports.
-static Error addCovered(const CovDB &DB, int64_t FileId,
-                        std::optional<StringRef> Test, FileView &V,
-                        const DenseMap<int64_t, size_t> &ColumnOf) {
-  return DB.forEachContextLines(FileId, Test,
-                                [&](int64_t Label, ArrayRef<uint32_t> Lines) {
-                                  auto It = ColumnOf.find(Label);
-                                  if (It == ColumnOf.end() || Lines.empty())
-                                    return;
-                                  V.reach(Lines.back());
-                                  Column &C = V.Columns[It->second];
-                                  for (uint32_t Line : Lines) {
-                                    ++C.Count[Line];
-                                    if (!C.Executable[Line]) {
-                                      C.Executable.set(Line);
-                                      V.AnyLabel.set(Line);
-                                    }
-                                  }
-                                });
-}
-
-/// The columns of \p Labels for file \p FileId.
-static Expected<FileView> buildView(const CovDB &DB, int64_t FileId,
-                                    ArrayRef<CovDB::Label> Labels,
-                                    std::optional<StringRef> Test) {
-  FileView V;
-  DenseMap<int64_t, size_t> ColumnOf;
-  for (const CovDB::Label &L : Labels) {
-    ColumnOf[L.Id] = V.Columns.size();
-    V.Columns.push_back({L.Id, printable(L.Name), BitVector(1), {0}, 1});
-  }
-  V.AnyLabel.resize(1);
-  if (Error E = addExecutable(DB, FileId, V, ColumnOf))
-    return std::move(E);
-  if (Error E = addCovered(DB, FileId, Test, V, ColumnOf))
-    return std::move(E);
-  for (Column &C : V.Columns) {
-    uint32_t Most = *llvm::max_element(C.Count);
-    C.Width = std::max(C.Name.size(), std::to_string(Most).size());
-  }
-  return V;
-}
-
 /// Appends \p S, right-aligned in \p Width columns.
 static void appendRight(SmallVectorImpl<char> &Out, StringRef S, size_t Width) {
   if (S.size() < Width)
@@ -187,7 +89,7 @@ static void printHeader(raw_ostream &OS, const FileView &V, StringRef Path,
   SmallString<128> Row;
   appendRight(Row, "Line", NumWidth);
   Row += '|';
-  for (const Column &C : V.Columns) {
+  for (const LabelColumn &C : V.Columns) {
     appendRight(Row, C.Name, C.Width);
     Row += '|';
   }
@@ -211,7 +113,7 @@ static void fillCells(const FileView &V, uint32_t Line, ArrayRef<size_t> Ends,
                       char *Row) {
   bool Known = Line <= V.LastLine;
   for (size_t I = 0; I != V.Columns.size(); ++I) {
-    const Column &C = V.Columns[I];
+    const LabelColumn &C = V.Columns[I];
     char *P = Row + Ends[I];
     if (Known && C.Executable[Line]) {
       uint32_t N = C.Count[Line];
@@ -233,7 +135,7 @@ static void printView(raw_ostream &OS, const FileView &V, StringRef Path,
   printHeader(OS, V, Path, NumWidth);
   std::vector<size_t> Ends; // where each cell ends, before its '|'
   size_t Width = NumWidth + 1;
-  for (const Column &C : V.Columns) {
+  for (const LabelColumn &C : V.Columns) {
     Width += C.Width + 1;
     Ends.push_back(Width - 1);
   }
@@ -258,16 +160,6 @@ static void printView(raw_ostream &OS, const FileView &V, StringRef Path,
     Rest = Rest.drop_front(std::min(End + 1, Rest.size()));
     OS << '\n';
   }
-}
-
-/// The number of lines of \p Text (a last line without '\n' counts).
-static uint32_t countLines(StringRef Text) {
-  size_t N = 0;
-  for (const char *P = Text.begin(), *End = Text.end(); P != End; ++N) {
-    const void *NL = std::memchr(P, '\n', End - P);
-    P = NL ? static_cast<const char *>(NL) + 1 : End;
-  }
-  return std::min<size_t>(N, UINT32_MAX);
 }
 
 /// The source of the file stored as \p StoredPath, or null after a warning
@@ -314,13 +206,13 @@ int showMain(int Argc, const char **Argv) {
   auto Labels = chooseLabels(DB, *Parsed, Test);
   if (!Labels)
     return reportError(Labels.takeError());
-  auto View = buildView(DB, Resolved->first, *Labels, Test);
+  auto View = buildFileView(DB, Resolved->first, *Labels, Test);
   if (!View)
     return reportError(View.takeError());
 
   std::unique_ptr<MemoryBuffer> Source = openSource(Resolved->second);
   uint32_t Known = View->LastLine;
-  uint32_t SourceLines = Source ? countLines(Source->getBuffer()) : 0;
+  uint32_t SourceLines = Source ? countSourceLines(Source->getBuffer()) : 0;
   if (Source && SourceLines < Known)
     diagnose(Severity::Warning, printable(sourcePathToRead(Resolved->second)),
              "the source has " + Twine(SourceLines) +

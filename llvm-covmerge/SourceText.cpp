@@ -11,6 +11,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
+#include <cstring>
 
 using namespace llvm;
 using namespace covlock::tool;
@@ -51,6 +52,15 @@ static bool allPrintable(StringRef Text, bool WithNewlines) {
 }
 
 bool isPlainText(StringRef Text) { return allPrintable(Text, true); }
+
+uint32_t countSourceLines(StringRef Text) {
+  size_t N = 0;
+  for (const char *P = Text.begin(), *End = Text.end(); P != End; ++N) {
+    const void *NL = std::memchr(P, '\n', End - P);
+    P = NL ? static_cast<const char *>(NL) + 1 : End;
+  }
+  return std::min<size_t>(N, UINT32_MAX);
+}
 
 void writeSourceLine(raw_ostream &OS, StringRef Line) {
   Line.consume_back("\r"); // CRLF sources

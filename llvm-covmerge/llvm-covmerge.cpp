@@ -3,8 +3,8 @@
 // llvm-covmerge merges coverage directories and profiles into an aggregate
 // .profdata and a per-test coverage database, and answers questions about
 // such a database. Like llvm-cov it dispatches on its first argument:
-// `report`, `who`, `export`, `show` and `impact` read a .covdb; anything else
-// is a merge.
+// `report`, `who`, `export`, `show`, `impact` and `html` read a .covdb;
+// anything else is a merge.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,7 +29,8 @@ int main(int Argc, const char **Argv) {
     } Subcommands[] = {
         {"report", reportMain}, {"who", whoMain},
         {"export", exportMain}, {"show", showMain},
-        {"impact", impactMain}, {"__read-profile", readProfileMain}};
+        {"impact", impactMain}, {"html", htmlMain},
+        {"__read-profile", readProfileMain}};
     for (const auto &S : Subcommands)
       if (Name == S.Name)
         return S.Main(Argc - 1, Argv + 1);

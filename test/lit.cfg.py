@@ -64,6 +64,9 @@ config.substitutions.append(("%example_bin", config.example_bin_dir))
 if config.covlock_fuzzers:
     config.available_features.add("fuzzers")
 config.substitutions.append(("%fuzz_dir", config.fuzz_dir))
+# Debian's chromium, headless: html-browser.test renders the site.
+if os.path.exists("/usr/bin/chromium"):
+    config.available_features.add("chromium")
 
 # Root may write anywhere: permission tests drop to an unprivileged user.
 unprivileged = ""

@@ -15,7 +15,7 @@ esac
 
 packages=(cmake ninja-build clang-19 llvm-19-dev llvm-19-tools libclang-rt-19-dev
           libsqlite3-dev sqlite3 libgtest-dev libzstd-dev zlib1g-dev python3 util-linux findutils
-          hyperfine lcov g++)
+          hyperfine lcov g++ chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -72,7 +72,9 @@ CovDB::executableByLabel(int64_t FileId,
 
 Error CovDB::forEachContextLines(
     int64_t FileId, std::optional<StringRef> Test,
-    function_ref<void(int64_t LabelId, ArrayRef<uint32_t> Lines)> Fn) const {
+    function_ref<void(int64_t ContextId, int64_t LabelId,
+                      ArrayRef<uint32_t> Lines)>
+        Fn) const {
   sql::Statement S(DB, Path);
   if (Error E = S.prepare(
           "SELECT cv.context_id, c.label_id, cv.lines FROM coverage cv "
@@ -88,7 +90,7 @@ Error CovDB::forEachContextLines(
                                   Twine(S.integer(0)));
     if (!Lines)
       return Lines.takeError();
-    Fn(S.integer(1), *Lines);
+    Fn(S.integer(0), S.integer(1), *Lines);
     return Error::success();
   });
 }

@@ -149,13 +149,14 @@ public:
   llvm::Expected<std::vector<LabelLines>>
   executableByLabel(int64_t FileId,
                     llvm::ArrayRef<covdb::LineRange> Ranges) const;
-  /// Calls \p Fn(label id, lines) for each context that covers lines of
-  /// \p FileId, in context id order, with those lines (ascending): summed
-  /// per label and line, the contexts that cover each line. With \p Test,
-  /// only the contexts of that test (in any label).
+  /// Calls \p Fn(context id, label id, lines) for each context that covers
+  /// lines of \p FileId, in context id order, with those lines
+  /// (ascending): summed per label and line, the contexts that cover each
+  /// line. With \p Test, only the contexts of that test (in any label).
   llvm::Error forEachContextLines(
       int64_t FileId, std::optional<llvm::StringRef> Test,
-      llvm::function_ref<void(int64_t LabelId, llvm::ArrayRef<uint32_t> Lines)>
+      llvm::function_ref<void(int64_t ContextId, int64_t LabelId,
+                              llvm::ArrayRef<uint32_t> Lines)>
           Fn) const;
 
   /// An indexed profile (.profdata bytes) of one context, rebuilt from its

@@ -1,0 +1,218 @@
+//===- HtmlSourcePage.cpp - A page per source file ------------------------===//
+//
+// f/<id>.html: the source with, per label, what each line is there, as
+// `show` prints it (the number of contexts that cover it, 0, '-' for not
+// compiled in that label), and per label the lines not covered and not
+// compiled. f/<id>.js: the contexts that cover the file, grouped by the
+// set of lines they cover (tests that run the same code share a group),
+// which site.js reads when a line is chosen to list its tests. Its size
+// is bounded by the database's coverage rows of the file.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CovmergeTool.h"
+#include "FileView.h"
+#include "HtmlSite.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace covlock;
+using namespace covlock::tool;
+
+namespace html {
+
+namespace {
+/// One file's page, as read from the database and the source.
+struct SourcePage {
+  FileView View;
+  /// The contexts (indices into Site::Contexts) that cover each set of
+  /// lines.
+  std::map<std::vector<uint32_t>, std::vector<size_t>> Groups;
+  std::unique_ptr<MemoryBuffer> Source;
+  std::string Unreadable; ///< why Source is null
+};
+} // namespace
+
+/// Per label: lines and regions covered, and the lines not covered and
+/// not compiled there.
+static void writeSummary(raw_ostream &OS, const Site &S, const Site::File &F,
+                         const FileView &V) {
+  OS << "<table class=\"summary\">\n<thead><tr><th>Label<th>Lines<th>Regions"
+        "<th class=\"lines\">Not covered<th class=\"lines\">Not compiled"
+        "</tr></thead>\n<tbody>\n";
+  for (size_t L = 0; L != S.Labels.size(); ++L) {
+    std::vector<uint32_t> Uncovered, Absent;
+    for (uint32_t Line = 1; Line <= V.LastLine; ++Line) {
+      LineState State = V.state(L, Line);
+      if (State == LineState::Uncovered)
+        Uncovered.push_back(Line);
+      else if (State == LineState::NotCompiled)
+        Absent.push_back(Line);
+    }
+    OS << "<tr><td>" << escape(S.Labels[L].Name) << "<td>";
+    if (const auto &Sum = F.PerLabel[L])
+      OS << ratio(Sum->CoveredLines, Sum->Lines) << "<td>"
+         << ratio(Sum->CoveredRegions, Sum->Regions);
+    else
+      OS << "-<td>-";
+    OS << "<td class=\"lines\">" << lineRanges(Uncovered)
+       << "<td class=\"lines\">" << lineRanges(Absent) << "</tr>\n";
+  }
+  OS << "</tbody>\n</table>\n";
+}
+
+/// The row class: covered in every label that compiles the line (c),
+/// in none (u), in some (p).
+static const char *rowClass(const FileView &V, uint32_t Line) {
+  bool Covered = false, Uncovered = false;
+  for (size_t C = 0; C != V.Columns.size(); ++C) {
+    LineState State = V.state(C, Line);
+    Covered |= State == LineState::Covered;
+    Uncovered |= State == LineState::Uncovered;
+  }
+  return Covered ? (Uncovered ? " class=\"p\"" : " class=\"c\"")
+                 : (Uncovered ? " class=\"u\"" : "");
+}
+
+/// The source, a row per line: number, a cell per label, text.
+static void writeSource(raw_ostream &OS, const Site &S, const SourcePage &P) {
+  OS << "<table class=\"source\">\n<thead><tr><th>Line";
+  for (const CovDB::Label &L : S.Labels)
+    OS << "<th>" << escape(L.Name);
+  OS << "<th>Source</tr></thead>\n<tbody>\n";
+  StringRef Rest = P.Source ? P.Source->getBuffer() : StringRef();
+  uint32_t Last = std::max(P.View.LastLine, countSourceLines(Rest));
+  bool Plain = isPlainText(Rest);
+  std::string Text;
+  for (uint32_t Line = 1; Line <= Last; ++Line) {
+    OS << "<tr id=\"L" << Line << '"' << rowClass(P.View, Line) << "><td>"
+       << Line;
+    for (size_t C = 0; C != S.Labels.size(); ++C) {
+      switch (P.View.state(C, Line)) {
+      case LineState::Blank:
+        OS << "<td>";
+        break;
+      case LineState::NotCompiled:
+        OS << "<td class=\"n\">-";
+        break;
+      case LineState::Uncovered:
+        OS << "<td class=\"u\">0";
+        break;
+      case LineState::Covered:
+        OS << "<td class=\"c\">" << P.View.Columns[C].Count[Line];
+      }
+    }
+    OS << "<td>";
+    size_t End = std::min(Rest.find('\n'), Rest.size());
+    if (Plain) {
+      writeEscaped(OS, Rest.take_front(End));
+    } else {
+      Text.clear();
+      raw_string_ostream TS(Text);
+      writeSourceLine(TS, Rest.take_front(End));
+      writeEscaped(OS, Text);
+    }
+    Rest = Rest.drop_front(std::min(End + 1, Rest.size()));
+    OS << "</tr>\n";
+  }
+  OS << "</tbody>\n</table>\n";
+}
+
+static void writePage(raw_ostream &OS, const Site &S, const Site::File &F,
+                      const SourcePage &P) {
+  beginPage(OS, F.Short, "../");
+  OS << "<h1>" << escape(F.Path) << "</h1>\n";
+  writeSummary(OS, S, F, P.View);
+  OS << "<p class=\"note\">Per label: the number of its tests (and code run "
+        "outside tests) that cover the line; 0: code none of them ran; -: "
+        "not compiled in that label. Choose a line for the tests that cover "
+        "it.</p>\n";
+  uint32_t SourceLines = P.Source ? countSourceLines(P.Source->getBuffer()) : 0;
+  if (!P.Source)
+    OS << "<p class=\"warning\">The source cannot be read ("
+       << escape(P.Unreadable) << "): line numbers only.</p>\n";
+  else if (SourceLines < P.View.LastLine)
+    OS << "<p class=\"warning\">The source has " << SourceLines
+       << " lines; the database knows lines up to " << P.View.LastLine
+       << " (changed since the merge?).</p>\n";
+  writeSource(OS, S, P);
+  endPage(OS, "../", {"../contexts.js", std::to_string(F.Id) + ".js"});
+}
+
+/// covlockLines: [line ranges (first, last, ...), contexts] per group.
+static void writeLines(raw_ostream &OS, const Site::File &F,
+                       const SourcePage &P) {
+  // Groups in the order of their first context: the same database always
+  // gives the same file.
+  std::vector<
+      std::pair<const std::vector<size_t> *, const std::vector<uint32_t> *>>
+      Order;
+  for (const auto &[Lines, Contexts] : P.Groups)
+    Order.push_back({&Contexts, &Lines});
+  llvm::sort(Order, [](const auto &A, const auto &B) {
+    return A.first->front() < B.first->front();
+  });
+  OS << "// Who covers the lines of " << jsString(F.Short)
+     << ": per set of lines, [ranges (first, last, ...), contexts].\n"
+        "covlockLines = [\n";
+  for (const auto &[Contexts, Lines] : Order) {
+    OS << "[[";
+    for (size_t I = 0; I != Lines->size();) {
+      size_t J = I;
+      while (J + 1 != Lines->size() && (*Lines)[J + 1] == (*Lines)[J] + 1)
+        ++J;
+      OS << (I ? "," : "") << (*Lines)[I] << ',' << (*Lines)[J];
+      I = J + 1;
+    }
+    OS << "], [";
+    for (size_t I = 0; I != Contexts->size(); ++I)
+      OS << (I ? "," : "") << (*Contexts)[I];
+    OS << "]],\n";
+  }
+  OS << "];\n";
+}
+
+static Expected<SourcePage> readPage(const CovDB &DB, const Site &S,
+                                     const Site::File &F) {
+  SourcePage P;
+  auto View = buildFileView(
+      DB, F.Id, S.Labels, std::nullopt,
+      [&](int64_t Context, int64_t, ArrayRef<uint32_t> Lines) {
+        auto It = S.ContextIndex.find(Context);
+        if (It != S.ContextIndex.end())
+          P.Groups[std::vector<uint32_t>(Lines.begin(), Lines.end())].push_back(
+              It->second);
+      });
+  if (!View)
+    return View.takeError();
+  P.View = std::move(*View);
+  auto Source = readSourceFile(sourcePathToRead(F.Path));
+  if (Source)
+    P.Source = std::move(*Source);
+  else
+    P.Unreadable = toString(Source.takeError());
+  return std::move(P);
+}
+
+Error writeSourcePages(const CovDB &DB, const Site &S, StringRef Dir,
+                       function_ref<void(StringRef, StringRef)> Unreadable) {
+  for (const Site::File &F : S.Files) {
+    auto P = readPage(DB, S, F);
+    if (!P)
+      return P.takeError();
+    if (!P->Source)
+      Unreadable(sourcePathToRead(F.Path), P->Unreadable);
+    std::string Base = (Dir + "/f/" + Twine(F.Id)).str();
+    if (Error E = writeFile(Base + ".html",
+                            [&](raw_ostream &OS) { writePage(OS, S, F, *P); }))
+      return E;
+    if (Error E = writeFile(Base + ".js",
+                            [&](raw_ostream &OS) { writeLines(OS, F, *P); }))
+      return E;
+  }
+  return Error::success();
+}
+
+} // namespace html
