@@ -90,6 +90,10 @@ struct OpenedDatabase {
 llvm::Expected<OpenedDatabase>
 openDatabase(llvm::StringRef Path, const llvm::opt::Arg *Label,
              llvm::ArrayRef<std::string> PathEquivalence = {});
+/// The labels of \p DB that \p Names name (repeated --label options), in
+/// the order given, each once; an unknown name is an error naming the file.
+llvm::Expected<std::vector<covlock::CovDB::Label>>
+findLabels(const covlock::CovDB &DB, llvm::ArrayRef<std::string> Names);
 
 /// Source text (SourceText.cpp).
 /// The path to read the source file that a database stores as
