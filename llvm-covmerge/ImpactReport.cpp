@@ -39,6 +39,8 @@ struct LabelImpact {
   /// outside context covers (counted in Covered), and that the label
   /// does not compile while another does.
   std::vector<FileRanges> Uncovered, OutsideOnly, NotCompiled;
+  /// Executable changed lines that a test covers.
+  std::vector<FileRanges> ByTests;
 };
 } // namespace
 
@@ -105,7 +107,10 @@ static Error addFile(const CovDB &DB, const ChangedSource &File,
     // Covered among the executable lines (a covered line is executable,
     // but a database is not trusted to say so).
     std::vector<uint32_t> U = difference(Executable, Covered);
-    std::vector<uint32_t> O = difference(difference(Executable, U), ByTests);
+    std::vector<uint32_t> T = difference(Executable, U);
+    std::vector<uint32_t> O = difference(T, ByTests);
+    if (auto B = difference(T, O); !B.empty())
+      L.ByTests.push_back({File.Path, std::move(B)});
     L.Executable += Executable.size();
     L.Covered += Executable.size() - U.size();
     if (!U.empty())
@@ -174,17 +179,21 @@ static bool hasControlByte(StringRef Id) {
 static void printTestIds(const std::map<int64_t, LabelImpact> &Labels,
                          raw_ostream &OS) {
   std::set<std::string> Tests;
-  std::set<std::pair<StringRef, uint32_t>> Nothing, Outside;
+  // Lines no test of any label asked about covers: covered only outside
+  // tests in some label, else by nothing.
+  std::set<std::pair<StringRef, uint32_t>> Nothing, Outside, Tested;
+  auto Add = [](auto &Set, ArrayRef<FileRanges> Files) {
+    for (const FileRanges &F : Files)
+      for (uint32_t Line : F.Lines)
+        Set.insert({F.Path, Line});
+  };
   for (auto &[Id, L] : Labels) {
     for (auto &Entry : L.Contexts)
       if (Entry.second.first.Test)
         Tests.insert(*Entry.second.first.Test);
-    for (const FileRanges &F : L.Uncovered)
-      for (uint32_t Line : F.Lines)
-        Nothing.insert({F.Path, Line});
-    for (const FileRanges &F : L.OutsideOnly)
-      for (uint32_t Line : F.Lines)
-        Outside.insert({F.Path, Line});
+    Add(Nothing, L.Uncovered);
+    Add(Outside, L.OutsideOnly);
+    Add(Tested, L.ByTests);
   }
   for (const std::string &T : Tests) {
     if (!hasControlByte(T)) {
@@ -195,8 +204,8 @@ static void printTestIds(const std::map<int64_t, LabelImpact> &Labels,
              "test id '" + T + "' holds a control byte: printed escaped");
     OS << printable(T) << '\n';
   }
-  // A line can be outside-only in one label and covered by nothing in
-  // another: counted once, as covered outside tests.
+  for (const auto &Line : Tested)
+    Nothing.erase(Line), Outside.erase(Line);
   for (const auto &Line : Outside)
     Nothing.erase(Line);
   if (size_t N = Nothing.size() + Outside.size())
