@@ -92,6 +92,10 @@ struct OpenedDatabase {
 llvm::Expected<OpenedDatabase>
 openDatabase(llvm::StringRef Path, const llvm::opt::Arg *Label,
              llvm::ArrayRef<std::string> PathEquivalence = {});
+/// The labels of \p DB that \p Names name (repeated --label options), in
+/// the order given, each once; an unknown name is an error naming the file.
+llvm::Expected<std::vector<covlock::CovDB::Label>>
+findLabels(const covlock::CovDB &DB, llvm::ArrayRef<std::string> Names);
 
 /// \p Paths relative to their longest common directory, as llvm-cov report
 /// shows them (ReportCommand.cpp).

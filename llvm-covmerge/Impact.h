@@ -2,7 +2,8 @@
 //
 // ImpactCommand.cpp reads the diff and finds its files in the database;
 // ImpactReport.cpp answers, per label, which tests cover the changed lines
-// and which changed lines no test covers or the label does not compile.
+// and which changed lines nothing covers, only code outside tests covers,
+// or the label does not compile.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,11 +27,11 @@ struct ChangedSource {
 };
 
 /// Prints the impact of \p Files (sorted by path) on the labels of \p DB
-/// (or on \p Label alone): the full report, or with \p TestsOnly the ids
-/// of the tests alone.
+/// (or on those of \p Labels alone, if any): the full report, or with
+/// \p TestsOnly the ids of the tests alone.
 llvm::Error printImpact(const covlock::CovDB &DB,
                         llvm::ArrayRef<ChangedSource> Files,
-                        std::optional<int64_t> Label, bool TestsOnly,
+                        llvm::ArrayRef<int64_t> Labels, bool TestsOnly,
                         llvm::raw_ostream &OS);
 
 #endif // COVLOCK_TOOLS_LLVM_COVMERGE_IMPACT_H

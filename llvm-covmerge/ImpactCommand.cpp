@@ -27,9 +27,15 @@ namespace {
 #include "covlock/Tool/OptTable.inc"
 } // namespace
 
-/// The diff's changed files, parsed from \p Name ("-": standard input).
+/// The diff's changed files, parsed from \p Name ("-": standard input); a
+/// file name with too few directories to strip is a warning, and its
+/// lines are left out.
 static Expected<std::vector<diff::ChangedFile>>
-readDiff(StringRef Name, const diff::ParseOptions &Options) {
+readDiff(StringRef Name, diff::ParseOptions Options) {
+  Options.Warning = [&](Error E) {
+    diagnose(Severity::Warning, Name,
+             toString(std::move(E)) + "; its changed lines are not counted");
+  };
   // readRegularFile's errors name the file already.
   Expected<std::unique_ptr<MemoryBuffer>> Buf =
       Name == "-" ? errorOrToExpected(MemoryBuffer::getSTDIN())
@@ -108,17 +114,25 @@ int impactMain(int Argc, const char **Argv) {
       return reportError(Twine("--strip needs a number of directories, not '") +
                          A->getValue() + "'; " + helpHint("impact"));
 
-  auto Changed = readDiff(DiffName, Options);
-  if (!Changed)
-    return reportError(Changed.takeError());
-  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label),
+  // The database first: with the arguments swapped, the error names the
+  // file that is not a database.
+  auto Opened = openDatabase(Inputs[0], nullptr,
                              Parsed->getAllArgValues(OPT_path_equivalence));
   if (!Opened)
     return reportError(Opened.takeError());
+  auto Labels = findLabels(*Opened->DB, Parsed->getAllArgValues(OPT_label));
+  if (!Labels)
+    return reportError(Labels.takeError());
+  auto Changed = readDiff(DiffName, Options);
+  if (!Changed)
+    return reportError(Changed.takeError());
   auto Files = matchFiles(*Opened->DB, DiffName, *Changed);
   if (!Files)
     return reportError(Files.takeError());
-  if (Error E = printImpact(*Opened->DB, *Files, Opened->Label,
+  std::vector<int64_t> LabelIds;
+  for (const CovDB::Label &L : *Labels)
+    LabelIds.push_back(L.Id);
+  if (Error E = printImpact(*Opened->DB, *Files, LabelIds,
                             Parsed->hasArg(OPT_tests_only), outs()))
     return reportError(std::move(E));
   return 0;

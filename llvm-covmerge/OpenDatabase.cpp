@@ -2,7 +2,8 @@
 //
 // report, who, show and export all start the same way: open the .covdb
 // (with --path-equivalence, a copy whose paths are joined) and, with
-// --label, find that label in it.
+// --label, find that label in it (findLabels: the labels of repeated
+// --label options, for show, who and impact).
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,7 @@
 #include "covlock/CovDB/CovDB.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Option/Arg.h"
 #include "llvm/Support/FileSystem.h"
 
@@ -59,4 +61,19 @@ Expected<OpenedDatabase> openDatabase(StringRef Path, const opt::Arg *Label,
     Opened.Label = L->Id;
   }
   return std::move(Opened);
+}
+
+Expected<std::vector<CovDB::Label>> findLabels(const CovDB &DB,
+                                               ArrayRef<std::string> Names) {
+  std::vector<CovDB::Label> Found;
+  StringSet<> Seen;
+  for (const std::string &Name : Names) {
+    if (!Seen.insert(Name).second)
+      continue;
+    auto L = DB.findLabel(Name);
+    if (!L)
+      return L.takeError();
+    Found.push_back(std::move(*L));
+  }
+  return std::move(Found);
 }

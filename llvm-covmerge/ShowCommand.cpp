@@ -62,18 +62,13 @@ chooseLabels(const CovDB &DB, const opt::InputArgList &Args,
         Chosen.push_back(std::move(L));
     return Chosen;
   }
-  StringSet<> Seen;
-  for (const std::string &Name : Names) {
-    if (!Seen.insert(Name).second)
-      continue;
-    auto L = DB.findLabel(Name);
-    if (!L)
-      return L.takeError();
-    if (Test && !WithTest.count(L->Id))
-      return DB.error("no test '" + *Test + "' in label '" + Name + "'");
-    Chosen.push_back(std::move(*L));
-  }
-  return Chosen;
+  auto Named = findLabels(DB, Names);
+  if (!Named)
+    return Named.takeError();
+  for (const CovDB::Label &L : *Named)
+    if (Test && !WithTest.count(L.Id))
+      return DB.error("no test '" + *Test + "' in label '" + L.Name + "'");
+  return Named;
 }
 
 /// Appends \p S, right-aligned in \p Width columns.

@@ -44,19 +44,35 @@ static std::optional<LineQuery> parseLineQuery(StringRef Arg) {
   return LineQuery{File, {First, Last}};
 }
 
+/// The labels of the --label options (none: every label).
+struct ChosenLabels {
+  std::vector<CovDB::Label> Labels;
+  bool has(int64_t Id) const {
+    return Labels.empty() || llvm::any_of(Labels, [&](const CovDB::Label &L) {
+             return L.Id == Id;
+           });
+  }
+  /// "label a" or "labels a, b".
+  std::string describe() const {
+    std::string S = Labels.size() == 1 ? "label " : "labels ";
+    for (const CovDB::Label &L : Labels)
+      S += (&L == &Labels.front() ? "" : ", ") + printable(L.Name);
+    return S;
+  }
+};
+
 /// Why no row was printed for \p Q, on stderr (stdout stays a, here
 /// empty, list): its lines are not code anywhere, not code in the chosen
-/// label (a build that does not compile them), or code that no test ran.
+/// labels (builds that do not compile them), or code that no test ran.
 static Error explainUncovered(const CovDB &DB, int64_t FileId,
                               StringRef FilePath, covdb::LineRange Lines,
-                              std::optional<int64_t> Label,
-                              StringRef LabelName) {
+                              const ChosenLabels &Chosen) {
   auto Exec = DB.executableByLabel(FileId, {Lines});
   if (!Exec)
     return Exec.takeError();
   bool Anywhere = !Exec->empty(), InLabel = false;
   for (const CovDB::LabelLines &L : *Exec)
-    InLabel |= !Label || L.LabelId == *Label;
+    InLabel |= Chosen.has(L.LabelId);
   bool One = Lines.First == Lines.Last;
   errs() << ToolName << ": " << printable(FilePath) << ":" << Lines.First;
   if (!One)
@@ -65,7 +81,7 @@ static Error explainUncovered(const CovDB &DB, int64_t FileId,
     errs() << (One ? ": not an executable line\n"
                    : ": no executable line in this range\n");
   else if (!InLabel)
-    errs() << ": not compiled in label " << printable(LabelName) << '\n';
+    errs() << ": not compiled in " << Chosen.describe() << '\n';
   else
     errs() << (One ? ": no test covers this line\n"
                    : ": no test covers these lines\n");
@@ -115,12 +131,15 @@ int whoMain(int Argc, const char **Argv) {
     Files.push_back(Q->File.str());
   }
 
-  auto Opened = openDatabase(Inputs[0], Parsed->getLastArg(OPT_label),
+  auto Opened = openDatabase(Inputs[0], nullptr,
                              Parsed->getAllArgValues(OPT_path_equivalence));
   if (!Opened)
     return reportError(Opened.takeError());
   const CovDB &DB = *Opened->DB;
-  std::optional<int64_t> Label = Opened->Label;
+  auto Labels = findLabels(DB, Parsed->getAllArgValues(OPT_label));
+  if (!Labels)
+    return reportError(Labels.takeError());
+  ChosenLabels Chosen{std::move(*Labels)};
   auto Matches = DB.resolveFiles(Files);
   if (!Matches)
     return reportError(Matches.takeError());
@@ -139,7 +158,7 @@ int whoMain(int Argc, const char **Argv) {
       return reportError(Who.takeError());
     bool Any = false;
     for (CovDB::ContextHits &H : *Who)
-      if (!Label || H.Context.LabelId == *Label) {
+      if (Chosen.has(H.Context.LabelId)) {
         Any = true;
         if (Seen.insert(H.Context.Id).second)
           Rows.push_back(std::move(H.Context));
@@ -150,9 +169,9 @@ int whoMain(int Argc, const char **Argv) {
   sortContexts(Rows);
   printRows(Rows);
   for (size_t I : Unexplained)
-    if (Error E = explainUncovered(
-            DB, (*Matches)[I].file()->first, (*Matches)[I].file()->second,
-            Queries[I].Lines, Label, Parsed->getLastArgValue(OPT_label)))
+    if (Error E = explainUncovered(DB, (*Matches)[I].file()->first,
+                                   (*Matches)[I].file()->second,
+                                   Queries[I].Lines, Chosen))
       return reportError(std::move(E));
   return 0;
 }

@@ -9,7 +9,7 @@ multiclass Eq<string name, string help> {
 
 def help : F<"help", "Display this help">;
 def : Flag<["-"], "h">, Alias<help>, HelpText<"Alias for --help">;
-defm label : Eq<"label", "Only tests of this label (environment); a line it does not compile is said to be so">,
+defm label : Eq<"label", "Only tests of this label (environment; repeatable: of these labels); a line none of them compiles is said to be so">,
              MetaVarName<"<label>">;
 defm path_equivalence : Eq<"path-equivalence", "Source paths under <from> are the files under <to> (as the merge's option; repeatable)">,
                         MetaVarName<"<from>,<to>">;

@@ -235,6 +235,37 @@ TEST(UnifiedDiff, StripComponents) {
                       "to strip (see --strip)");
 }
 
+TEST(UnifiedDiff, StripWarning) {
+  // With a warning handler, a name that cannot be stripped is left out
+  // (its hunks still read) and the other files count.
+  const char *D = "--- x.c\n+++ x.c\n@@ -1 +1 @@\n-a\n+b\n"
+                  "--- a/y.c\n+++ b/y.c\n@@ -2 +2 @@\n-a\n+b\n";
+  std::vector<std::string> Warnings;
+  ParseOptions O;
+  O.Warning = [&](Error E) { Warnings.push_back(toString(std::move(E))); };
+  auto Files = parseUnifiedDiff(D, O);
+  ASSERT_THAT_EXPECTED(Files, Succeeded());
+  EXPECT_THAT(lines(*Files), ElementsAre("y.c: 2"));
+  EXPECT_THAT(Warnings, ElementsAre("line 2: 'x.c' has fewer than 1 leading "
+                                    "directories to strip (see --strip)"));
+}
+
+TEST(UnifiedDiff, GapAtEndOfFile) {
+  // A hunk with context and none after its last change ends at the end
+  // of the file: a pure addition (old side) or removal (new side) there
+  // marks the line before the gap alone. Without context it cannot be
+  // told, and both lines are marked.
+  const char *Add = "--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,3 @@\n a\n b\n+c\n";
+  EXPECT_THAT(parse(Add, 1, /*OldSide=*/true), ElementsAre("x.c: 2"));
+  const char *Remove = "--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,2 @@\n a\n b\n-c\n";
+  EXPECT_THAT(parse(Remove), ElementsAre("x.c: 2"));
+  const char *Middle =
+      "--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,4 @@\n a\n b\n+c\n d\n";
+  EXPECT_THAT(parse(Middle, 1, /*OldSide=*/true), ElementsAre("x.c: 2 3"));
+  const char *Zero = "--- a/x.c\n+++ b/x.c\n@@ -2,0 +3 @@\n+c\n";
+  EXPECT_THAT(parse(Zero, 1, /*OldSide=*/true), ElementsAre("x.c: 2 3"));
+}
+
 TEST(UnifiedDiff, SameFileTwice) {
   const char *D = "--- a/x.c\n+++ b/x.c\n@@ -9 +9 @@\n-a\n+b\n"
                   "--- a/x.c\n+++ b/x.c\n@@ -1 +1,2 @@\n-a\n+b\n+c\n";

@@ -96,9 +96,15 @@ Error Parser::fileHeader(StringRef OldLine) {
   }
   Expected<std::string> Stripped =
       stripComponents(*Name, Options.StripComponents);
-  if (!Stripped)
-    return fail(Options.OldSide ? OldNo : LineNo,
-                toString(Stripped.takeError()));
+  if (!Stripped) {
+    Error E =
+        fail(Options.OldSide ? OldNo : LineNo, toString(Stripped.takeError()));
+    if (!Options.Warning)
+      return E;
+    Options.Warning(std::move(E));
+    Current.emplace(std::nullopt); // its hunks are read, their lines dropped
+    return Error::success();
+  }
   Current.emplace(std::move(*Stripped));
   Files[**Current]; // named even with no line to count (a pure rename)
   return Error::success();
@@ -156,10 +162,16 @@ Error Parser::hunk(StringRef HeaderLine) {
   uint64_t Old = H->OldCount ? H->OldStart : H->OldStart + 1;
   uint64_t New = H->NewCount ? H->NewStart : H->NewStart + 1;
   bool OldSide = Options.OldSide, Removed = false, Added = false;
-  auto EndBlock = [&] { // a change with no line on this side marks its gap
+  // Context lines read so far; a hunk with context but none after its
+  // last change ends at the end of the file (diff shows what follows).
+  bool SawContext = false;
+  auto EndBlock = [&](bool AtHunkEnd) {
+    // A change with no line on this side marks its gap: the line before,
+    // and the line after unless the gap is at the end of the file.
     if (OldSide ? Added && !Removed : Removed && !Added) {
       mark((OldSide ? Old : New) - 1);
-      mark(OldSide ? Old : New);
+      if (!AtHunkEnd || !SawContext)
+        mark(OldSide ? Old : New);
     }
     Removed = Added = false;
   };
@@ -173,7 +185,8 @@ Error Parser::hunk(StringRef HeaderLine) {
     if (C == '\\')
       continue; // "\ No newline at end of file"
     if (C == ' ' && OldLeft && NewLeft) {
-      EndBlock();
+      EndBlock(false);
+      SawContext = true;
       --OldLeft, --NewLeft, ++Old, ++New;
     } else if (C == '-' && OldLeft) {
       Removed = true;
@@ -192,7 +205,7 @@ Error Parser::hunk(StringRef HeaderLine) {
                               Twine(NewLeft) + " more new lines)");
     }
   }
-  EndBlock();
+  EndBlock(true);
   // The hunk's "\ No newline at end of file", then what follows it: a
   // removed or added line there means the header counted too few.
   while (peek().starts_with("\\"))

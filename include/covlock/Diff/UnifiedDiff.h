@@ -17,6 +17,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,9 @@ struct ChangedFile {
   /// Line numbers of the side (ascending, each once): on the new side the
   /// added lines, and for a change that only removes lines, the lines on
   /// both sides of the gap it leaves; on the old side the removed lines,
-  /// and for a change that only adds lines, the lines around the place.
+  /// and for a change that only adds lines, the lines around the place
+  /// (only the line before, when the hunk's context shows that the change
+  /// is at the end of the file).
   std::vector<uint32_t> Lines;
 };
 
@@ -42,6 +45,10 @@ struct ParseOptions {
   /// The old side (`---` names, removed lines): for a database built
   /// before the change. Default: the new side.
   bool OldSide = false;
+  /// Called with "line N: <problem>" for a file name that cannot be
+  /// stripped (too few directories), whose lines are then left out. Unset,
+  /// such a name is an error.
+  std::function<void(llvm::Error)> Warning;
 };
 
 /// The largest line number or count a hunk header may give (git's limit).
