@@ -32,7 +32,8 @@ static Error writeSite(const CovDB &DB, StringRef Dir) {
   if (!S)
     return S.takeError();
   for (const char *Sub : {"/f", "/t"})
-    if (std::error_code EC = sys::fs::create_directory(Dir + Sub))
+    if (std::error_code EC =
+            sys::fs::create_directory(Dir + Sub, true, sys::fs::all_all))
       return createFileError(Dir + Sub, EC);
   size_t Unreadable = 0;
   std::string First;

@@ -12,6 +12,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include <cerrno>
@@ -54,15 +55,46 @@ Error checkDirectoryTarget(StringRef Final, StringRef Marker) {
                                 Marker + "), which is never replaced");
 }
 
-/// Whether \p Name is Final's staged or replaced directory left by a
-/// process that is gone.
-static bool isStale(StringRef Name, StringRef Final) {
+/// What the marker of a directory staged by process \p Pid says: a copy of
+/// a site under a name like DIR.staged-<pid> (a user's backup) does not
+/// say its own name's pid, and is never taken for a leftover.
+/// A published site's marker says no pid: the same database gives the same
+/// bytes.
+static std::string markerText(std::optional<int64_t> Pid) {
+  std::string Text = "A site written by llvm-covmerge html, which replaces "
+                     "this directory when it writes it again.\n";
+  if (Pid)
+    Text += "staged by process " + std::to_string(*Pid) + "\n";
+  return Text;
+}
+
+static std::error_code writeMarker(StringRef Dir, StringRef Marker,
+                                   std::optional<int64_t> Pid) {
+  std::error_code EC;
+  raw_fd_ostream OS(Dir.str() + "/" + Marker.str(), EC);
+  if (!EC)
+    OS << markerText(Pid);
+  return EC;
+}
+
+/// Whether \p Path (named \p Name) is Final's staged directory left by a
+/// process that is gone: a real directory (a symbolic link is never
+/// followed, nor removed through) whose marker names that process.
+static bool isStale(StringRef Path, StringRef Name, StringRef Final,
+                    StringRef Marker) {
   StringRef Rest = Name;
-  if (!Rest.consume_front(Final) ||
-      !(Rest.consume_front(".staged-") || Rest.consume_front(".old-")))
+  if (!Rest.consume_front(Final) || !Rest.consume_front(".staged-"))
     return false;
   int64_t Pid;
   if (Rest.getAsInteger(10, Pid) || Pid <= 0)
+    return false;
+  sys::fs::file_status S;
+  if (sys::fs::status(Path, S, /*Follow=*/false) || !sys::fs::is_directory(S) ||
+      !holdsMarker(Path, Marker))
+    return false;
+  auto Text = MemoryBuffer::getFile(Path + "/" + Marker, /*IsText=*/false,
+                                    /*RequiresNullTerminator=*/false);
+  if (!Text || (*Text)->getBuffer() != markerText(Pid))
     return false;
   return ::kill(pid_t(Pid), 0) != 0 && errno == ESRCH;
 }
@@ -75,22 +107,16 @@ Expected<StagedOutput> stageDirectory(StringRef Final, StringRef Marker) {
   std::error_code EC;
   for (sys::fs::directory_iterator I(Parent, EC), E; I != E && !EC;
        I.increment(EC))
-    if (isStale(sys::path::filename(I->path()), Base) &&
-        holdsMarker(I->path(), Marker))
+    if (isStale(I->path(), sys::path::filename(I->path()), Base, Marker))
       sys::fs::remove_directories(I->path());
   StagedOutput O{
       Final.str(),
       (Final + ".staged-" + Twine(sys::Process::getProcessId())).str()};
-  if (std::error_code EC = sys::fs::create_directory(O.Staged, false))
+  if (std::error_code EC =
+          sys::fs::create_directory(O.Staged, false, sys::fs::all_all))
     return createFileError(O.Final, EC);
-  std::error_code MarkEC;
-  {
-    raw_fd_ostream OS(O.Staged + "/" + Marker.str(), MarkEC);
-    if (!MarkEC)
-      OS << "A site written by llvm-covmerge html, which replaces this "
-            "directory when it writes it again.\n";
-  }
-  if (MarkEC) {
+  if (std::error_code MarkEC =
+          writeMarker(O.Staged, Marker, sys::Process::getProcessId())) {
     discardDirectory(O);
     return createFileError(O.Final, MarkEC);
   }
@@ -100,6 +126,8 @@ Expected<StagedOutput> stageDirectory(StringRef Final, StringRef Marker) {
 Error publishDirectory(const StagedOutput &O, StringRef Marker) {
   if (Error E = checkDirectoryTarget(O.Final, Marker))
     return E;
+  if (std::error_code EC = writeMarker(O.Staged, Marker, std::nullopt))
+    return createFileError(O.Staged, EC);
   std::string Old =
       (O.Final + ".old-" + Twine(sys::Process::getProcessId())).str();
   bool Replacing = sys::fs::exists(O.Final);
@@ -111,9 +139,15 @@ Error publishDirectory(const StagedOutput &O, StringRef Marker) {
       sys::fs::rename(Old, O.Final);
     return createFileError(O.Final, EC);
   }
-  if (Replacing)
-    if (std::error_code EC = sys::fs::remove_directories(Old))
-      return createFileError(Old, EC);
+  if (!Replacing)
+    return Error::success();
+  // What was renamed is what the check saw, unless DIR was swapped for a
+  // symbolic link meanwhile: that is removed, never walked.
+  sys::fs::file_status S;
+  if (!sys::fs::status(Old, S, /*Follow=*/false) && !sys::fs::is_directory(S))
+    return errorCodeToError(sys::fs::remove(Old));
+  if (std::error_code EC = sys::fs::remove_directories(Old))
+    return createFileError(Old, EC);
   return Error::success();
 }
 
