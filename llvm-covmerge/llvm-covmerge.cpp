@@ -26,11 +26,13 @@ int main(int Argc, const char **Argv) {
     static constexpr struct {
       StringLiteral Name;
       int (*Main)(int, const char **);
-    } Subcommands[] = {
-        {"report", reportMain}, {"who", whoMain},
-        {"export", exportMain}, {"show", showMain},
-        {"impact", impactMain}, {"html", htmlMain},
-        {"__read-profile", readProfileMain}};
+    } Subcommands[] = {{"report", reportMain},
+                       {"who", whoMain},
+                       {"export", exportMain},
+                       {"show", showMain},
+                       {"impact", impactMain},
+                       {"html", htmlMain},
+                       {"__read-profile", readProfileMain}};
     for (const auto &S : Subcommands)
       if (Name == S.Name)
         return S.Main(Argc - 1, Argv + 1);
