@@ -9,10 +9,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "StagedOutput.h"
+#include "covlock/Support/RegularFile.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include <cerrno>
@@ -89,12 +89,16 @@ static bool isStale(StringRef Path, StringRef Name, StringRef Final,
   if (Rest.getAsInteger(10, Pid) || Pid <= 0)
     return false;
   sys::fs::file_status S;
-  if (sys::fs::status(Path, S, /*Follow=*/false) || !sys::fs::is_directory(S) ||
-      !holdsMarker(Path, Marker))
+  if (sys::fs::status(Path, S, /*Follow=*/false) || !sys::fs::is_directory(S))
     return false;
-  auto Text = MemoryBuffer::getFile(Path + "/" + Marker, /*IsText=*/false,
-                                    /*RequiresNullTerminator=*/false);
-  if (!Text || (*Text)->getBuffer() != markerText(Pid))
+  // The marker itself: a regular file, never through a link.
+  Expected<std::unique_ptr<MemoryBuffer>> Text =
+      covlock::readRegularFile((Path + "/" + Marker).str(), /*NoFollow=*/true);
+  if (!Text) {
+    consumeError(Text.takeError());
+    return false;
+  }
+  if ((*Text)->getBuffer() != markerText(Pid))
     return false;
   return ::kill(pid_t(Pid), 0) != 0 && errno == ESRCH;
 }
