@@ -200,6 +200,7 @@ private:
     CompactOptions O;
     O.Dir = Dir.str();
     O.Wait = false; // a merge that is reading: try again next round
+    O.Watch = true;
     O.Warn = [](Error E) { reportWarning(std::move(E)); };
     return O;
   }

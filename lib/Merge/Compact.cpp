@@ -23,11 +23,12 @@
 
 #include "covlock/Merge/Compact.h"
 #include "DirFD.h"
+#include "KeyChanges.h"
 #include "Merger.h"
+#include "ProfileBuffers.h"
 #include "covlock/Locking/RunLock.h"
 #include "covlock/Protocol/Directory.h"
 #include "covlock/Protocol/Protocol.h"
-#include "covlock/Support/RegularFile.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -59,7 +60,8 @@ namespace {
 /// What a new pack sums for one label and binary: one raw profile as it
 /// is (most tests run one process), or dense sums.
 struct PackSum {
-  const RawProfileView *Only = nullptr;
+  std::optional<RawProfileView> Only;
+  std::unique_ptr<MemoryBuffer> OnlyBuf; ///< Only's bytes (or its layout's)
   Sums S;
   PackProfile Meta; ///< all but Profile, Layout and Size
 
@@ -68,7 +70,8 @@ struct PackSum {
     if (Only) {
       S.Counters.assign(Only->counters(), Only->counters() + Only->NumCounters);
       S.Bitmap.assign(Only->bitmap(), Only->bitmap() + Only->NumBitmapBytes);
-      Only = nullptr;
+      Only.reset();
+      OnlyBuf.reset();
     }
     return S;
   }
@@ -87,14 +90,19 @@ struct ReadProfile {
 
 struct Compactor::Impl {
   CompactOptions Opts;
+  merge::ProfileBufferPool Buffers;
   LayoutRegistry Registry;
+  std::unique_ptr<merge::KeyChangeFeed> Feed;  ///< with Opts.Watch
   std::map<Layout *, std::string> LayoutFiles; ///< file names in layouts/
   /// Key directories and their modification times when last compacted.
   std::map<std::string, sys::TimePoint<>> Unchanged;
   std::set<std::string> KilledAfter; ///< steps done (for KillAfter)
   CompactStats Stats;
 
-  explicit Impl(CompactOptions O) : Opts(std::move(O)) {}
+  explicit Impl(CompactOptions O) : Opts(std::move(O)) {
+    if (Opts.Watch)
+      Feed = merge::KeyChangeFeed::open(Opts.Dir);
+  }
 
   void warn(Error E) {
     if (Opts.Warn)
@@ -111,10 +119,10 @@ struct Compactor::Impl {
   }
 
   Expected<CompactStats> round(bool Full);
+  std::vector<std::pair<std::string, sys::TimePoint<>>> keysToLookAt(bool Full);
   Error compactKey(StringRef Key, StringRef KeyPath, bool Full);
   void sumRecords(DirFD &KD, const TestDirectory &TD,
-                  std::map<PackSumKey, PackSum> &Sum,
-                  std::vector<std::vector<ReadProfile>> &Read, Pack &New);
+                  std::map<PackSumKey, PackSum> &Sum, Pack &New);
   Error publishPack(DirFD &KD, StringRef KeyPath,
                     std::map<PackSumKey, PackSum> &Sum, Pack &New);
   void removeAbsorbed(DirFD &KD, const TestDirectory &TD, const Pack &New);
@@ -153,22 +161,8 @@ Expected<CompactStats> Compactor::Impl::round(bool Full) {
   // had before (coarse clocks: only times well before it are trusted).
   auto Start =
       std::chrono::system_clock::now() - std::chrono::milliseconds(100);
-  std::vector<std::pair<std::string, sys::TimePoint<>>> Keys;
-  for (const std::string &Name : namesIn(Dir)) {
-    if (StringRef(Name).starts_with("."))
-      continue;
-    fs::file_status S;
-    SmallString<256> Path(Dir);
-    sys::path::append(Path, Name);
-    if (fs::status(Path, S, /*Follow=*/false) || !fs::is_directory(S))
-      continue;
-    auto It = Unchanged.find(Name);
-    if (!Full && It != Unchanged.end() &&
-        It->second == S.getLastModificationTime())
-      continue;
-    Keys.push_back({Name, S.getLastModificationTime()});
-  }
-  llvm::sort(Keys);
+  std::vector<std::pair<std::string, sys::TimePoint<>>> Keys =
+      keysToLookAt(Full);
   for (size_t I = 0; I != Keys.size(); ++I) {
     auto &[Key, Time] = Keys[I];
     SmallString<256> Path(Dir);
@@ -184,6 +178,40 @@ Expected<CompactStats> Compactor::Impl::round(bool Full) {
       Opts.Progress(I + 1, Keys.size());
   }
   return Stats;
+}
+
+/// The key directories a round looks at, sorted, with their modification
+/// times: those the kernel says changed, or else every one whose time
+/// changed since it was last compacted (every one if \p Full).
+std::vector<std::pair<std::string, sys::TimePoint<>>>
+Compactor::Impl::keysToLookAt(bool Full) {
+  std::optional<std::set<std::string>> Changed;
+  if (Feed)
+    Changed = Feed->changed();
+  std::vector<std::string> Names;
+  if (Changed && !Full)
+    Names.assign(Changed->begin(), Changed->end());
+  else
+    Names = namesIn(Opts.Dir);
+  std::vector<std::pair<std::string, sys::TimePoint<>>> Keys;
+  for (const std::string &Name : Names) {
+    if (StringRef(Name).starts_with("."))
+      continue;
+    fs::file_status S;
+    SmallString<256> Path(Opts.Dir);
+    sys::path::append(Path, Name);
+    if (fs::status(Path, S, /*Follow=*/false) || !fs::is_directory(S))
+      continue;
+    if (Feed && !Changed)
+      Feed->watch(Name); // before it is read: nothing published is missed
+    auto It = Unchanged.find(Name);
+    if (!Full && !Changed && It != Unchanged.end() &&
+        It->second == S.getLastModificationTime())
+      continue;
+    Keys.push_back({Name, S.getLastModificationTime()});
+  }
+  llvm::sort(Keys);
+  return Keys;
 }
 
 void Compactor::Impl::removeRemnants(DirFD &KD, const TestDirectory &TD,
@@ -229,9 +257,7 @@ bool Compactor::Impl::readRecord(DirFD &KD, const NamedRecord<FlushRecord> &R,
     if (Name.starts_with(PackPrefix) || Name.starts_with(".") ||
         !Name.ends_with(".profraw") || Name.ends_with(".stock.profraw"))
       return false;
-    std::string Path = KD.path(MP.Profile);
-    Expected<std::unique_ptr<MemoryBuffer>> Buf =
-        readRegularFile(Path, /*NoFollow=*/true);
+    Expected<std::unique_ptr<MemoryBuffer>> Buf = Buffers.read(KD, MP.Profile);
     if (!Buf) {
       consumeError(Buf.takeError()); // missing or not a file: the merge says
       return false;
@@ -347,11 +373,9 @@ Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
 }
 
 /// Step 2 for the raw records of \p TD: each published record whose
-/// profiles all read joins \p New, its profiles \p Sum (pointing into
-/// \p Read).
+/// profiles all read joins \p New, its profiles \p Sum.
 void Compactor::Impl::sumRecords(DirFD &KD, const TestDirectory &TD,
                                  std::map<PackSumKey, PackSum> &Sum,
-                                 std::vector<std::vector<ReadProfile>> &Read,
                                  Pack &New) {
   for (const NamedRecord<FlushRecord> &R : TD.Records) {
     if (!R.Pack.empty())
@@ -366,7 +390,9 @@ void Compactor::Impl::sumRecords(DirFD &KD, const TestDirectory &TD,
       ReadProfile &RP = Profiles[I];
       PackSum &PS = Sum[{R.Record.Label, RP.L}];
       if (PS.empty()) {
-        PS.Only = &RP.View;
+        // Most tests run one process: its profile is written out as it is.
+        PS.Only = RP.View;
+        PS.OnlyBuf = std::move(RP.Buf);
       } else {
         Sums &S = PS.dense();
         S.Saturated |= addCounters(S.Counters.data(), RP.View.counters(),
@@ -384,7 +410,6 @@ void Compactor::Impl::sumRecords(DirFD &KD, const TestDirectory &TD,
     }
     New.Records.push_back({R.Name, R.Record});
     New.AbsorbedRecords.push_back({R.Name, R.Record.Start});
-    Read.push_back(std::move(Profiles)); // the views stay where they are
   }
 }
 
@@ -513,9 +538,8 @@ Error Compactor::Impl::compactKey(StringRef Key, StringRef KeyPath, bool Full) {
   removeRemnants(*KD, *TD, namesIn(KeyPath));
 
   std::map<PackSumKey, PackSum> Sum;
-  std::vector<std::vector<ReadProfile>> Read; // what the sums point into
   Pack New;
-  sumRecords(*KD, *TD, Sum, Read, New);
+  sumRecords(*KD, *TD, Sum, New);
   std::vector<const NamedRecord<Pack> *> Fold =
       packsToFold(*TD, Full, !New.Records.empty());
   if (New.Records.empty() && Fold.empty())

@@ -113,6 +113,7 @@ public:
   }
 
   std::string path(StringRef Name) const { return (Path + "/" + Name).str(); }
+  int fd() const { return FD; }
 
 private:
   DirFD(std::string Path, int FD) : Path(std::move(Path)), FD(FD) {}
