@@ -13,6 +13,8 @@
 
 #include "Merger.h"
 #include "covlock/Support/RegularFile.h"
+#include "llvm/Support/Endian.h"
+#include <cstring>
 #include <zlib.h>
 
 using namespace llvm;
@@ -50,6 +52,25 @@ Expected<std::string> gzipProfile(StringRef Raw) {
   return Out;
 }
 
+namespace {
+/// Inflated bytes: a buffer allocated uninitialized, so that the pages of
+/// a capacity the output never reaches are never touched.
+class InflatedBuffer final : public MemoryBuffer {
+public:
+  InflatedBuffer(std::unique_ptr<char[]> Bytes, size_t Size, std::string Name)
+      : Bytes(std::move(Bytes)), Name(std::move(Name)) {
+    init(this->Bytes.get(), this->Bytes.get() + Size,
+         /*RequiresNullTerminator=*/false);
+  }
+  StringRef getBufferIdentifier() const override { return Name; }
+  BufferKind getBufferKind() const override { return MemoryBuffer_Malloc; }
+
+private:
+  std::unique_ptr<char[]> Bytes;
+  std::string Name;
+};
+} // namespace
+
 Expected<std::unique_ptr<MemoryBuffer>>
 gunzipProfile(StringRef Gzip, StringRef Name, uint64_t MaxSize) {
   z_stream S{};
@@ -57,21 +78,33 @@ gunzipProfile(StringRef Gzip, StringRef Name, uint64_t MaxSize) {
     return zlibError("cannot start gunzip", S);
   S.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(Gzip.data()));
   S.avail_in = Gzip.size();
-  std::string Out;
+  // The gzip trailer's size (modulo 4 GiB) is a hint for the first
+  // allocation, never a bound: an honest file is inflated into one buffer
+  // of its size, and one byte past the caller's bound says "too big".
+  uint64_t Limit = MaxSize + 1;
+  uint64_t Hint =
+      Gzip.size() >= 4 ? support::endian::read32le(Gzip.end() - 4) : 0;
+  size_t Capacity =
+      std::min<uint64_t>(std::max<uint64_t>(Hint + 1, Chunk), Limit);
+  std::unique_ptr<char[]> Out(new char[Capacity]);
+  size_t Have = 0;
   int Status = Z_OK;
-  while (Status == Z_OK) {
-    size_t Have = Out.size();
-    if (Have >= MaxSize + 1) // one byte past the bound says "too big"
-      break;
-    Out.resize(std::min<uint64_t>(Have + std::max(Chunk, Have), MaxSize + 1));
-    S.next_out = reinterpret_cast<Bytef *>(Out.data() + Have);
-    S.avail_out = Out.size() - Have;
+  while (Status == Z_OK && Have < Limit) {
+    if (Have == Capacity) { // the hint was wrong: grow
+      size_t Grown = std::min<uint64_t>(2 * Capacity, Limit);
+      std::unique_ptr<char[]> Bigger(new char[Grown]);
+      memcpy(Bigger.get(), Out.get(), Have);
+      Out = std::move(Bigger);
+      Capacity = Grown;
+    }
+    S.next_out = reinterpret_cast<Bytef *>(Out.get() + Have);
+    S.avail_out = Capacity - Have;
     Status = inflate(&S, Z_NO_FLUSH);
-    Out.resize(Out.size() - S.avail_out);
+    Have = Capacity - S.avail_out;
   }
   bool Trailing = S.avail_in != 0;
   inflateEnd(&S);
-  if (Out.size() > MaxSize)
+  if (Have > MaxSize)
     return createStringError(inconvertibleErrorCode(),
                              "inflates to more than " + Twine(MaxSize) +
                                  " bytes");
@@ -81,7 +114,7 @@ gunzipProfile(StringRef Gzip, StringRef Name, uint64_t MaxSize) {
   if (Trailing)
     return createStringError(inconvertibleErrorCode(),
                              "data after the gzip stream");
-  return MemoryBuffer::getMemBufferCopy(Out, Name);
+  return std::make_unique<InflatedBuffer>(std::move(Out), Have, Name.str());
 }
 
 Expected<std::unique_ptr<MemoryBuffer>> readProfileFile(StringRef Path,
