@@ -200,6 +200,25 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
     parent.appendChild(e);
     return e;
   }
+  // A line every test runs has thousands: the first hundred, the rest on
+  // demand (10,000 links took seconds to lay out).
+  var listed = 100;
+  function listContexts(div, list) {
+    function link(c, i) {
+      var context = covlockContexts[c];
+      if (i) div.appendChild(document.createTextNode(", "));
+      var a = add(div, "a", context[1] === null ? "(outside tests)" : context[1]);
+      a.href = "../t/" + context[3] + ".html";
+      a.title = context[2];
+    }
+    list.slice(0, listed).forEach(link);
+    if (list.length <= listed) return;
+    var more = add(div, "button", "all " + list.length);
+    more.addEventListener("click", function () {
+      div.removeChild(more);
+      list.slice(listed).forEach(function (c, i) { link(c, listed + i); });
+    });
+  }
   function close() {
     if (open) open.parentNode.removeChild(open);
     if (selected) selected.classList.remove("selected");
@@ -224,13 +243,7 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
       else if (state === "u") add(div, "span", "no test covers this line");
       else if (state !== "c") add(div, "span", "not code");
       else if (!loaded) add(div, "span", "(the site's data did not load)");
-      else perLabel[l].forEach(function (c, i) {
-        var context = covlockContexts[c];
-        if (i) div.appendChild(document.createTextNode(", "));
-        var a = add(div, "a", context[1] === null ? "(outside tests)" : context[1]);
-        a.href = "../t/" + context[3] + ".html";
-        a.title = context[2];
-      });
+      else listContexts(div, perLabel[l]);
     }
     row.parentNode.insertBefore(open, row.nextSibling);
     row.classList.add("selected");
