@@ -221,7 +221,8 @@ CovDB::fileSummaries(std::optional<int64_t> LabelId) const {
 
 static const char *ContextColumns =
     "c.id, c.label_id, l.name, c.test, c.confidence, c.processes, c.lost, "
-    "c.failed, c.unreadable, c.lines_covered, c.regions_covered";
+    "c.failed, c.unreadable, c.lines_covered, c.regions_covered, "
+    "c.outcome_pass, c.outcome_fail, c.outcome_skip";
 
 static CovDB::ContextInfo readContext(const sql::Statement &S) {
   CovDB::ContextInfo C;
@@ -237,6 +238,9 @@ static CovDB::ContextInfo readContext(const sql::Statement &S) {
   C.Unreadable = S.integer(8);
   C.LinesCovered = S.integer(9);
   C.RegionsCovered = S.integer(10);
+  C.OutcomePass = S.integer(11);
+  C.OutcomeFail = S.integer(12);
+  C.OutcomeSkip = S.integer(13);
   return C;
 }
 
