@@ -34,6 +34,13 @@ static json::Object countsToJSON(const ProcessCounts &C) {
                       {"bytes", C.Bytes}};
 }
 
+/// The outcome as the table shows it, and the counts it sums up.
+static void addOutcomes(json::Object &O, const TestOutcomes &T) {
+  O["outcome"] = T.summary();
+  O["test_ends"] = json::Object{
+      {"passed", T.Passed}, {"failed", T.Failed}, {"skipped", T.Skipped}};
+}
+
 static json::Value lockToJSON(const std::optional<LockHolder> &Holder) {
   if (!Holder)
     return nullptr;
@@ -48,10 +55,12 @@ static void printJSON(StringRef Dir, const std::optional<LockHolder> &Holder,
   Top["dir"] = Dir;
   Top["lock"] = lockToJSON(Holder);
   Top["unreadable"] = Sum.Unreadable;
+  addOutcomes(Top, Sum.Outcomes);
   json::Array Tests;
   for (const TestSummary &T : Sum.Tests) {
     json::Object O = countsToJSON(T.Counts);
     O["key"] = T.Key;
+    addOutcomes(O, T.Outcomes);
     // "test" is readable (lossy for ids that are not valid UTF-8, like the
     // records'); "test_hex" is the id exactly.
     if (knowsTestId(T.Identity)) {

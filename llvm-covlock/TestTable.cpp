@@ -1,7 +1,8 @@
 //===- TestTable.cpp - Per-test process counts, as a table ----------------===//
 //
 // The table `status` prints and `run --tests` appends to its summary: one
-// row per test key of a coverage directory, then the total.
+// row per test key of a coverage directory, then the total; per row its
+// process counts and the outcome of its test ends.
 //
 //===----------------------------------------------------------------------===//
 
@@ -50,16 +51,24 @@ void covlock::tool::printTestTable(raw_ostream &OS,
     Widen(T.Counts);
   Widen(Sum.Total);
 
+  // The outcome (a word, left-aligned) comes last, before the test.
+  size_t OutcomeWidth = strlen("outcome");
+  for (const TestSummary &T : Sum.Tests)
+    OutcomeWidth = std::max(OutcomeWidth, T.Outcomes.summary().size());
+  OutcomeWidth = std::max(OutcomeWidth, Sum.Outcomes.summary().size());
+
   for (size_t I = 0; I != Width.size(); ++I)
     OS << right_justify(Headers[I], Width[I]) << "  ";
-  OS << "test\n";
-  auto Row = [&](const ProcessCounts &C, StringRef Name) {
+  OS << left_justify("outcome", OutcomeWidth) << "  test\n";
+  auto Row = [&](const ProcessCounts &C, const TestOutcomes &O,
+                 StringRef Name) {
     std::array<uint64_t, 7> V = Values(C);
     for (size_t I = 0; I != V.size(); ++I)
       OS << right_justify(std::to_string(V[I]), Width[I]) << "  ";
-    OS << printable(Name) << '\n';
+    OS << left_justify(O.summary(), OutcomeWidth) << "  " << printable(Name)
+       << '\n';
   };
   for (const TestSummary &T : Sum.Tests)
-    Row(T.Counts, testName(T));
-  Row(Sum.Total, "(total)");
+    Row(T.Counts, T.Outcomes, testName(T));
+  Row(Sum.Total, Sum.Outcomes, "(total)");
 }

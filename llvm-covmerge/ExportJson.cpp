@@ -13,6 +13,8 @@
 //                 "covered_lines": [...]} ],            // the label's, by file
 //     "tests": [ {"test": "t1" or null (outside tests), "test_hex": "7431",
 //                 "confidence": "exact",
+//                 "outcome": "pass", // report --by-test's Outcome
+//                 "test_ends": {"passed": 1, "failed": 0, "skipped": 0},
 //                 "files": [ {"filename": F, "covered_lines": [...]} ]} ]
 //   }
 //
@@ -65,9 +67,14 @@ static Expected<json::Object> covlockObject(const CovDB &DB, int64_t LabelId) {
       All = std::move(Union);
     }
     // JSON text must be UTF-8: "test" is readable, "test_hex" exact.
+    TestOutcomes O = C.outcomes();
     json::Object Test{{"test", C.Test ? json::Value(json::fixUTF8(*C.Test))
                                       : json::Value(nullptr)},
                       {"confidence", confidenceName(C.Conf)},
+                      {"outcome", O.summary()},
+                      {"test_ends", json::Object{{"passed", O.Passed},
+                                                 {"failed", O.Failed},
+                                                 {"skipped", O.Skipped}}},
                       {"files", std::move(TestFiles)}};
     if (C.Test)
       Test["test_hex"] = toHex(*C.Test, /*LowerCase=*/true);

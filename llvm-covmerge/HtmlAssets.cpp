@@ -24,6 +24,8 @@ table { border-collapse: collapse; margin: 0.5em 0; }
 th, td { padding: 1px 8px; text-align: right; vertical-align: top; }
 th { background: #eee; border-bottom: 1px solid #bbb; }
 td:first-child, th:first-child { text-align: left; }
+#tests td:last-child { text-align: left; }
+.fail { color: #b00; font-weight: bold; }
 tbody tr:nth-child(even) { background: #f7f7f7; }
 tfoot td { border-top: 1px solid #bbb; font-weight: bold; }
 table.sortable th, #tests th { cursor: pointer; user-select: none; }
@@ -113,7 +115,8 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
       function (c) { return c[1] === null ? "(outside tests)" : c[1]; },
       function (c) { return c[4]; }, function (c) { return c[5]; },
       function (c) { return c[2]; }, function (c) { return c[6]; },
-      function (c) { return c[7]; }, function (c) { return c[8]; }];
+      function (c) { return c[7]; }, function (c) { return c[8]; },
+      function (c) { return c[9]; }];
     var order = covlockContexts.map(function (c, i) { return i; });
     function draw() {
       var rows = filter === "" ? order : order.filter(function (i) {
@@ -130,6 +133,7 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
           else add(td, "a", value[1](c)).href = "t/" + c[3] + ".html";
         }
         tr.cells[4].className = c[2];
+        if (c[9].lastIndexOf("FAIL", 0) === 0) tr.cells[8].className = "fail";
       });
       table.replaceChild(body, table.tBodies[0]);
       more.textContent = rows.length + " rows";

@@ -3,7 +3,8 @@
 // index.html: per label (its contexts by confidence, processes, lost
 // processes, failed flushes, unreadable profiles, lines, regions) and per
 // source file (lines and regions covered in each label and in their
-// union). tests.html: report --by-test's table, drawn by site.js from
+// union). tests.html: report --by-test's table (outcome included), drawn
+// by site.js from
 // contexts.js, which also names the contexts that cover a line on the
 // source pages. Tables sort
 // by a click on a column's head (site.js): numeric cells carry their value
@@ -147,7 +148,8 @@ Error writeTestTable(const Site &S, StringRef Dir) {
           "id=\"tests-filter\" placeholder=\"Filter tests\"></p>\n"
           "<table id=\"tests\">\n<thead><tr><th>Label<th>Test<th>Lines"
           "<th>Regions<th>Confidence<th>Processes<th>Lost<th>Unreadable"
-          "</tr></thead>\n<tbody></tbody>\n</table>\n<p id=\"tests-more\">"
+          "<th>Outcome</tr></thead>\n<tbody></tbody>\n</table>\n<p "
+          "id=\"tests-more\">"
           "</p>\n<noscript><p>The table is drawn by site.js from "
           "contexts.js.</p></noscript>\n";
     endPage(OS, "", {"contexts.js"});
@@ -157,7 +159,8 @@ Error writeTestTable(const Site &S, StringRef Dir) {
 Error writeContextScript(const Site &S, StringRef Dir) {
   return writeFile(Dir + "/contexts.js", [&](raw_ostream &OS) {
     OS << "// The contexts: [label, test (null: outside tests), confidence, "
-          "test page, lines, regions, processes, lost, unreadable].\n"
+          "test page, lines, regions, processes, lost, unreadable, "
+          "outcome].\n"
           "covlockLabels = [";
     for (size_t L = 0; L != S.Labels.size(); ++L)
       OS << (L ? ", " : "") << jsString(S.Labels[L].Name);
@@ -170,7 +173,7 @@ Error writeContextScript(const Site &S, StringRef Dir) {
       for (int64_t N : {C.LinesCovered, C.RegionsCovered, C.Processes, C.Lost,
                         C.Unreadable})
         OS << ", " << N;
-      OS << "],\n";
+      OS << ", " << jsString(C.outcomes().summary()) << "],\n";
     }
     OS << "];\n";
   });

@@ -55,6 +55,15 @@ static Error writeContext(raw_ostream &OS, const CovDB &DB, const Site &S,
      << "</span>; processes " << C.Processes << ", lost " << C.Lost
      << ", failed " << C.Failed << ", unreadable " << C.Unreadable << "; lines "
      << C.LinesCovered << ", regions " << C.RegionsCovered << ".</p>\n";
+  TestOutcomes O = C.outcomes();
+  if (O.ends())
+    OS << "<p>Outcome <span" << (O.Failed ? " class=\"fail\"" : "") << ">"
+       << O.summary() << "</span>: " << O.ends() << " test end"
+       << (O.ends() == 1 ? "" : "s") << ", " << O.Passed << " passed, "
+       << O.Failed << " failed, " << O.Skipped << " skipped.</p>\n";
+  else if (C.Test)
+    OS << "<p>Outcome -: no test end recorded (a test that is a process of "
+          "its own records none).</p>\n";
   auto Problems = S.Problems.find(C.Id);
   if (Problems != S.Problems.end())
     writeProblems(OS, Problems->second);

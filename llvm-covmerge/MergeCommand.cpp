@@ -58,7 +58,8 @@ static void dumpContexts(const MergeResult &R, raw_ostream &OS) {
        << " " << confidenceName(C.Conf) << " processes=" << C.Processes
        << " lost=" << C.Lost << " failed=" << C.Failed
        << " unreadable=" << C.Unreadable << " binaries=[" << Binaries
-       << "] sum=" << Sum << "\n";
+       << "] sum=" << Sum << " ends=" << C.Outcomes.Passed << "/"
+       << C.Outcomes.Failed << "/" << C.Outcomes.Skipped << "\n";
     for (const MergeProblem &P : C.Problems)
       OS << "  problem " << P.Kind << " " << P.Path << ": " << P.Message
          << "\n";

@@ -201,15 +201,16 @@ static int reportTests(const CovDB &DB, std::optional<int64_t> Label) {
     return reportError(Contexts.takeError());
   std::vector<std::vector<std::string>> Rows = {
       {"Label", "Test", "Lines", "Regions", "Confidence", "Processes", "Lost",
-       "Unreadable"}};
+       "Unreadable", "Outcome"}};
   for (const CovDB::ContextInfo &C : *Contexts)
-    Rows.push_back(
-        {printable(C.Label), C.Test ? printable(*C.Test) : "(outside tests)",
-         std::to_string(C.LinesCovered), std::to_string(C.RegionsCovered),
-         confidenceName(C.Conf), std::to_string(C.Processes),
-         std::to_string(C.Lost), std::to_string(C.Unreadable)});
-  printTable(outs(), Rows, {false, false, true, true, false, true, true, true},
-             0);
+    Rows.push_back({printable(C.Label),
+                    C.Test ? printable(*C.Test) : "(outside tests)",
+                    std::to_string(C.LinesCovered),
+                    std::to_string(C.RegionsCovered), confidenceName(C.Conf),
+                    std::to_string(C.Processes), std::to_string(C.Lost),
+                    std::to_string(C.Unreadable), C.outcomes().summary()});
+  printTable(outs(), Rows,
+             {false, false, true, true, false, true, true, true, false}, 0);
   return 0;
 }
 

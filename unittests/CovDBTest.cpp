@@ -174,6 +174,14 @@ TEST(CovDBTest, UnionOfDatabases) {
   build(F);
   if (HasFatalFailure())
     return;
+  // Test ends, different in each context: stored, and added up when
+  // databases combine a context.
+  for (size_t I = 0; I != F.MR.Contexts.size(); ++I) {
+    TestOutcomes &O = F.MR.Contexts[I].Outcomes;
+    for (size_t N = 0; N != I; ++N)
+      O.add(0);
+    O.add(I % 2 ? 3 : 2);
+  }
   MergeResult A = F.MR, B = F.MR;
   A.Contexts.erase(A.Contexts.begin() + 2, A.Contexts.end());
   B.Contexts.erase(B.Contexts.begin(), B.Contexts.begin() + 2);
@@ -208,6 +216,12 @@ TEST(CovDBTest, UnionOfDatabases) {
     EXPECT_EQ((*CAll)[I].Test, (*CU)[I].Test);
     EXPECT_EQ((*CAll)[I].LinesCovered, (*CU)[I].LinesCovered);
     EXPECT_EQ((*CAll)[I].RegionsCovered, (*CU)[I].RegionsCovered);
+    EXPECT_EQ((*CAll)[I].OutcomePass, int64_t(I));
+    EXPECT_EQ((*CAll)[I].OutcomeFail, int64_t(I % 2));
+    EXPECT_EQ((*CAll)[I].OutcomeSkip, int64_t(1 - I % 2));
+    EXPECT_EQ((*CU)[I].OutcomePass, (*CAll)[I].OutcomePass);
+    EXPECT_EQ((*CU)[I].OutcomeFail, (*CAll)[I].OutcomeFail);
+    EXPECT_EQ((*CU)[I].OutcomeSkip, (*CAll)[I].OutcomeSkip);
     auto P1 = (*DAll)->contextProfile((*CAll)[I].Id);
     auto P2 = (*DU)->contextProfile((*CU)[I].Id);
     ASSERT_OK(P1);
@@ -234,6 +248,9 @@ TEST(CovDBTest, UnionOfDatabases) {
   for (size_t I = 0; I != CA->size(); ++I) {
     EXPECT_EQ((*CT)[I].Test, (*CA)[I].Test);
     EXPECT_EQ((*CT)[I].Processes, 2 * (*CA)[I].Processes);
+    EXPECT_EQ((*CT)[I].OutcomePass, 2 * (*CA)[I].OutcomePass);
+    EXPECT_EQ((*CT)[I].OutcomeFail, 2 * (*CA)[I].OutcomeFail);
+    EXPECT_EQ((*CT)[I].OutcomeSkip, 2 * (*CA)[I].OutcomeSkip);
     EXPECT_EQ((*CT)[I].LinesCovered, (*CA)[I].LinesCovered);
   }
   auto Once = (*DA)->labelProfile(1), Doubled = (*DT)->labelProfile(1);

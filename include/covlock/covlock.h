@@ -26,10 +26,17 @@ extern "C" {
  * for it. */
 void covlock_test_begin(const char *id);
 
-/* Flushes what ran in the current test, recording `outcome` (0 for a pass;
- * the GoogleTest listener, libcovlock_gtest.a, passes 1 for a failure and 2
- * for a skip), resets the counters and returns to the process's own test
- * (COVLOCK_TEST, or none). */
+/* Outcomes for covlock_test_end. The tools count 0 as passed, 2 as skipped
+ * and any other value as failed (`llvm-covlock status`, `llvm-covmerge
+ * report --by-test`); the value itself is kept in the flush record. */
+#define COVLOCK_OUTCOME_PASS 0
+#define COVLOCK_OUTCOME_FAIL 1
+#define COVLOCK_OUTCOME_SKIP 2
+
+/* Flushes what ran in the current test, recording `outcome` (above; the
+ * GoogleTest listener, libcovlock_gtest.a, passes GoogleTest's result),
+ * resets the counters and returns to the process's own test (COVLOCK_TEST,
+ * or none). */
 void covlock_test_end(int outcome);
 
 /* Flushes what ran so far without changing the test. */

@@ -237,6 +237,7 @@ Error CovDBBuilder::Impl::attributeContext(const Context &C, ContextModel &CM) {
   CM.Lost = C.Lost;
   CM.Failed = C.Failed;
   CM.Unreadable = C.Unreadable;
+  CM.Outcomes = C.Outcomes;
   CM.Problems = C.Problems;
   CM.Source = "the merged inputs";
   for (const ContextProfile &P : C.Profiles) {

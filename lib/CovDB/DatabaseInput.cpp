@@ -118,6 +118,8 @@ static Error addContexts(const CovDB &DB, unsigned InputIndex, Model &M,
       return damaged(DB, "a context names a missing label");
     if (CI.Processes < 0 || CI.Lost < 0 || CI.Failed < 0 || CI.Unreadable < 0)
       return damaged(DB, "a context with a negative process count");
+    if (CI.OutcomePass < 0 || CI.OutcomeFail < 0 || CI.OutcomeSkip < 0)
+      return damaged(DB, "a context with a negative count of test ends");
     ContextModel C;
     C.Label = Ids.Labels[CI.LabelId];
     C.Test = CI.Test;
@@ -126,6 +128,7 @@ static Error addContexts(const CovDB &DB, unsigned InputIndex, Model &M,
     C.Lost = CI.Lost;
     C.Failed = CI.Failed;
     C.Unreadable = CI.Unreadable;
+    C.Outcomes = CI.outcomes();
     C.Source = DB.path().str();
     C.SourceIndex = InputIndex;
     C.SourceLabelId = CI.LabelId;

@@ -59,6 +59,7 @@ Error combineContexts(LayoutCache &Layouts, ContextModel &Into,
   Into.Lost = SaturatingAdd(Into.Lost, From.Lost);
   Into.Failed = SaturatingAdd(Into.Failed, From.Failed);
   Into.Unreadable = SaturatingAdd(Into.Unreadable, From.Unreadable);
+  Into.Outcomes.add(From.Outcomes); // a test's ends in every shard
   llvm::append_range(Into.Problems, From.Problems);
   llvm::sort(Into.Problems);
 

@@ -84,6 +84,7 @@ struct ContextModel {
   std::optional<std::string> Test;
   Confidence Conf = Confidence::Exact;
   uint64_t Processes = 0, Lost = 0, Failed = 0, Unreadable = 0;
+  TestOutcomes Outcomes;
   std::vector<MergeProblem> Problems;
   std::map<std::string, ContextFile> Files;
   /// (index into Model::Binaries, sparse counters: encodeSparse())

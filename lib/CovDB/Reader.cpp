@@ -219,9 +219,13 @@ CovDB::fileSummaries(std::optional<int64_t> LabelId) const {
   return V;
 }
 
+/// The columns readContext() reads, 0 to NumContextColumns - 1; a query
+/// selects what else it needs after them.
+static constexpr int NumContextColumns = 14;
 static const char *ContextColumns =
     "c.id, c.label_id, l.name, c.test, c.confidence, c.processes, c.lost, "
-    "c.failed, c.unreadable, c.lines_covered, c.regions_covered";
+    "c.failed, c.unreadable, c.lines_covered, c.regions_covered, "
+    "c.outcome_pass, c.outcome_fail, c.outcome_skip";
 
 static CovDB::ContextInfo readContext(const sql::Statement &S) {
   CovDB::ContextInfo C;
@@ -237,6 +241,9 @@ static CovDB::ContextInfo readContext(const sql::Statement &S) {
   C.Unreadable = S.integer(8);
   C.LinesCovered = S.integer(9);
   C.RegionsCovered = S.integer(10);
+  C.OutcomePass = S.integer(11);
+  C.OutcomeFail = S.integer(12);
+  C.OutcomeSkip = S.integer(13);
   return C;
 }
 
@@ -326,7 +333,8 @@ CovDB::whoCoversAny(int64_t FileId, ArrayRef<covdb::LineRange> Ranges) const {
   S.bind(1, FileId);
   std::vector<ContextHits> V;
   if (Error E = S.forEachRow([&]() -> Error {
-        auto Hits = covdb::intersectBitmapChecked(S.blob(11), Ranges);
+        auto Hits =
+            covdb::intersectBitmapChecked(S.blob(NumContextColumns), Ranges);
         if (!Hits)
           return damaged("malformed bitmap blob");
         if (!Hits->empty())

@@ -3,6 +3,8 @@
 // Version history (PRAGMA user_version, meta.schema_version):
 //   1  2026-11: labels, binaries, files, label_file, contexts, problems,
 //      coverage, profile; blobs as in covdb/Encoding.h.
+//   2  2026-12: context.outcome_pass, outcome_fail, outcome_skip (the
+//      test ends of each context by outcome).
 //
 // Any change to a table, a column or a blob encoding is a new version, and
 // readers refuse versions they do not know. Ids are given in sorted order
@@ -72,7 +74,12 @@ CREATE TABLE context (
   failed          INTEGER NOT NULL, -- flushes that failed
   unreadable      INTEGER NOT NULL, -- profiles that could not be read
   lines_covered   INTEGER NOT NULL, -- totals over its coverage rows
-  regions_covered INTEGER NOT NULL
+  regions_covered INTEGER NOT NULL,
+  -- Its test ends (covlock_test_end) by outcome; all 0 for a test that is
+  -- a process of its own (lit, CTest), which records no outcome.
+  outcome_pass    INTEGER NOT NULL, -- ends with outcome 0
+  outcome_fail    INTEGER NOT NULL, -- ends with any outcome but 0 and 2
+  outcome_skip    INTEGER NOT NULL  -- ends with outcome 2 (GTEST_SKIP)
 );
 -- Why a context is dubious, one row per problem, ordered by seq.
 CREATE TABLE problem (

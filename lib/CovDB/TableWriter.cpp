@@ -207,8 +207,9 @@ struct ContextStatements {
   Error prepare() {
     if (Error E = Context.prepare(
             "INSERT INTO context (id, label_id, test, confidence, processes, "
-            "lost, failed, unreadable, lines_covered, regions_covered) VALUES "
-            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"))
+            "lost, failed, unreadable, lines_covered, regions_covered, "
+            "outcome_pass, outcome_fail, outcome_skip) VALUES "
+            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"))
       return E;
     if (Error E = Problem.prepare("INSERT INTO problem (context_id, seq, kind, "
                                   "path, message) VALUES (?1, ?2, ?3, ?4, ?5)"))
@@ -275,6 +276,9 @@ static Error writeContext(Output &O, Model &M, ContextStatements &S, int64_t Id,
                     .bind(8, storedCount(C.Unreadable))
                     .bind(9, LinesCovered)
                     .bind(10, RegionsCovered)
+                    .bind(11, storedCount(C.Outcomes.Passed))
+                    .bind(12, storedCount(C.Outcomes.Failed))
+                    .bind(13, storedCount(C.Outcomes.Skipped))
                     .exec())
     return E;
   for (size_t P = 0; P != C.Problems.size(); ++P) {

@@ -203,6 +203,10 @@ void Merger::collectRecords(StringRef Sub, const TestDirectory &TD,
     if (R.Reason == "test-begin" || R.Reason == "test-end" ||
         R.Reason == "explicit")
       Ctx.Boundary = true;
+    // The end of this test, as `llvm-covlock status` counts it (a pack's
+    // records included), whether or not its profile could be written.
+    if (R.Outcome)
+      Ctx.C.Outcomes.add(*R.Outcome);
     // v1 records without a profile always say why; a v2 flush with no
     // module left to write (all unloaded) has nothing to merge.
     if (R.Error || (!R.Profile && R.Version < 2)) {

@@ -396,6 +396,9 @@ summarizeDirectory(const DirectoryContents &Contents,
       Seen.insert(R.Record.id());
       if (R.Pack.empty()) // a pack's records: their bytes are the pack's
         TS.Counts.Bytes += profileBytes(R.Record);
+      // Only a test end has an outcome; it is in the ended test's record.
+      if (R.Record.Outcome)
+        TS.Outcomes.add(*R.Record.Outcome);
     }
     for (const NamedRecord<Pack> &P : TD.Packs)
       for (const PackProfile &PP : P.Record.Profiles) // sizes read from disk
@@ -411,6 +414,7 @@ summarizeDirectory(const DirectoryContents &Contents,
     }
     Sum.Total.Stock += TS.Counts.Stock;
     Sum.Total.Bytes += TS.Counts.Bytes;
+    Sum.Outcomes.add(TS.Outcomes);
     Sum.Tests.push_back(std::move(TS));
   }
   return Sum;

@@ -16,8 +16,8 @@
 //
 // Four process images, each flushed once.
 // RUN: llvm-covlock status %t.dir | FileCheck %s --check-prefix=STATUS
-// STATUS: processes flushed lost failed running stock bytes test
-// STATUS-NEXT: 4 4 0 0 0 0 {{[0-9]+}} t
+// STATUS: processes flushed lost failed running stock bytes outcome test
+// STATUS-NEXT: 4 4 0 0 0 0 {{[0-9]+}} - t
 
 #include "line-truth.h"
 #include <sys/wait.h>

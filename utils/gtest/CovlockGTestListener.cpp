@@ -31,7 +31,11 @@
 namespace {
 
 /// Outcomes passed to covlock_test_end (docs/gtest-cmake.md).
-enum CovlockGTestOutcome { Passed = 0, Failed = 1, Skipped = 2 };
+enum CovlockGTestOutcome {
+  Passed = COVLOCK_OUTCOME_PASS,
+  Failed = COVLOCK_OUTCOME_FAIL,
+  Skipped = COVLOCK_OUTCOME_SKIP
+};
 
 /// COVLOCK_TEST in the environment names the test of the processes a test
 /// starts (covlock_test_begin changes only this process's test). While a

@@ -29,7 +29,7 @@ struct sqlite3;
 namespace covlock {
 
 /// The schema version this build reads and writes (PRAGMA user_version).
-constexpr int CovDBSchemaVersion = 1;
+constexpr int CovDBSchemaVersion = 2;
 
 const char *confidenceName(Confidence C);
 std::optional<Confidence> parseConfidence(llvm::StringRef Name);
@@ -80,6 +80,18 @@ public:
     Confidence Conf = Confidence::Exact;
     int64_t Processes = 0, Lost = 0, Failed = 0, Unreadable = 0;
     int64_t LinesCovered = 0, RegionsCovered = 0; ///< as stored
+    /// Test ends that passed, failed, were skipped (as stored).
+    int64_t OutcomePass = 0, OutcomeFail = 0, OutcomeSkip = 0;
+    /// The same, to count and show (a negative count, which only a forged
+    /// database holds, as none).
+    TestOutcomes outcomes() const {
+      auto N = [](int64_t V) { return uint64_t(V < 0 ? 0 : V); };
+      TestOutcomes O;
+      O.Passed = N(OutcomePass);
+      O.Failed = N(OutcomeFail);
+      O.Skipped = N(OutcomeSkip);
+      return O;
+    }
   };
   /// Contexts sorted by (label, test), outside first; optionally one label
   /// and/or one test.

@@ -16,6 +16,7 @@
 #ifndef COVLOCK_MERGE_CONTEXTS_H
 #define COVLOCK_MERGE_CONTEXTS_H
 
+#include "covlock/Protocol/Outcome.h"
 #include "llvm/ADT/StringRef.h"
 #include <cstdint>
 #include <optional>
@@ -99,6 +100,9 @@ struct Context {
   std::optional<std::string> Test; ///< none: outside any test
   Confidence Conf = Confidence::Exact;
   unsigned Processes = 0, Lost = 0, Failed = 0, Unreadable = 0;
+  /// Its test ends (covlock_test_end), by outcome; none for a test that
+  /// is a process of its own.
+  TestOutcomes Outcomes;
   std::vector<ContextProfile> Profiles; ///< sorted by Binary
   std::vector<MergeProblem> Problems;
 };

@@ -10,6 +10,7 @@
 #ifndef COVLOCK_PROTOCOL_DIRECTORY_H
 #define COVLOCK_PROTOCOL_DIRECTORY_H
 
+#include "covlock/Protocol/Outcome.h"
 #include "covlock/Protocol/Pack.h"
 #include "covlock/Protocol/Records.h"
 #include "covlock/Protocol/TestIdentity.h"
@@ -100,11 +101,14 @@ struct TestSummary {
   std::string Key;
   TestIdentity Identity; ///< identifyTest() of the key directory.
   ProcessCounts Counts;
+  /// Its records' outcomes (test ends), packs' records included.
+  TestOutcomes Outcomes;
 };
 
 struct DirectorySummary {
   std::vector<TestSummary> Tests; ///< Sorted by key.
   ProcessCounts Total;
+  TestOutcomes Outcomes; ///< every test end of the directory
   uint64_t Unreadable = 0;
 };
 
