@@ -29,15 +29,15 @@ namespace {
 
 int covlock::tool::cleanMain(const char *, ArrayRef<const char *> Args) {
   CleanOptTable Table;
-  std::optional<opt::InputArgList> Parsed = parseArgs(Table, Args, "clean");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed =
+      parseArgs(Table, Args, "clean",
+                {"llvm-covlock clean [options] <dir>",
+                 "llvm-covlock clean: remove the contents of a coverage "
+                 "directory that no run holds"},
+                Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(), "llvm-covlock clean [options] <dir>",
-                    "llvm-covlock clean: remove the contents of a coverage "
-                    "directory that no run holds");
-    return 0;
-  }
+    return Exit;
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 1)
     return reportError(Twine(Inputs.empty() ? "no directory given"

@@ -49,15 +49,15 @@ void covlock::tool::printCompactStats(const CompactStats &S, StringRef Shown) {
 
 int covlock::tool::compactMain(const char *, ArrayRef<const char *> Args) {
   CompactOptTable Table;
-  std::optional<opt::InputArgList> Parsed = parseArgs(Table, Args, "compact");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed =
+      parseArgs(Table, Args, "compact",
+                {"llvm-covlock compact [options] <dir>",
+                 "llvm-covlock compact: sum each test's profiles into one "
+                 "sparse profile per binary, removing the raw profiles"},
+                Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(), "llvm-covlock compact [options] <dir>",
-                    "llvm-covlock compact: sum each test's profiles into one "
-                    "sparse profile per binary, removing the raw profiles");
-    return 0;
-  }
+    return Exit;
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 1)
     return reportError(Twine(Inputs.empty() ? "no directory given"

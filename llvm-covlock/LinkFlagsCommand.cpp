@@ -87,16 +87,15 @@ static int printLinkFlags(StringRef Prefix, bool GTest) {
 int covlock::tool::linkFlagsMain(const char *Argv0,
                                  ArrayRef<const char *> Args) {
   LinkFlagsOptTable Table;
+  int Exit;
   std::optional<opt::InputArgList> Parsed =
-      parseArgs(Table, Args, "link-flags");
+      parseArgs(Table, Args, "link-flags",
+                {"llvm-covlock link-flags [options]",
+                 "llvm-covlock link-flags: print the flags that link the "
+                 "covlock runtime into a program"},
+                Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(), "llvm-covlock link-flags [options]",
-                    "llvm-covlock link-flags: print the flags that link the "
-                    "covlock runtime into a program");
-    return 0;
-  }
+    return Exit;
   if (const opt::Arg *A = Parsed->getLastArg(OPT_INPUT))
     return reportError(Twine("unexpected argument '") + A->getValue() + "'; " +
                        helpHint("link-flags"));

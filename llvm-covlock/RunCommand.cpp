@@ -327,17 +327,15 @@ static void printSummary(StringRef Dir, StringRef ShownAsGiven, int WaitStatus,
 int covlock::tool::runMain(const char *, ArrayRef<const char *> Args) {
   RunOptTable Table;
   CommandSplit Split = splitCommand(Table, Args);
-  std::optional<opt::InputArgList> Parsed =
-      parseArgs(Table, Args.take_front(Split.OptionsEnd), "run");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed = parseArgs(
+      Table, Args.take_front(Split.OptionsEnd), "run",
+      {"llvm-covlock run [options] [--] <command> [<args>...]",
+       "llvm-covlock run: run a command holding the run lock of a coverage "
+       "directory"},
+      Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(
-        outs(), "llvm-covlock run [options] [--] <command> [<args>...]",
-        "llvm-covlock run: run a command holding the run lock of a coverage "
-        "directory");
-    return 0;
-  }
+    return Exit;
   std::vector<std::string> Command;
   for (const char *Word : Args.drop_front(Split.CommandBegin))
     Command.push_back(Word);

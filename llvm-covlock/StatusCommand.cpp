@@ -95,15 +95,15 @@ static void printText(StringRef Dir, const std::optional<LockHolder> &Holder,
 
 int covlock::tool::statusMain(const char *, ArrayRef<const char *> Args) {
   StatusOptTable Table;
-  std::optional<opt::InputArgList> Parsed = parseArgs(Table, Args, "status");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed =
+      parseArgs(Table, Args, "status",
+                {"llvm-covlock status [options] <dir>",
+                 "llvm-covlock status: the lock holder and process counts "
+                 "of a coverage directory"},
+                Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(), "llvm-covlock status [options] <dir>",
-                    "llvm-covlock status: the lock holder and process counts "
-                    "of a coverage directory");
-    return 0;
-  }
+    return Exit;
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 1)
     return reportError(Twine(Inputs.empty() ? "no directory given"

@@ -30,16 +30,15 @@ namespace {
 
 int exportMain(int Argc, const char **Argv) {
   ExportOptTable Table;
-  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "export");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed =
+      parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "export",
+                {"llvm-covmerge export [options] <file.covdb> "
+                 "--format=<lcov|profdata|json>",
+                 "Coverage from a coverage database, for the stock tools"},
+                Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(),
-                    "llvm-covmerge export [options] <file.covdb> "
-                    "--format=<lcov|profdata|json>",
-                    "Coverage from a coverage database, for the stock tools");
-    return 0;
-  }
+    return Exit;
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 1)
     return reportError("expected one coverage database; " + helpHint("export"));

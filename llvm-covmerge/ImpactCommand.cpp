@@ -117,16 +117,15 @@ matchFiles(const CovDB &DB, StringRef DiffName,
 
 int impactMain(int Argc, const char **Argv) {
   ImpactOptTable Table;
-  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "impact");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed =
+      parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "impact",
+                {"llvm-covmerge impact [options] <file.covdb> [<diff>|-]",
+                 "The tests that cover the lines a unified diff changes "
+                 "(standard input without <diff>), per label"},
+                Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(),
-                    "llvm-covmerge impact [options] <file.covdb> [<diff>|-]",
-                    "The tests that cover the lines a unified diff changes "
-                    "(standard input without <diff>), per label");
-    return 0;
-  }
+    return Exit;
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.empty() || Inputs.size() > 2)
     return reportError("expected a coverage database and at most one diff; " +

@@ -278,22 +278,19 @@ int mergeMain(int Argc, const char **Argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
   MergeOptTable Table;
-  std::optional<opt::InputArgList> Parsed =
-      parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed = parseArgs(
+      Table, ArrayRef(Argv + 1, Argv + Argc), "",
+      {"llvm-covmerge [options] <input>...\n"
+       "       llvm-covmerge report|who|show|export|impact <file.covdb> "
+       "[options]\n"
+       "       llvm-covmerge html <file.covdb> -o <dir>",
+       "llvm-covmerge: merge coverage directories, .profraw, .profdata and "
+       ".covdb files\ninto an aggregate profile and a per-test coverage "
+       "database"},
+      Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(
-        outs(),
-        "llvm-covmerge [options] <input>...\n"
-        "       llvm-covmerge report|who|show|export|impact <file.covdb> "
-        "[options]\n"
-        "       llvm-covmerge html <file.covdb> -o <dir>",
-        "llvm-covmerge: merge coverage directories, .profraw, .profdata and "
-        ".covdb files\ninto an aggregate profile and a per-test coverage "
-        "database");
-    return 0;
-  }
+    return Exit;
   Expected<MergeRequest> Request = readRequest(*Parsed, Argv[0]);
   if (!Request)
     return reportError(Request.takeError());

@@ -216,15 +216,15 @@ static int reportTests(const CovDB &DB, std::optional<int64_t> Label) {
 
 int reportMain(int Argc, const char **Argv) {
   ReportOptTable Table;
-  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "report");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed =
+      parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "report",
+                {"llvm-covmerge report [options] <file.covdb>",
+                 "Coverage per source file, or per test, from a coverage "
+                 "database"},
+                Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(), "llvm-covmerge report [options] <file.covdb>",
-                    "Coverage per source file, or per test, from a coverage "
-                    "database");
-    return 0;
-  }
+    return Exit;
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 1)
     return reportError("expected one coverage database; " + helpHint("report"));

@@ -172,16 +172,15 @@ static std::unique_ptr<MemoryBuffer> openSource(StringRef StoredPath) {
 
 int showMain(int Argc, const char **Argv) {
   ShowOptTable Table;
-  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "show");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed =
+      parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "show",
+                {"llvm-covmerge show [options] <file.covdb> <source-file>",
+                 "A source file with, per label, the tests that cover "
+                 "each line, from a coverage database"},
+                Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(),
-                    "llvm-covmerge show [options] <file.covdb> <source-file>",
-                    "A source file with, per label, the tests that cover "
-                    "each line, from a coverage database");
-    return 0;
-  }
+    return Exit;
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 2)
     return reportError("expected a coverage database and a source file; " +

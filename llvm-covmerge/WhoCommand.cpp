@@ -104,16 +104,15 @@ static void printRows(ArrayRef<CovDB::ContextInfo> Rows) {
 
 int whoMain(int Argc, const char **Argv) {
   WhoOptTable Table;
-  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "who");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed =
+      parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "who",
+                {"llvm-covmerge who [options] <file.covdb> "
+                 "<source-file>:<line>|<source-file>:<first>-<last>...",
+                 "The tests that cover lines, from a coverage database"},
+                Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(),
-                    "llvm-covmerge who [options] <file.covdb> "
-                    "<source-file>:<line>|<source-file>:<first>-<last>...",
-                    "The tests that cover lines, from a coverage database");
-    return 0;
-  }
+    return Exit;
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() < 2)
     return reportError("expected a coverage database and <file>:<line>; " +

@@ -115,6 +115,24 @@ std::optional<opt::InputArgList> parseArgs(const opt::OptTable &Table,
   return std::move(Parsed);
 }
 
+std::optional<opt::InputArgList> parseArgs(const opt::OptTable &Table,
+                                           ArrayRef<const char *> Args,
+                                           StringRef Subcommand,
+                                           const CommandHelp &Help, int &Exit) {
+  Exit = ExitFailure;
+  std::optional<opt::InputArgList> Parsed = parseArgs(Table, Args, Subcommand);
+  if (!Parsed)
+    return std::nullopt;
+  for (unsigned ID = 1; ID <= Table.getNumOptions(); ++ID) {
+    if (Table.getOptionName(ID) != "help" || !Parsed->hasArg(ID))
+      continue;
+    Table.printHelp(outs(), Help.Usage, Help.Overview);
+    Exit = 0;
+    return std::nullopt;
+  }
+  return Parsed;
+}
+
 bool isVersionOption(StringRef Arg) {
   return Arg == "--version" || Arg == "-version";
 }

@@ -59,6 +59,20 @@ std::optional<llvm::opt::InputArgList>
 parseArgs(const llvm::opt::OptTable &Table, llvm::ArrayRef<const char *> Args,
           llvm::StringRef Subcommand);
 
+/// What --help prints for a (sub)command: LLVM's "USAGE:" line and
+/// "OVERVIEW:".
+struct CommandHelp {
+  const char *Usage;
+  const char *Overview;
+};
+
+/// parseArgs(), and --help (the table's "help" option) printed from
+/// \p Help. Arguments to run with, or std::nullopt and \p Exit set to the
+/// status to exit with: 0 after the help, ExitFailure after a usage error.
+std::optional<llvm::opt::InputArgList>
+parseArgs(const llvm::opt::OptTable &Table, llvm::ArrayRef<const char *> Args,
+          llvm::StringRef Subcommand, const CommandHelp &Help, int &Exit);
+
 /// The hint that ends usage errors of \p Subcommand:
 /// "see '<ToolName> <Subcommand> --help'", or "see '<ToolName> --help'"
 /// when \p Subcommand is empty (the tool itself, or llvm-covmerge's merge).
