@@ -25,7 +25,7 @@ bool covlock::tool::knowsTestId(const TestIdentity &Id) {
 
 static std::string testName(const TestSummary &T) {
   if (T.Identity.Source == TestIdSource::Outside)
-    return "(outside any test)";
+    return "(outside tests)";
   if (!tool::knowsTestId(T.Identity))
     return "(unknown id, key " + T.Key + ")";
   return readableTestId(*T.Identity.Id);

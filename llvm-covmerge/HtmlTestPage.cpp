@@ -63,7 +63,8 @@ static Error writeContext(raw_ostream &OS, const CovDB &DB, const Site &S,
        << O.Failed << " failed, " << O.Skipped << " skipped.</p>\n";
   else if (C.Test)
     OS << "<p>Outcome -: no test end recorded (a test that is a process of "
-          "its own records none).</p>\n";
+          "its own records none, and an in-process test that crashed or "
+          "exited never reached its end).</p>\n";
   auto Problems = S.Problems.find(C.Id);
   if (Problems != S.Problems.end())
     writeProblems(OS, Problems->second);

@@ -1,7 +1,7 @@
 //===- KeyChanges.cpp - Which key directories changed ---------------------===//
 
 #include "KeyChanges.h"
-#include "covlock/Protocol/Protocol.h"
+#include "llvm/ADT/Twine.h"
 #include <cerrno>
 #include <unistd.h>
 #ifdef __linux__
@@ -42,7 +42,8 @@ std::unique_ptr<KeyChangeFeed> KeyChangeFeed::open(StringRef Dir) {
 void KeyChangeFeed::watch(StringRef Key) {
   if (Lost)
     return;
-  int W = ::inotify_add_watch(FD, (Dir + "/" + Key).str().c_str(), KeyEvents);
+  int W = ::inotify_add_watch(FD, (Twine(Dir) + "/" + Key).str().c_str(),
+                              KeyEvents);
   if (W >= 0)
     Keys[W] = Key.str();
   else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
@@ -71,7 +72,9 @@ std::optional<std::set<std::string>> KeyChangeFeed::changed() {
           watch(Name); // before the round reads it
           Changed.insert(Name.str());
         }
-      } else if (!Name.starts_with(".") && !Name.starts_with(PackPrefix)) {
+      } else if (Name.ends_with(".json") && !Name.starts_with(".")) {
+        // A flush record: the compactor has nothing to do until one is
+        // published (profiles come first, boot markers before either).
         auto K = Keys.find(E->wd);
         if (K != Keys.end())
           Changed.insert(K->second);

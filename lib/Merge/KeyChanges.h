@@ -21,10 +21,10 @@
 namespace covlock {
 namespace merge {
 
-/// The key directories of one coverage directory in which a file was
-/// published (created, or renamed in) since the last call to changed(),
-/// and the new key directories. Names starting with "." (temporaries) and
-/// the compactor's own pack files do not count.
+/// The key directories of one coverage directory in which a flush record
+/// (`*.json`) was published (renamed or linked in) since the last call to
+/// changed(), and the new key directories. Profiles, markers, temporaries
+/// (`.*`) and the compactor's own packs (`_c<N>.pack`) are not news.
 class KeyChangeFeed {
 public:
   /// A feed for coverage directory \p Dir, or null where the kernel has
