@@ -21,27 +21,29 @@ nav a { margin-right: 1em; }
 h1 { font-size: 1.4em; word-break: break-all; }
 h2 { font-size: 1.15em; margin-top: 1.5em; }
 table { border-collapse: collapse; margin: 0.5em 0; }
-th, td { padding: 1px 8px; text-align: right; vertical-align: top; }
+th, td { padding: 1px 8px; text-align: left; vertical-align: top; }
 th { background: #eee; border-bottom: 1px solid #bbb; }
-td:first-child, th:first-child { text-align: left; }
-#tests td:last-child { text-align: left; }
 .fail { color: #b00; font-weight: bold; }
+/* Numbers right-aligned, text left: numeric columns are class num (the
+   index's cells carry their value in data-v already). */
+.num, td[data-v] { text-align: right; }
 tbody tr:nth-child(even) { background: #f7f7f7; }
 tfoot td { border-top: 1px solid #bbb; font-weight: bold; }
 table.sortable th, #tests th { cursor: pointer; user-select: none; }
 th[aria-sort=ascending]::after { content: " \25b2"; }
 th[aria-sort=descending]::after { content: " \25bc"; }
-td.lines, th.lines { text-align: left; max-width: 50em; }
+td.lines { max-width: 50em; }
 .note { color: #555; }
 .warning { color: #a40; }
 .problems { color: #a40; }
 .dubious { color: #a40; }
 input.filter { width: 30em; }
 table.source { font: 13px/1.35 ui-monospace, monospace; }
-table.source td, table.source th { padding: 0 6px; }
+table.source td, table.source th { padding: 0 6px; text-align: right; }
+table.source th:last-child { text-align: left; }
 table.source tbody tr { background: none; cursor: pointer; }
 table.source td:last-child { text-align: left; white-space: pre; tab-size: 8; }
-table.source td:first-child { color: #888; text-align: right; }
+table.source td:first-child { color: #888; }
 table.source tr.c td:last-child { background: #e6f5e6; }
 table.source tr.u td:last-child { background: #fbe3e3; }
 table.source tr.p td:last-child { background: #fbf3d5; }
@@ -59,7 +61,8 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
 (function () {
   "use strict";
 
-  // Tables: a click on a column's head sorts by it (again: reversed).
+  // Tables: a click on a column's head sorts by it (again: reversed);
+  // rows that tie keep the page's order, whatever was sorted before.
   function sortBy(table, th) {
     var col = th.cellIndex;
     var ascending = th.getAttribute("aria-sort") !== "ascending";
@@ -67,20 +70,23 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
     for (var i = 0; i < heads.length; i++) heads[i].removeAttribute("aria-sort");
     th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
     var body = table.tBodies[0];
-    var keyed = Array.prototype.map.call(body.rows, function (row, index) {
+    var keyed = Array.prototype.map.call(body.rows, function (row) {
       var cell = row.cells[col], v = cell ? cell.getAttribute("data-v") : null;
       var key = v !== null ? parseFloat(v) : (cell ? cell.textContent : "");
-      return { row: row, key: key, index: index };
+      return { row: row, key: key };
     });
     keyed.sort(function (a, b) {
       var d = a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-      return (ascending ? d : -d) || a.index - b.index;
+      return (ascending ? d : -d) || a.row.covlockIndex - b.row.covlockIndex;
     });
     var rows = document.createDocumentFragment();
     keyed.forEach(function (k) { rows.appendChild(k.row); });
     body.appendChild(rows);
   }
   document.querySelectorAll("table.sortable").forEach(function (table) {
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row, i) {
+      row.covlockIndex = i;
+    });
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
       th.tabIndex = 0;
       th.addEventListener("click", function () { sortBy(table, th); });
@@ -90,14 +96,15 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
     });
   });
 
-  // Filters: rows whose text holds what is typed.
+  // Filters: rows whose first cell (the file's name) holds what is typed,
+  // in any case; not the numbers, which "1" or "%" would match in every row.
   document.querySelectorAll("input.filter").forEach(function (input) {
     var table = document.getElementById(input.getAttribute("data-table"));
     input.addEventListener("input", function () {
       var q = input.value.toLowerCase(), rows = table.tBodies[0].rows;
       for (var i = 0; i < rows.length; i++)
         rows[i].hidden = q !== "" &&
-          rows[i].textContent.toLowerCase().indexOf(q) < 0;
+          rows[i].cells[0].textContent.toLowerCase().indexOf(q) < 0;
     });
   });
 
@@ -131,12 +138,13 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
           var td = tr.insertCell();
           if (k !== 1) td.textContent = value[k](c);
           else add(td, "a", value[1](c)).href = "t/" + c[3] + ".html";
+          if (k > 1 && k !== 4 && k !== 8) td.className = "num";
         }
         tr.cells[4].className = c[2];
         if (c[9].lastIndexOf("FAIL", 0) === 0) tr.cells[8].className = "fail";
       });
       table.replaceChild(body, table.tBodies[0]);
-      more.textContent = rows.length + " rows";
+      more.textContent = rows.length + (rows.length === 1 ? " row" : " rows");
       if (rows.length <= shown) return;
       more.textContent += ", the first " + shown + " shown. ";
       add(more, "button", "Show more").addEventListener("click", function () {

@@ -4,7 +4,8 @@
 // label, per file), a table of tests, a page per source file (each line's
 // state in every label, and on demand the tests that cover it) and a page
 // per test (the files and lines it covers). HtmlSite.h describes the
-// layout; the site is written under a staged name and swapped in whole.
+// layout; the site is written under a staged name and swapped in whole,
+// under a lock beside it (one writer of a DIR at a time).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +14,10 @@
 #include "StagedOutput.h"
 #include "llvm/Option/Option.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
+#include <chrono>
+#include <thread>
 
 using namespace llvm;
 using namespace covlock;
@@ -62,6 +66,25 @@ static Error writeSite(const CovDB &DB, StringRef Dir) {
   return Error::success();
 }
 
+/// --test-pause=FILE: FILE (written whole, under a temporary name) holds
+/// our pid, and we wait until it is removed.
+static Error pauseForTest(StringRef File) {
+  std::string Temporary = (File + ".tmp").str();
+  {
+    std::error_code EC;
+    raw_fd_ostream OS(Temporary, EC);
+    if (EC)
+      return createFileError(Temporary, EC);
+    OS << sys::Process::getProcessId() << '\n';
+  }
+  if (std::error_code EC = sys::fs::rename(Temporary, File))
+    return createFileError(File, EC);
+  auto Deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (sys::fs::exists(File) && std::chrono::steady_clock::now() < Deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return Error::success();
+}
+
 int htmlMain(int Argc, const char **Argv) {
   HtmlOptTable Table;
   auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "html");
@@ -86,6 +109,11 @@ int htmlMain(int Argc, const char **Argv) {
                        helpHint("html"));
   if (Error E = checkDirectoryTarget(Out, html::SiteMarker))
     return reportError(std::move(E));
+  // Held until the site is published (or discarded), released however
+  // this process ends.
+  auto Lock = DirectoryLock::acquire(Out, html::SiteMarker);
+  if (!Lock)
+    return reportError(Lock.takeError());
 
   auto Opened = openDatabase(Inputs[0], nullptr,
                              Parsed->getAllArgValues(OPT_path_equivalence));
@@ -98,6 +126,11 @@ int htmlMain(int Argc, const char **Argv) {
     discardDirectory(*Staged);
     return reportError(asErrorOf(*Staged, std::move(E)));
   }
+  if (const opt::Arg *A = Parsed->getLastArg(OPT_test_pause_EQ))
+    if (Error E = pauseForTest(A->getValue())) {
+      discardDirectory(*Staged);
+      return reportError(std::move(E));
+    }
   if (Error E = publishDirectory(*Staged, html::SiteMarker)) {
     discardDirectory(*Staged);
     return reportError(std::move(E));

@@ -42,8 +42,12 @@ static void numberCell(raw_ostream &OS, int64_t N) {
 /// its lines and regions over all files.
 static void writeLabels(raw_ostream &OS, const Site &S) {
   OS << "<h2>Labels</h2>\n<table class=\"sortable\">\n<thead><tr><th>Label"
-        "<th>Tests<th>Exact<th>Normal<th>Dubious<th>Outside tests"
-        "<th>Processes<th>Lost<th>Failed<th>Unreadable<th>Lines<th>Regions"
+        "<th class=\"num\">Tests<th class=\"num\">Exact"
+        "<th class=\"num\">Normal<th class=\"num\">Dubious"
+        "<th class=\"num\">Outside tests<th class=\"num\">Processes"
+        "<th class=\"num\">Lost<th class=\"num\">Failed"
+        "<th class=\"num\">Unreadable<th class=\"num\">Lines"
+        "<th class=\"num\">Regions"
         "</tr></thead>\n<tbody>\n";
   for (size_t L = 0; L != S.Labels.size(); ++L) {
     int64_t Tests = 0, Processes = 0, Lost = 0, Failed = 0, Unreadable = 0;
@@ -83,9 +87,10 @@ static void writeFiles(raw_ostream &OS, const Site &S) {
         "data-table=\"files\" placeholder=\"Filter files\"></p>\n"
         "<table class=\"sortable\" id=\"files\">\n<thead><tr><th>File";
   for (const CovDB::Label &L : S.Labels)
-    OS << "<th>" << escape(L.Name) << " lines<th>" << escape(L.Name)
-       << " regions";
-  OS << "<th>Union lines<th>Union regions</tr></thead>\n<tbody>\n";
+    OS << "<th class=\"num\">" << escape(L.Name) << " lines<th class=\"num\">"
+       << escape(L.Name) << " regions";
+  OS << "<th class=\"num\">Union lines<th class=\"num\">Union regions</tr>"
+        "</thead>\n<tbody>\n";
   std::vector<std::pair<int64_t, int64_t>> Totals(2 * S.Labels.size() + 2);
   auto Add = [&](size_t Col, int64_t Part, int64_t Whole) {
     Totals[Col].first += Part;
@@ -114,7 +119,7 @@ static void writeFiles(raw_ostream &OS, const Site &S) {
   }
   OS << "</tbody>\n<tfoot><tr><td>Total";
   for (const auto &T : Totals)
-    OS << "<td>" << ratio(T.first, T.second);
+    OS << "<td class=\"num\">" << ratio(T.first, T.second);
   OS << "</tr></tfoot>\n</table>\n";
 }
 
@@ -146,10 +151,11 @@ Error writeTestTable(const Site &S, StringRef Dir) {
     OS << "<h1>Tests</h1>\n<p>" << S.Contexts.size()
        << " contexts (label and test).</p>\n<p><input type=\"search\" "
           "id=\"tests-filter\" placeholder=\"Filter tests\"></p>\n"
-          "<table id=\"tests\">\n<thead><tr><th>Label<th>Test<th>Lines"
-          "<th>Regions<th>Confidence<th>Processes<th>Lost<th>Unreadable"
-          "<th>Outcome</tr></thead>\n<tbody></tbody>\n</table>\n<p "
-          "id=\"tests-more\">"
+          "<table id=\"tests\">\n<thead><tr><th>Label<th>Test"
+          "<th class=\"num\">Lines<th class=\"num\">Regions<th>Confidence"
+          "<th class=\"num\">Processes<th class=\"num\">Lost"
+          "<th class=\"num\">Unreadable<th>Outcome"
+          "</tr></thead>\n<tbody></tbody>\n</table>\n<p id=\"tests-more\">"
           "</p>\n<noscript><p>The table is drawn by site.js from "
           "contexts.js.</p></noscript>\n";
     endPage(OS, "", {"contexts.js"});

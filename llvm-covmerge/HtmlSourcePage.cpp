@@ -39,7 +39,8 @@ struct SourcePage {
 /// not compiled there.
 static void writeSummary(raw_ostream &OS, const Site &S, const Site::File &F,
                          const FileView &V) {
-  OS << "<table class=\"summary\">\n<thead><tr><th>Label<th>Lines<th>Regions"
+  OS << "<table class=\"summary\">\n<thead><tr><th>Label<th class=\"num\">Lines"
+        "<th class=\"num\">Regions"
         "<th class=\"lines\">Not covered<th class=\"lines\">Not compiled"
         "</tr></thead>\n<tbody>\n";
   for (size_t L = 0; L != S.Labels.size(); ++L) {
@@ -51,12 +52,12 @@ static void writeSummary(raw_ostream &OS, const Site &S, const Site::File &F,
       else if (State == LineState::NotCompiled)
         Absent.push_back(Line);
     }
-    OS << "<tr><td>" << escape(S.Labels[L].Name) << "<td>";
+    OS << "<tr><td>" << escape(S.Labels[L].Name) << "<td class=\"num\">";
     if (const auto &Sum = F.PerLabel[L])
-      OS << ratio(Sum->CoveredLines, Sum->Lines) << "<td>"
+      OS << ratio(Sum->CoveredLines, Sum->Lines) << "<td class=\"num\">"
          << ratio(Sum->CoveredRegions, Sum->Regions);
     else
-      OS << "-<td>-";
+      OS << "-<td class=\"num\">-";
     OS << "<td class=\"lines\">" << lineRanges(Uncovered)
        << "<td class=\"lines\">" << lineRanges(Absent) << "</tr>\n";
   }

@@ -68,14 +68,15 @@ static Error writeContext(raw_ostream &OS, const CovDB &DB, const Site &S,
   auto Problems = S.Problems.find(C.Id);
   if (Problems != S.Problems.end())
     writeProblems(OS, Problems->second);
-  OS << "<table>\n<thead><tr><th>File<th>Lines<th>Covered lines</tr></thead>"
+  OS << "<table>\n<thead><tr><th>File<th class=\"num\">Lines<th>Covered "
+        "lines</tr></thead>"
         "\n<tbody>\n";
   for (const CovDB::FileLines &F : *Files) {
     auto It = S.FileIndex.find(F.FileId);
     StringRef Name =
         It == S.FileIndex.end() ? StringRef(F.Path) : S.Files[It->second].Short;
     OS << "<tr><td><a href=\"../f/" << F.FileId << ".html\">" << escape(Name)
-       << "</a><td>" << F.Lines.size() << "<td class=\"lines\">";
+       << "</a><td class=\"num\">" << F.Lines.size() << "<td class=\"lines\">";
     writeLineLinks(OS, F.FileId, F.Lines);
     OS << "</tr>\n";
   }

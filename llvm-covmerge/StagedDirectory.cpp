@@ -4,7 +4,9 @@
 // DIR once every page is written: a reader sees the old site or the new
 // one (for the instant between two renames, none). Only a directory that
 // llvm-covmerge wrote (it holds the marker file) or an empty one is
-// replaced; anything else at DIR is an error, never deleted.
+// replaced; anything else at DIR is an error, never deleted. Two writers
+// of one DIR would rename each other's sites away: the second fails at
+// once on DIR's lock, before it stages anything.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,8 @@
 #include "llvm/Support/Process.h"
 #include <cerrno>
 #include <csignal>
+#include <thread>
+#include <unistd.h>
 
 using namespace llvm;
 
@@ -101,6 +105,90 @@ static bool isStale(StringRef Path, StringRef Name, StringRef Final,
   if ((*Text)->getBuffer() != markerText(Pid))
     return false;
   return ::kill(pid_t(Pid), 0) != 0 && errno == ESRCH;
+}
+
+/// Whether \p File is still the file at its path: a holder removes the
+/// lock file before it lets go, so a waiter may lock a file that is gone.
+static bool isAtItsPath(const covlock::LockFile &File) {
+  sys::fs::file_status Open, AtPath;
+  return !sys::fs::status(File.fd(), Open) &&
+         !sys::fs::status(File.path(), AtPath, /*Follow=*/false) &&
+         sys::fs::equivalent(Open, AtPath);
+}
+
+static Error busyError(StringRef Final, std::optional<int64_t> Pid) {
+  std::string Who = "another llvm-covmerge html";
+  if (Pid)
+    Who += " (pid " + std::to_string(*Pid) + ")";
+  return createFileError(
+      Final,
+      createStringError(
+          std::make_error_code(std::errc::resource_unavailable_try_again),
+          Who + " is writing this site; try again when it is done"));
+}
+
+/// The pid that the holder of \p File wrote into it; std::nullopt when
+/// the lock went meanwhile (\p Released) or no live pid appears in time.
+/// A holder writes its pid just after locking, over the pid of a holder
+/// that was killed: a pid that is gone is waited past.
+static Expected<std::optional<int64_t>>
+readHolder(const covlock::LockFile &File, bool &Released) {
+  Released = false;
+  for (int Try = 0; Try < 50; ++Try) {
+    Expected<std::string> Text = File.readContents();
+    if (!Text)
+      return Text.takeError();
+    int64_t Pid;
+    if (!StringRef(*Text).trim().getAsInteger(10, Pid) && Pid > 0 &&
+        (::kill(pid_t(Pid), 0) == 0 || errno != ESRCH))
+      return Pid;
+    Expected<bool> Locked = File.isLockedByOther(covlock::LockKind::Exclusive);
+    if (!Locked)
+      return Locked.takeError();
+    if (!*Locked) {
+      Released = true;
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return std::nullopt;
+}
+
+Expected<DirectoryLock> DirectoryLock::acquire(StringRef Final,
+                                               StringRef Marker) {
+  std::string Path = (Final + Marker + ".lock").str();
+  // Retried only when the lock changed hands while we looked at it.
+  for (int Try = 0; Try < 20; ++Try) {
+    Expected<covlock::LockFile> File =
+        covlock::LockFile::open(Path, covlock::LockFile::ReadWriteCreate);
+    if (!File)
+      return File.takeError();
+    Expected<bool> Got = File->tryLock(covlock::LockKind::Exclusive);
+    if (!Got)
+      return Got.takeError();
+    if (*Got) {
+      if (!isAtItsPath(*File))
+        continue;
+      if (Error E = File->replaceContents(
+              std::to_string(sys::Process::getProcessId()) + "\n"))
+        return std::move(E);
+      return DirectoryLock(std::move(*File));
+    }
+    bool Released;
+    Expected<std::optional<int64_t>> Pid = readHolder(*File, Released);
+    if (!Pid)
+      return Pid.takeError();
+    if (!Released)
+      return busyError(Final, *Pid);
+  }
+  return busyError(Final, std::nullopt);
+}
+
+DirectoryLock::~DirectoryLock() {
+  // Removed while still held, so that no one locks it after us and
+  // believes they own it (acquire() checks the file is still there).
+  if (File && isAtItsPath(*File))
+    sys::fs::remove(File->path());
 }
 
 Expected<StagedOutput> stageDirectory(StringRef Final, StringRef Marker) {

@@ -3,8 +3,10 @@
 #ifndef COVLOCK_TOOLS_LLVM_COVMERGE_STAGEDOUTPUT_H
 #define COVLOCK_TOOLS_LLVM_COVMERGE_STAGEDOUTPUT_H
 
+#include "covlock/Locking/LockFile.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
+#include <optional>
 #include <string>
 
 /// An output being written: published by renaming Staged to Final.
@@ -37,6 +39,28 @@ llvm::Error publishOutputs(llvm::ArrayRef<StagedOutput> Outputs);
 /// An error unless \p Final is missing, an empty directory or a directory
 /// with \p Marker in it.
 llvm::Error checkDirectoryTarget(llvm::StringRef Final, llvm::StringRef Marker);
+/// The lock of a directory output, "<Final><Marker>.lock" beside it: one
+/// writer at a time stages and publishes a directory. An
+/// open-file-description lock, which the kernel drops with its process
+/// however that ends; the file holds the holder's pid, for messages.
+/// Removed (while still locked) when released.
+class DirectoryLock {
+public:
+  /// Takes the lock of \p Final, or fails at once (a FileError on \p Final
+  /// that exits with status 75) naming the process that holds it.
+  static llvm::Expected<DirectoryLock> acquire(llvm::StringRef Final,
+                                               llvm::StringRef Marker);
+  DirectoryLock(DirectoryLock &&Other) : File(std::move(Other.File)) {
+    Other.File.reset();
+  }
+  DirectoryLock &operator=(DirectoryLock &&) = delete;
+  ~DirectoryLock();
+
+private:
+  explicit DirectoryLock(covlock::LockFile File) : File(std::move(File)) {}
+  std::optional<covlock::LockFile> File;
+};
+
 /// Creates "<Final>.staged-<pid>" holding \p Marker, after removing the
 /// staged and replaced directories ("<Final>.old-<pid>") of processes that
 /// are gone, if they hold \p Marker.
