@@ -87,17 +87,16 @@ static Error pauseForTest(StringRef File) {
 
 int htmlMain(int Argc, const char **Argv) {
   HtmlOptTable Table;
-  auto Parsed = parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "html");
+  int Exit;
+  std::optional<opt::InputArgList> Parsed =
+      parseArgs(Table, ArrayRef(Argv + 1, Argv + Argc), "html",
+                {"llvm-covmerge html [options] <file.covdb> -o <dir>",
+                 "A static HTML site (opened from disk) of a coverage "
+                 "database: files, tests, and the tests that cover each "
+                 "line"},
+                Exit);
   if (!Parsed)
-    return ExitFailure;
-  if (Parsed->hasArg(OPT_help)) {
-    Table.printHelp(outs(),
-                    "llvm-covmerge html [options] <file.covdb> -o <dir>",
-                    "A static HTML site (opened from disk) of a coverage "
-                    "database: files, tests, and the tests that cover each "
-                    "line");
-    return 0;
-  }
+    return Exit;
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 1)
     return reportError("expected one coverage database; " + helpHint("html"));
