@@ -150,6 +150,25 @@ TEST_F(ProfileBufferPoolTest, BufferOutlivesPool) {
   EXPECT_EQ(Kept->getBuffer(), "profile");
 }
 
+TEST_F(ProfileBufferPoolTest, ReadsBigFilesAndRefusesHugeOnes) {
+  // Sparse: no bytes are written, and the huge one is refused unread.
+  write("big", "");
+  write("huge", "");
+  ASSERT_EQ(::truncate(at("big").c_str(), (off_t(256) << 20) + 1), 0);
+  ASSERT_EQ(::truncate(at("huge").c_str(), (off_t(1) << 30) + 1), 0);
+  Expected<DirFD> D = DirFD::open(Path);
+  ASSERT_THAT_EXPECTED(D, Succeeded());
+  ProfileBufferPool Pool;
+  Expected<std::unique_ptr<MemoryBuffer>> Big = Pool.read(*D, "big");
+  ASSERT_THAT_EXPECTED(Big, Succeeded());
+  // Read, not mapped: a file cut short later cannot take its bytes away.
+  EXPECT_EQ((*Big)->getBufferKind(), MemoryBuffer::MemoryBuffer_Malloc);
+  EXPECT_EQ((*Big)->getBufferSize(), (size_t(256) << 20) + 1);
+  EXPECT_THAT_EXPECTED(
+      Pool.read(*D, "huge"),
+      FailedWithMessage("'" + at("huge") + "': over 1 GiB; not compacted"));
+}
+
 TEST_F(ProfileBufferPoolTest, RefusesLinksAndSpecialFiles) {
   write("target", "x");
   ASSERT_EQ(::symlink(at("target").c_str(), at("link").c_str()), 0);
