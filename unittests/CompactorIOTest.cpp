@@ -10,6 +10,7 @@
 #include "DirFD.h"
 #include "KeyChanges.h"
 #include "ProfileBuffers.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Testing/Support/Error.h"
 #include "gmock/gmock.h"
@@ -95,6 +96,33 @@ TEST_F(KeyChangeFeedTest, RemovedKeyDirectoryIsForgotten) {
   ASSERT_EQ(::mkdir(at("k1").c_str(), 0777), 0);
   publish("k1/1.json", "{}");
   EXPECT_THAT(*Feed->changed(), ElementsAre("k1"));
+}
+
+TEST_F(KeyChangeFeedTest, ReplacedDirectoryIsWatchedAnew) {
+  ASSERT_EQ(::mkdir(at("k1").c_str(), 0777), 0);
+  std::unique_ptr<KeyChangeFeed> Feed = KeyChangeFeed::open(Path);
+  ASSERT_TRUE(Feed);
+  EXPECT_EQ(Feed->changed(), std::nullopt);
+  Feed->watch("k1");
+  // Moved away and made anew: the old watches would tell of the old one.
+  std::string Old = (Path + ".old").str();
+  ASSERT_EQ(::rename(Path.c_str(), Old.c_str()), 0);
+  auto Cleanup = make_scope_exit([&] { sys::fs::remove_directories(Old); });
+  ASSERT_EQ(::mkdir(Path.c_str(), 0777), 0);
+  ASSERT_EQ(::mkdir((Old + "/k2").c_str(), 0777), 0);
+  EXPECT_EQ(Feed->changed(), std::nullopt);
+  Feed->watch("k1"); // not there: the scan finds nothing to watch
+  ASSERT_EQ(::mkdir(at("k3").c_str(), 0777), 0);
+  publish("k3/1.json", "{}");
+  EXPECT_THAT(*Feed->changed(), ElementsAre("k3"));
+  // Removed: nothing to tell, until there is a directory again.
+  ASSERT_EQ(sys::fs::remove_directories(Path), std::error_code());
+  EXPECT_EQ(Feed->changed(), std::nullopt);
+  EXPECT_EQ(Feed->changed(), std::nullopt);
+  ASSERT_EQ(::mkdir(Path.c_str(), 0777), 0);
+  EXPECT_EQ(Feed->changed(), std::nullopt);
+  ASSERT_EQ(::mkdir(at("k4").c_str(), 0777), 0);
+  EXPECT_THAT(*Feed->changed(), ElementsAre("k4"));
 }
 
 TEST_F(KeyChangeFeedTest, SymbolicLinkIsNotWatched) {
