@@ -164,6 +164,29 @@ TEST_F(ProfileBufferPoolTest, ReadsAndReusesBuffers) {
   EXPECT_EQ((*A2)->getBuffer(), std::string(5000, 'a'));
 }
 
+TEST_F(ProfileBufferPoolTest, SmallFileDoesNotTakeBigBuffer) {
+  write("big", std::string(1 << 20, 'b'));
+  write("small", std::string(1000, 's'));
+  Expected<DirFD> D = DirFD::open(Path);
+  ASSERT_THAT_EXPECTED(D, Succeeded());
+  ProfileBufferPool Pool;
+  const char *Big;
+  {
+    Expected<std::unique_ptr<MemoryBuffer>> B = Pool.read(*D, "big");
+    ASSERT_THAT_EXPECTED(B, Succeeded());
+    Big = (*B)->getBufferStart();
+  }
+  // A layout may keep this buffer for the whole run: not the big one.
+  Expected<std::unique_ptr<MemoryBuffer>> S = Pool.read(*D, "small");
+  ASSERT_THAT_EXPECTED(S, Succeeded());
+  EXPECT_NE((*S)->getBufferStart(), Big);
+  EXPECT_EQ((*S)->getBuffer(), std::string(1000, 's'));
+  // The big one is still there for a file of its size.
+  Expected<std::unique_ptr<MemoryBuffer>> B2 = Pool.read(*D, "big");
+  ASSERT_THAT_EXPECTED(B2, Succeeded());
+  EXPECT_EQ((*B2)->getBufferStart(), Big);
+}
+
 TEST_F(ProfileBufferPoolTest, BufferOutlivesPool) {
   write("a", "profile");
   Expected<DirFD> D = DirFD::open(Path);

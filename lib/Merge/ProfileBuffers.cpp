@@ -29,12 +29,15 @@ struct ProfileBufferPool::Shared {
   std::mutex Lock;
   std::vector<Block> Blocks;
 
-  /// A block of at least \p Size bytes: the smallest free one that fits.
+  /// A block of at least \p Size bytes: the smallest free one that fits,
+  /// if it is at most twice that (and a page). A binary's layout keeps the
+  /// block of its first profile for the whole run: a small binary's must
+  /// not keep a big one's block (200 MiB each, once).
   Block take(size_t Size) {
     std::lock_guard<std::mutex> G(Lock);
     auto Best = Blocks.end();
     for (auto I = Blocks.begin(); I != Blocks.end(); ++I)
-      if (I->Capacity >= Size &&
+      if (I->Capacity >= Size && I->Capacity <= 2 * Size + 4096 &&
           (Best == Blocks.end() || I->Capacity < Best->Capacity))
         Best = I;
     if (Best == Blocks.end())
