@@ -10,6 +10,7 @@
 #include "DirFD.h"
 #include "KeyChanges.h"
 #include "ProfileBuffers.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Testing/Support/Error.h"
 #include "gmock/gmock.h"
@@ -100,6 +101,33 @@ TEST_F(KeyChangeFeedTest, RemovedKeyDirectoryIsForgotten) {
   EXPECT_THAT(*Feed->changed(), ElementsAre("k1"));
 }
 
+TEST_F(KeyChangeFeedTest, ReplacedDirectoryIsWatchedAnew) {
+  ASSERT_EQ(::mkdir(at("k1").c_str(), 0777), 0);
+  std::unique_ptr<KeyChangeFeed> Feed = KeyChangeFeed::open(Path);
+  ASSERT_TRUE(Feed);
+  EXPECT_EQ(Feed->changed(), std::nullopt);
+  Feed->watch("k1");
+  // Moved away and made anew: the old watches would tell of the old one.
+  std::string Old = (Path + ".old").str();
+  ASSERT_EQ(::rename(Path.c_str(), Old.c_str()), 0);
+  auto Cleanup = make_scope_exit([&] { sys::fs::remove_directories(Old); });
+  ASSERT_EQ(::mkdir(Path.c_str(), 0777), 0);
+  ASSERT_EQ(::mkdir((Old + "/k2").c_str(), 0777), 0);
+  EXPECT_EQ(Feed->changed(), std::nullopt);
+  Feed->watch("k1"); // not there: the scan finds nothing to watch
+  ASSERT_EQ(::mkdir(at("k3").c_str(), 0777), 0);
+  publish("k3/1.json", "{}");
+  EXPECT_THAT(*Feed->changed(), ElementsAre("k3"));
+  // Removed: nothing to tell, until there is a directory again.
+  ASSERT_EQ(sys::fs::remove_directories(Path), std::error_code());
+  EXPECT_EQ(Feed->changed(), std::nullopt);
+  EXPECT_EQ(Feed->changed(), std::nullopt);
+  ASSERT_EQ(::mkdir(Path.c_str(), 0777), 0);
+  EXPECT_EQ(Feed->changed(), std::nullopt);
+  ASSERT_EQ(::mkdir(at("k4").c_str(), 0777), 0);
+  EXPECT_THAT(*Feed->changed(), ElementsAre("k4"));
+}
+
 TEST_F(KeyChangeFeedTest, SymbolicLinkIsNotWatched) {
   ASSERT_EQ(::mkdir(at("elsewhere").c_str(), 0777), 0);
   ASSERT_EQ(::symlink(at("elsewhere").c_str(), at("k1").c_str()), 0);
@@ -139,6 +167,29 @@ TEST_F(ProfileBufferPoolTest, ReadsAndReusesBuffers) {
   EXPECT_EQ((*A2)->getBuffer(), std::string(5000, 'a'));
 }
 
+TEST_F(ProfileBufferPoolTest, SmallFileDoesNotTakeBigBuffer) {
+  write("big", std::string(1 << 20, 'b'));
+  write("small", std::string(1000, 's'));
+  Expected<DirFD> D = DirFD::open(Path);
+  ASSERT_THAT_EXPECTED(D, Succeeded());
+  ProfileBufferPool Pool;
+  const char *Big;
+  {
+    Expected<std::unique_ptr<MemoryBuffer>> B = Pool.read(*D, "big");
+    ASSERT_THAT_EXPECTED(B, Succeeded());
+    Big = (*B)->getBufferStart();
+  }
+  // A layout may keep this buffer for the whole run: not the big one.
+  Expected<std::unique_ptr<MemoryBuffer>> S = Pool.read(*D, "small");
+  ASSERT_THAT_EXPECTED(S, Succeeded());
+  EXPECT_NE((*S)->getBufferStart(), Big);
+  EXPECT_EQ((*S)->getBuffer(), std::string(1000, 's'));
+  // The big one is still there for a file of its size.
+  Expected<std::unique_ptr<MemoryBuffer>> B2 = Pool.read(*D, "big");
+  ASSERT_THAT_EXPECTED(B2, Succeeded());
+  EXPECT_EQ((*B2)->getBufferStart(), Big);
+}
+
 TEST_F(ProfileBufferPoolTest, BufferOutlivesPool) {
   write("a", "profile");
   Expected<DirFD> D = DirFD::open(Path);
@@ -151,6 +202,25 @@ TEST_F(ProfileBufferPoolTest, BufferOutlivesPool) {
     Kept = std::move(*A);
   }
   EXPECT_EQ(Kept->getBuffer(), "profile");
+}
+
+TEST_F(ProfileBufferPoolTest, ReadsBigFilesAndRefusesHugeOnes) {
+  // Sparse: no bytes are written, and the huge one is refused unread.
+  write("big", "");
+  write("huge", "");
+  ASSERT_EQ(::truncate(at("big").c_str(), (off_t(256) << 20) + 1), 0);
+  ASSERT_EQ(::truncate(at("huge").c_str(), (off_t(1) << 30) + 1), 0);
+  Expected<DirFD> D = DirFD::open(Path);
+  ASSERT_THAT_EXPECTED(D, Succeeded());
+  ProfileBufferPool Pool;
+  Expected<std::unique_ptr<MemoryBuffer>> Big = Pool.read(*D, "big");
+  ASSERT_THAT_EXPECTED(Big, Succeeded());
+  // Read, not mapped: a file cut short later cannot take its bytes away.
+  EXPECT_EQ((*Big)->getBufferKind(), MemoryBuffer::MemoryBuffer_Malloc);
+  EXPECT_EQ((*Big)->getBufferSize(), (size_t(256) << 20) + 1);
+  EXPECT_THAT_EXPECTED(
+      Pool.read(*D, "huge"),
+      FailedWithMessage("'" + at("huge") + "': over 1 GiB; not compacted"));
 }
 
 TEST_F(ProfileBufferPoolTest, RefusesLinksAndSpecialFiles) {

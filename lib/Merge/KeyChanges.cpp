@@ -3,6 +3,7 @@
 #include "KeyChanges.h"
 #include "llvm/ADT/Twine.h"
 #include <cerrno>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/inotify.h>
@@ -36,7 +37,29 @@ std::unique_ptr<KeyChangeFeed> KeyChangeFeed::open(StringRef Dir) {
     ::close(FD);
     return nullptr;
   }
-  return std::unique_ptr<KeyChangeFeed>(new KeyChangeFeed(Dir.str(), FD, W));
+  std::unique_ptr<KeyChangeFeed> Feed(new KeyChangeFeed(Dir.str(), FD, W));
+  struct stat St;
+  if (::lstat(Feed->Dir.c_str(), &St) != 0)
+    return nullptr;
+  Feed->DirDev = St.st_dev;
+  Feed->DirIno = St.st_ino;
+  return Feed;
+}
+
+bool KeyChangeFeed::watchDir() {
+  // The old directory's keys are not this one's.
+  for (const auto &[W, Key] : Keys)
+    ::inotify_rm_watch(FD, W);
+  Keys.clear();
+  if (DirWatch >= 0)
+    ::inotify_rm_watch(FD, DirWatch);
+  DirWatch = ::inotify_add_watch(FD, Dir.c_str(), KeyEvents);
+  struct stat St;
+  if (DirWatch < 0 || ::lstat(Dir.c_str(), &St) != 0)
+    return false;
+  DirDev = St.st_dev;
+  DirIno = St.st_ino;
+  return true;
 }
 
 void KeyChangeFeed::watch(StringRef Key) {
@@ -51,6 +74,16 @@ void KeyChangeFeed::watch(StringRef Key) {
 }
 
 std::optional<std::set<std::string>> KeyChangeFeed::changed() {
+  // One stat a round: the coverage directory moved away (or removed) and
+  // made anew gets the processes started since, and a watch of the old one
+  // would never tell of them.
+  struct stat St;
+  if (DirWatch < 0 || ::lstat(Dir.c_str(), &St) != 0 ||
+      uint64_t(St.st_dev) != DirDev || uint64_t(St.st_ino) != DirIno) {
+    Known = false;
+    if (!watchDir())
+      return std::nullopt; // no directory there: the round says so
+  }
   std::set<std::string> Changed;
   alignas(struct inotify_event) char Buf[64 * 1024];
   for (;;) {

@@ -33,8 +33,9 @@ public:
   ~KeyChangeFeed();
 
   /// The keys changed since the last call, or none when the feed cannot
-  /// tell: on its first call, after the kernel dropped events, or once a
-  /// key directory could not be watched (out of watches). The caller then
+  /// tell: on its first call, after the kernel dropped events, once a
+  /// key directory could not be watched (out of watches), or when the
+  /// coverage directory was replaced. The caller then
   /// looks at every key directory, calling watch() for each before it
   /// reads it.
   std::optional<std::set<std::string>> changed();
@@ -44,9 +45,14 @@ public:
 
 private:
   KeyChangeFeed(std::string Dir, int FD, int DirWatch);
+  /// Watches the directory now at Dir; false if there is none.
+  bool watchDir();
   std::string Dir;
   int FD;
   int DirWatch;
+  /// The directory DirWatch watches: a watch follows its directory, so Dir
+  /// moved away and made anew would tell nothing more.
+  uint64_t DirDev = 0, DirIno = 0;
   std::map<int, std::string> Keys; ///< watch descriptor -> key directory
   bool Known = false; ///< every key directory is watched, no event lost
   bool Lost = false;  ///< a key directory could not be watched

@@ -2,6 +2,7 @@
 
 #include "ProfileBuffers.h"
 #include "DirFD.h"
+#include "Merger.h"
 #include <algorithm>
 #include <mutex>
 #include <sys/stat.h>
@@ -28,12 +29,15 @@ struct ProfileBufferPool::Shared {
   std::mutex Lock;
   std::vector<Block> Blocks;
 
-  /// A block of at least \p Size bytes: the smallest free one that fits.
+  /// A block of at least \p Size bytes: the smallest free one that fits,
+  /// if it is at most twice that (and a page). A binary's layout keeps the
+  /// block of its first profile for the whole run: a small binary's must
+  /// not keep a big one's block (200 MiB each, once).
   Block take(size_t Size) {
     std::lock_guard<std::mutex> G(Lock);
     auto Best = Blocks.end();
     for (auto I = Blocks.begin(); I != Blocks.end(); ++I)
-      if (I->Capacity >= Size &&
+      if (I->Capacity >= Size && I->Capacity <= 2 * Size + 4096 &&
           (Best == Blocks.end() || I->Capacity < Best->Capacity))
         Best = I;
     if (Best == Blocks.end())
@@ -95,16 +99,18 @@ ProfileBufferPool::read(const DirFD &Dir, StringRef Name) {
   if (!S_ISREG(St.st_mode))
     return createFileError(Path, createStringError(inconvertibleErrorCode(),
                                                    "not a regular file"));
+  // A profile over 1 GiB would need a layout file the compactor does not
+  // write: it is left for the merge. Nothing is mapped: a file cut short
+  // under a mapping kills the process that touches the lost pages (a
+  // layout keeps its first profile for the whole run).
+  if (uint64_t(St.st_size) > MaxLayoutBytes)
+    return createFileError(Path,
+                           createStringError(inconvertibleErrorCode(),
+                                             "over 1 GiB; not compacted"));
   size_t Size = St.st_size;
-  if (Size > MaxPooledFile) {
-    auto Buf = MemoryBuffer::getOpenFile(sys::fs::convertFDToNativeFile(FD),
-                                         Path, Size,
-                                         /*RequiresNullTerminator=*/false);
-    if (!Buf)
-      return createFileError(Path, errorCodeToError(Buf.getError()));
-    return std::move(*Buf);
-  }
-  Block B = Free->take(Size);
+  bool Pooled = Size <= MaxPooledFile;
+  Block B = Pooled ? Free->take(Size)
+                   : Block{std::unique_ptr<char[]>(new char[Size]), Size};
   for (size_t Done = 0; Done < Size;) {
     ssize_t N = ::pread(FD, B.Bytes.get() + Done, Size - Done, Done);
     if (N < 0 && errno == EINTR)
@@ -114,11 +120,16 @@ ProfileBufferPool::read(const DirFD &Dir, StringRef Name) {
                       : createFileError(
                             Path, createStringError(inconvertibleErrorCode(),
                                                     "shrank while read"));
-      Free->give(std::move(B));
+      if (Pooled)
+        Free->give(std::move(B));
       return std::move(E);
     }
     Done += N;
   }
+  // A big buffer is not kept for the next file.
+  if (!Pooled)
+    return std::make_unique<PooledBuffer>(std::weak_ptr<Shared>(), std::move(B),
+                                          Size, std::move(Path));
   return std::make_unique<PooledBuffer>(Free, std::move(B), Size,
                                         std::move(Path));
 }

@@ -29,7 +29,7 @@ public:
   /// not followed; a FIFO or a device is an error naming the file). Files
   /// up to 256 MiB are read into a kept buffer, which goes back to the pool
   /// when the returned buffer is destroyed (it may outlive the pool); a
-  /// bigger one is mapped.
+  /// bigger one, up to 1 GiB, into a buffer of its own. Nothing is mapped.
   llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
   read(const DirFD &Dir, llvm::StringRef Name);
 
