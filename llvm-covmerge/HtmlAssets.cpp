@@ -38,23 +38,27 @@ td.lines { max-width: 50em; }
 .problems { color: #a40; }
 .dubious { color: #a40; }
 input.filter { width: 30em; }
-table.source { font: 13px/1.35 ui-monospace, monospace; }
-table.source td, table.source th { padding: 0 6px; text-align: right; }
-table.source th:last-child { text-align: left; }
-table.source tbody tr { background: none; cursor: pointer; }
-table.source td:last-child { text-align: left; white-space: pre; tab-size: 8; }
-table.source td:first-child { color: #888; }
-table.source tr.c td:last-child { background: #e6f5e6; }
-table.source tr.u td:last-child { background: #fbe3e3; }
-table.source tr.p td:last-child { background: #fbf3d5; }
-td.c { color: #170; }
-td.u { color: #b00; font-weight: bold; }
-td.n { color: #999; }
-tr.selected td { outline: 1px solid #88a; }
-table.source tr.who td { background: #eef; color: #222; text-align: left;
-                        white-space: normal; padding: 4px 8px;
-                        font: 13px/1.4 system-ui, sans-serif; }
-tr.who div { margin: 2px 0; }
+div.source { font: 13px/1.35 ui-monospace, monospace; margin: 0.5em 0; }
+div.source section { content-visibility: auto;
+                     contain-intrinsic-block-size: auto 100lh; }
+div.source div[id], div.source div.head { white-space: pre; tab-size: 8; }
+div.source div[id] { cursor: pointer; }
+div.source span { display: inline-block; padding: 0 6px; text-align: right; }
+div.source span:first-child { color: #888; }
+div.source code { font: inherit; padding: 0 6px; text-align: left; }
+div.source div.head { background: #eee; border-bottom: 1px solid #bbb;
+                      font-weight: bold; }
+div.source div.head span:first-child { color: inherit; }
+div.source div.c { background: #e6f5e6; }
+div.source div.u { background: #fbe3e3; }
+div.source div.p { background: #fbf3d5; }
+span.c { color: #170; }
+span.u { color: #b00; font-weight: bold; }
+span.n { color: #999; }
+div.source div.selected { outline: 1px solid #88a; }
+div.who { background: #eef; color: #222; padding: 4px 8px;
+          font: 13px/1.4 system-ui, sans-serif; }
+div.who div { margin: 2px 0; }
 )css";
 
 static constexpr const char Script[] = R"js(// llvm-covmerge html
@@ -180,9 +184,10 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
   }
 
   // A source page: the tests that cover a line, per label.
-  var source = document.querySelector("table.source");
+  var source = document.querySelector("div.source");
   if (!source) return;
-  var heads = source.tHead.rows[0].cells, labels = heads.length - 2;
+  var heads = source.querySelector("div.head").children;
+  var labels = heads.length - 2;
   var open = null, selected = null;
 
   function covers(ranges, line) {
@@ -242,15 +247,13 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
     if (!row) return;
     var loaded = window.covlockLines && window.covlockContexts;
     var perLabel = loaded ? contextsOf(line) : [];
-    open = document.createElement("tr");
+    open = document.createElement("div");
     open.className = "who";
-    var td = open.insertCell();
-    td.colSpan = row.cells.length;
-    add(td, "b", "Line " + line);
+    add(open, "b", "Line " + line);
     for (var l = 0; l < labels; l++) {
-      var div = add(td, "div");
+      var div = add(open, "div");
       add(div, "b", heads[1 + l].textContent + ": ");
-      var state = row.cells[1 + l].className;
+      var state = row.children[1 + l].className;
       if (state === "n") add(div, "span", "not compiled in this label");
       else if (state === "u") add(div, "span", "no test covers this line");
       else if (state !== "c") add(div, "span", "not code");
@@ -265,10 +268,10 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
     var m = /^#L([0-9]+)$/.exec(location.hash);
     if (m) show(m[1]); else close();
   }
-  source.tBodies[0].addEventListener("click", function (e) {
+  source.addEventListener("click", function (e) {
     if (e.target.closest("a")) return;
-    var row = e.target.closest("tr");
-    if (!row || row === open || !row.id) return;
+    var row = e.target.closest("div[id]");
+    if (!row || !source.contains(row)) return;
     if (row === selected) {
       close();
       history.replaceState(null, "", location.pathname);
