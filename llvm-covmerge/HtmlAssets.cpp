@@ -33,6 +33,7 @@ table.sortable th, #tests th { cursor: pointer; user-select: none; }
 th[aria-sort=ascending]::after { content: " \25b2"; }
 th[aria-sort=descending]::after { content: " \25bc"; }
 td.lines { max-width: 50em; }
+table.deferred { display: none; } /* until site.js has run */
 .note { color: #555; }
 .warning { color: #a40; }
 .problems { color: #a40; }
@@ -64,6 +65,12 @@ div.who div { margin: 2px 0; }
 static constexpr const char Script[] = R"js(// llvm-covmerge html
 (function () {
   "use strict";
+
+  // Tables kept out of layout while the page was parsed: shown now, laid
+  // out once.
+  document.querySelectorAll("table.deferred").forEach(function (table) {
+    table.classList.remove("deferred");
+  });
 
   // Tables: a click on a column's head sorts by it (again: reversed);
   // rows that tie keep the page's order, whatever was sorted before.
