@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Merger.h"
+#include "ProfileBuffers.h"
 #include "covlock/Support/RegularFile.h"
 #include "llvm/Support/Endian.h"
 #include <cstring>
@@ -51,25 +52,6 @@ Expected<std::string> gzipProfile(StringRef Raw) {
     return zlibError("cannot gzip a profile", S);
   return Out;
 }
-
-namespace {
-/// Inflated bytes: a buffer allocated uninitialized, so that the pages of
-/// a capacity the output never reaches are never touched.
-class InflatedBuffer final : public MemoryBuffer {
-public:
-  InflatedBuffer(std::unique_ptr<char[]> Bytes, size_t Size, std::string Name)
-      : Bytes(std::move(Bytes)), Name(std::move(Name)) {
-    init(this->Bytes.get(), this->Bytes.get() + Size,
-         /*RequiresNullTerminator=*/false);
-  }
-  StringRef getBufferIdentifier() const override { return Name; }
-  BufferKind getBufferKind() const override { return MemoryBuffer_Malloc; }
-
-private:
-  std::unique_ptr<char[]> Bytes;
-  std::string Name;
-};
-} // namespace
 
 Expected<std::unique_ptr<MemoryBuffer>>
 gunzipProfile(StringRef Gzip, StringRef Name, uint64_t MaxSize) {
@@ -114,7 +96,7 @@ gunzipProfile(StringRef Gzip, StringRef Name, uint64_t MaxSize) {
   if (Trailing)
     return createStringError(inconvertibleErrorCode(),
                              "data after the gzip stream");
-  return std::make_unique<InflatedBuffer>(std::move(Out), Have, Name.str());
+  return makeOwnedBuffer(std::move(Out), Have, Name.str());
 }
 
 Expected<std::unique_ptr<MemoryBuffer>> readProfileFile(StringRef Path,

@@ -32,17 +32,10 @@ std::unique_ptr<KeyChangeFeed> KeyChangeFeed::open(StringRef Dir) {
   int FD = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (FD < 0)
     return nullptr;
-  int W = ::inotify_add_watch(FD, Dir.str().c_str(), KeyEvents);
-  if (W < 0) {
-    ::close(FD);
+  std::unique_ptr<KeyChangeFeed> Feed(
+      new KeyChangeFeed(Dir.str(), FD, /*DirWatch=*/-1));
+  if (!Feed->watchDir())
     return nullptr;
-  }
-  std::unique_ptr<KeyChangeFeed> Feed(new KeyChangeFeed(Dir.str(), FD, W));
-  struct stat St;
-  if (::lstat(Feed->Dir.c_str(), &St) != 0)
-    return nullptr;
-  Feed->DirDev = St.st_dev;
-  Feed->DirIno = St.st_ino;
   return Feed;
 }
 

@@ -78,6 +78,13 @@ private:
 };
 } // namespace
 
+std::unique_ptr<MemoryBuffer> makeOwnedBuffer(std::unique_ptr<char[]> Bytes,
+                                              size_t Size, std::string Name) {
+  return std::make_unique<PooledBuffer>(
+      std::weak_ptr<ProfileBufferPool::Shared>(), Block{std::move(Bytes), Size},
+      Size, std::move(Name));
+}
+
 ProfileBufferPool::ProfileBufferPool() : Free(std::make_shared<Shared>()) {}
 ProfileBufferPool::~ProfileBufferPool() = default;
 
@@ -128,8 +135,7 @@ ProfileBufferPool::read(const DirFD &Dir, StringRef Name) {
   }
   // A big buffer is not kept for the next file.
   if (!Pooled)
-    return std::make_unique<PooledBuffer>(std::weak_ptr<Shared>(), std::move(B),
-                                          Size, std::move(Path));
+    return makeOwnedBuffer(std::move(B.Bytes), Size, std::move(Path));
   return std::make_unique<PooledBuffer>(Free, std::move(B), Size,
                                         std::move(Path));
 }

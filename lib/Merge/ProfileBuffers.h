@@ -14,11 +14,18 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include <memory>
+#include <string>
 
 namespace covlock {
 namespace merge {
 
 class DirFD;
+
+/// A buffer owning \p Bytes, of which the first \p Size are its contents
+/// (allocated uninitialized, the pages of a capacity never reached are
+/// never touched), named \p Name.
+std::unique_ptr<llvm::MemoryBuffer>
+makeOwnedBuffer(std::unique_ptr<char[]> Bytes, size_t Size, std::string Name);
 
 class ProfileBufferPool {
 public:
