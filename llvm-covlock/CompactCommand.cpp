@@ -31,19 +31,22 @@ void covlock::tool::printCompactStats(const CompactStats &S, StringRef Shown) {
     return;
   }
   errs() << "covlock: ";
+  auto Count = [](uint64_t N, StringRef Noun) {
+    return (Twine(N) + " " + Noun + (N == 1 ? "" : "s")).str();
+  };
   // Profile bytes on both sides; the packs' records are said apart.
   if (S.Keys)
-    errs() << "compacted " << S.Keys << (S.Keys == 1 ? " test: " : " tests: ")
-           << S.Records << " records, " << S.Profiles << " profiles and "
-           << S.Packs << " packs (" << S.BytesRemoved
-           << " bytes of profiles) into " << S.Keys << " packs ("
+    errs() << "compacted " << Count(S.Keys, "test") << ": "
+           << Count(S.Records, "record") << ", " << Count(S.Profiles, "profile")
+           << " and " << Count(S.Packs, "pack") << " (" << S.BytesRemoved
+           << " bytes of profiles) into " << Count(S.Keys, "pack") << " ("
            << S.BytesWritten << " bytes of profiles, " << S.RecordBytes
            << " bytes of records)";
   if (S.Keys && S.Remnants)
     errs() << "; ";
   if (S.Remnants)
-    errs() << "removed " << S.Remnants
-           << " files an interrupted compaction left";
+    errs() << "removed " << Count(S.Remnants, "file")
+           << " an interrupted compaction left";
   errs() << '\n';
 }
 
