@@ -11,7 +11,8 @@
 #     and largest (index.html, tests.html, contexts.js, f/*.html, f/*.js,
 #     t/*.html);
 #   - with chromium installed, the time a page takes to load from disk
-#     (its load event, scripts run) in headless chromium: the index, the
+#     in headless chromium, to its load event (scripts run) and to the
+#     first frame after it (the layout that frame needs): the index, the
 #     table of tests, the largest source page with a line's tests open,
 #     and the largest test page.
 #
@@ -71,8 +72,10 @@ for kind in index.html tests.html contexts.js 'f/*.html' 'f/*.js' 't/*.html'; do
 done
 
 command -v chromium >/dev/null || { echo "(no chromium: page load times skipped)"; exit 0; }
-# measure.html loads a page in an iframe and writes the time to its load
-# event (parsing, scripts, layout) into its own DOM, which --dump-dom prints.
+# measure.html loads a page in an iframe and writes into its own DOM, which
+# --dump-dom prints, the time to its load event (parsing, scripts) and to
+# the first frame after it (requestAnimationFrame: the layout a script's
+# changes need is in it).
 largest() { ls -S "$site"/$1 | sed -n 1p; }
 src_page=$(largest 'f/*.html')
 test_page=$(largest 't/*.html')
@@ -83,15 +86,19 @@ cat > "$site/measure.html" <<'HTML'
 var f = document.getElementById("f"), t0 = performance.now();
 f.onload = function () {
   document.body.setAttribute("data-ms", Math.round(performance.now() - t0));
+  requestAnimationFrame(function () {
+    document.body.setAttribute("data-frame-ms", Math.round(performance.now() - t0));
+  });
 };
 f.src = decodeURIComponent(location.hash.slice(1));
 </script></body></html>
 HTML
 for page in index.html tests.html "${src_page#"$site"/}#L$line" "${test_page#"$site"/}"; do
-  ms=$(env HOME="$work" timeout 120 chromium --headless --no-sandbox --disable-gpu \
-         --no-first-run --user-data-dir="$work/chromium" \
-         --dump-dom "file://$site/measure.html#$page" 2>/dev/null |
-       grep -o 'data-ms="[0-9]*"' | grep -o '[0-9]*' || echo '?')
-  echo "  load $page: $ms ms"
+  dom=$(env HOME="$work" timeout 120 chromium --headless --no-sandbox --disable-gpu \
+          --no-first-run --user-data-dir="$work/chromium" \
+          --dump-dom "file://$site/measure.html#$page" 2>/dev/null || true)
+  ms=$(grep -o 'data-ms="[0-9]*"' <<< "$dom" | grep -o '[0-9]*' || echo '?')
+  frame=$(grep -o 'data-frame-ms="[0-9]*"' <<< "$dom" | grep -o '[0-9]*' || echo '?')
+  echo "  load $page: $ms ms, first frame after it: $frame ms"
 done
 rm -f "$site/measure.html"
