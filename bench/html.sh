@@ -8,8 +8,8 @@
 # "linux"; LABELS="linux mac" runs the tests once per label). Then:
 #   - the time and peak memory of `llvm-covmerge html` (/usr/bin/time);
 #   - the site's size: all of it, and per kind of file its count, total
-#     and largest (index.html, tests.html, contexts.js, f/*.html, f/*.js,
-#     t/*.html);
+#     and largest (index.html, files.js, tests.html, contexts.js,
+#     f/*.html, f/*.js, t/*.html);
 #   - with chromium installed, the time a page takes to load from disk
 #     in headless chromium, to its load event (scripts run) and to the
 #     first frame after it (the layout that frame needs): the index, the
@@ -65,7 +65,7 @@ site=$work/site
 read -r secs kb < "$work/html.time"
 echo "llvm-covmerge html: $secs s, peak $((kb / 1024)) MB"
 echo "site: $(du -sb "$site" | cut -f1) bytes in $(find "$site" -type f | wc -l) files"
-for kind in index.html tests.html contexts.js 'f/*.html' 'f/*.js' 't/*.html'; do
+for kind in index.html files.js tests.html contexts.js 'f/*.html' 'f/*.js' 't/*.html'; do
   # shellcheck disable=SC2086
   stat -c %s $site/$kind | sort -n | awk -v k="$kind" \
     '{n++; s+=$1; m=$1} END {printf "  %-12s %6d files, %12d bytes, largest %10d\n", k, n, s, m}'
