@@ -1,9 +1,10 @@
 //===- HtmlAssets.cpp - The site's stylesheet and script ------------------===//
 //
 // One stylesheet and one script for every page, plain: no framework, and
-// nothing loaded from the network. site.js sorts tables (a click on a
-// column's head), filters them, draws the table of tests from contexts.js,
-// and on a source page lists the tests that cover the chosen line (#L<n>
+// nothing loaded from the network. site.js draws the tables of tests
+// (from contexts.js) and of files (files.js) a page of rows at a time,
+// sorts tables (a click on a column's head) and filters them, and on a
+// source page lists the tests that cover the chosen line (#L<n>
 // in the address chooses one) from contexts.js and the page's f/<id>.js.
 //
 //===----------------------------------------------------------------------===//
@@ -25,15 +26,14 @@ th, td { padding: 1px 8px; text-align: left; vertical-align: top; }
 th { background: #eee; border-bottom: 1px solid #bbb; }
 .fail { color: #b00; font-weight: bold; }
 /* Numbers right-aligned, text left: numeric columns are class num (the
-   index's cells carry their value in data-v already). */
+   labels' cells carry their value in data-v already). */
 .num, td[data-v] { text-align: right; }
 tbody tr:nth-child(even) { background: #f7f7f7; }
 tfoot td { border-top: 1px solid #bbb; font-weight: bold; }
-table.sortable th, #tests th { cursor: pointer; user-select: none; }
+th[tabindex] { cursor: pointer; user-select: none; } /* sortable */
 th[aria-sort=ascending]::after { content: " \25b2"; }
 th[aria-sort=descending]::after { content: " \25bc"; }
 td.lines { max-width: 50em; }
-table.deferred { display: none; } /* until site.js has run */
 .note { color: #555; }
 .warning { color: #a40; }
 .problems { color: #a40; }
@@ -66,95 +66,32 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
 (function () {
   "use strict";
 
-  // Tables kept out of layout while the page was parsed: shown now, laid
-  // out once.
-  document.querySelectorAll("table.deferred").forEach(function (table) {
-    table.classList.remove("deferred");
-  });
-
-  // Tables: a click on a column's head sorts by it (again: reversed);
-  // rows that tie keep the page's order, whatever was sorted before.
-  function sortBy(table, th) {
-    var col = th.cellIndex;
-    var ascending = th.getAttribute("aria-sort") !== "ascending";
-    var heads = table.tHead.rows[0].cells;
-    for (var i = 0; i < heads.length; i++) heads[i].removeAttribute("aria-sort");
-    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-    var body = table.tBodies[0];
-    var keyed = Array.prototype.map.call(body.rows, function (row) {
-      var cell = row.cells[col], v = cell ? cell.getAttribute("data-v") : null;
-      var key = v !== null ? parseFloat(v) : (cell ? cell.textContent : "");
-      return { row: row, key: key };
-    });
-    keyed.sort(function (a, b) {
-      var d = a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-      return (ascending ? d : -d) || a.row.covlockIndex - b.row.covlockIndex;
-    });
-    var rows = document.createDocumentFragment();
-    keyed.forEach(function (k) { rows.appendChild(k.row); });
-    body.appendChild(rows);
-  }
-  document.querySelectorAll("table.sortable").forEach(function (table) {
-    Array.prototype.forEach.call(table.tBodies[0].rows, function (row, i) {
-      row.covlockIndex = i;
-    });
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
-      th.tabIndex = 0;
-      th.addEventListener("click", function () { sortBy(table, th); });
-      th.addEventListener("keydown", function (e) {
-        if (e.key === "Enter") sortBy(table, th);
-      });
-    });
-  });
-
-  // Filters: rows whose first cell (the file's name) holds what is typed,
-  // in any case; not the numbers, which "1" or "%" would match in every row.
-  document.querySelectorAll("input.filter").forEach(function (input) {
-    var table = document.getElementById(input.getAttribute("data-table"));
-    input.addEventListener("input", function () {
-      var q = input.value.toLowerCase(), rows = table.tBodies[0].rows;
-      for (var i = 0; i < rows.length; i++)
-        rows[i].hidden = q !== "" &&
-          rows[i].cells[0].textContent.toLowerCase().indexOf(q) < 0;
-    });
-  });
-
-  // The table of tests, from contexts.js: sorted and filtered as data,
-  // drawn a page of rows at a time (a static table of 10,000 rows takes
-  // seconds to lay out).
-  var tests = document.getElementById("tests");
-  if (tests && window.covlockContexts) drawTests(tests);
-  function drawTests(table) {
-    var page = 200, shown = page, filter = "", column = -1, ascending = true;
-    var more = document.getElementById("tests-more");
-    var heads = table.tHead.rows[0].cells;
-    var value = [
-      function (c) { return covlockLabels[c[0]]; },
-      function (c) { return c[1] === null ? "(outside tests)" : c[1]; },
-      function (c) { return c[4]; }, function (c) { return c[5]; },
-      function (c) { return c[2]; }, function (c) { return c[6]; },
-      function (c) { return c[7]; }, function (c) { return c[8]; },
-      function (c) { return c[9]; }];
-    var order = covlockContexts.map(function (c, i) { return i; });
+  // Tables sorted, filtered and drawn a page of rows at a time, as data: the
+  // table of tests (contexts.js) and the index's table of files
+  // (files.js), whose static tables of 10,000 or 2,000 rows took a second
+  // or more to lay out; and the index's table of labels, whose rows are
+  // its own. spec: rows, key[k](row) (column k's sort key: a number sorts
+  // by value), draw(row) (its tr); with a filter (an input), text(row) is
+  // what it looks in, in any case; with more (an element), rows are drawn
+  // page rows at a time, more says how many there are and holds the
+  // "Show more" button.
+  // A click (or Enter) on a column's head sorts by it (again: reversed);
+  // rows that tie keep the data's order, whatever was sorted before.
+  function dataTable(table, spec) {
+    var page = spec.more ? 200 : Infinity, shown = page, query = "";
+    var column = -1, ascending = true, heads = table.tHead.rows[0].cells;
+    var order = spec.rows.map(function (row, i) { return i; });
     function draw() {
-      var rows = filter === "" ? order : order.filter(function (i) {
-        var c = covlockContexts[i];
-        return (value[0](c) + " " + value[1](c) + " " + c[2]).toLowerCase()
-          .indexOf(filter) >= 0;
+      var rows = query === "" ? order : order.filter(function (i) {
+        return spec.text(spec.rows[i]).toLowerCase().indexOf(query) >= 0;
       });
       var body = document.createElement("tbody");
       rows.slice(0, shown).forEach(function (i) {
-        var c = covlockContexts[i], tr = body.insertRow();
-        for (var k = 0; k < value.length; k++) {
-          var td = tr.insertCell();
-          if (k !== 1) td.textContent = value[k](c);
-          else add(td, "a", value[1](c)).href = "t/" + c[3] + ".html";
-          if (k > 1 && k !== 4 && k !== 8) td.className = "num";
-        }
-        tr.cells[4].className = c[2];
-        if (c[9].lastIndexOf("FAIL", 0) === 0) tr.cells[8].className = "fail";
+        body.appendChild(spec.draw(spec.rows[i]));
       });
       table.replaceChild(body, table.tBodies[0]);
+      var more = spec.more;
+      if (!more) return;
       more.textContent = rows.length + (rows.length === 1 ? " row" : " rows");
       if (rows.length <= shown) return;
       more.textContent += ", the first " + shown + " shown. ";
@@ -168,9 +105,9 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
       column = k;
       for (var h = 0; h < heads.length; h++) heads[h].removeAttribute("aria-sort");
       heads[k].setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      var key = spec.rows.map(spec.key[k]);
       order.sort(function (x, y) {
-        var a = value[k](covlockContexts[x]), b = value[k](covlockContexts[y]);
-        var d = a < b ? -1 : a > b ? 1 : 0;
+        var a = key[x], b = key[y], d = a < b ? -1 : a > b ? 1 : 0;
         return (ascending ? d : -d) || x - y;
       });
       draw();
@@ -182,12 +119,108 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
         if (e.key === "Enter") sortBy(k);
       });
     });
-    document.getElementById("tests-filter").addEventListener("input", function (e) {
-      filter = e.target.value.toLowerCase();
+    if (spec.filter) spec.filter.addEventListener("input", function () {
+      query = spec.filter.value.toLowerCase();
       shown = page;
       draw();
     });
     draw();
+  }
+  function add(parent, tag, text) {
+    var e = document.createElement(tag);
+    if (text !== undefined) e.textContent = text;
+    parent.appendChild(e);
+    return e;
+  }
+  // "part/whole (pct)" as the pages write it (printf's "%.2f", which
+  // rounds a tie to even where toFixed rounds it up: only x.125 and x.625
+  // are ties that a double holds exactly).
+  function ratio(part, whole) {
+    if (whole <= 0) return part + "/" + whole;
+    var pct = 100 * part / whole;
+    var text = (pct * 8) % 4 === 1 ? (Math.floor(pct * 100) / 100).toFixed(2)
+                                   : pct.toFixed(2);
+    return part + "/" + whole + " (" + text + "%)";
+  }
+
+  // The index's labels: its own rows, a cell's key its data-v or text.
+  var labelTable = document.getElementById("labels");
+  if (labelTable) drawLabels(labelTable);
+  function drawLabels(table) {
+    dataTable(table, {
+      rows: Array.prototype.slice.call(table.tBodies[0].rows),
+      key: Array.prototype.map.call(table.tHead.rows[0].cells, function (th, k) {
+        return function (tr) {
+          var v = tr.cells[k].getAttribute("data-v");
+          return v !== null ? parseFloat(v) : tr.cells[k].textContent;
+        };
+      }),
+      draw: function (tr) { return tr; }
+    });
+  }
+
+  // The index's files, from files.js: [page, name, then per label and the
+  // union: covered and executable lines, covered and all regions (null:
+  // the label does not compile the file)]. A ratio sorts by its
+  // percentage, "-" and 0/0 first.
+  var fileTable = document.getElementById("files");
+  if (fileTable && window.covlockFiles) drawFiles(fileTable);
+  function drawFiles(table) {
+    function ratioKey(k) {
+      return function (f) {
+        return f[k] === null || f[k + 1] <= 0 ? -1 : 100 * f[k] / f[k + 1];
+      };
+    }
+    var key = [function (f) { return f[1]; }];
+    for (var k = 1; k < table.tHead.rows[0].cells.length; k++)
+      key.push(ratioKey(2 * k));
+    dataTable(table, {
+      rows: covlockFiles, key: key,
+      text: function (f) { return f[1]; },
+      filter: document.getElementById("files-filter"),
+      more: document.getElementById("files-more"),
+      draw: function (f) {
+        var tr = document.createElement("tr");
+        add(add(tr, "td"), "a", f[1]).href = "f/" + f[0] + ".html";
+        for (var k = 2; k < f.length; k += 2)
+          add(tr, "td", f[k] === null ? "-" : ratio(f[k], f[k + 1]))
+            .className = "num";
+        return tr;
+      }
+    });
+  }
+
+  // The table of tests, from contexts.js.
+  var testTable = document.getElementById("tests");
+  if (testTable && window.covlockContexts) drawTests(testTable);
+  function drawTests(table) {
+    var value = [
+      function (c) { return covlockLabels[c[0]]; },
+      function (c) { return c[1] === null ? "(outside tests)" : c[1]; },
+      function (c) { return c[4]; }, function (c) { return c[5]; },
+      function (c) { return c[2]; }, function (c) { return c[6]; },
+      function (c) { return c[7]; }, function (c) { return c[8]; },
+      function (c) { return c[9]; }];
+    dataTable(table, {
+      rows: covlockContexts, key: value,
+      text: function (c) {
+        return value[0](c) + " " + value[1](c) + " " + c[2];
+      },
+      filter: document.getElementById("tests-filter"),
+      more: document.getElementById("tests-more"),
+      draw: function (c) {
+        var tr = document.createElement("tr");
+        for (var k = 0; k < value.length; k++) {
+          var td = add(tr, "td");
+          if (k !== 1) td.textContent = value[k](c);
+          else add(td, "a", value[1](c)).href = "t/" + c[3] + ".html";
+          if (k > 1 && k !== 4 && k !== 8) td.className = "num";
+        }
+        tr.cells[4].className = c[2];
+        if (c[9].lastIndexOf("FAIL", 0) === 0) tr.cells[8].className = "fail";
+        return tr;
+      }
+    });
   }
 
   // A source page: the tests that cover a line, per label.
@@ -217,12 +250,6 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
     });
     perLabel.forEach(function (list) { list.sort(function (a, b) { return a - b; }); });
     return perLabel;
-  }
-  function add(parent, tag, text) {
-    var e = document.createElement(tag);
-    if (text !== undefined) e.textContent = text;
-    parent.appendChild(e);
-    return e;
   }
   // A line every test runs has thousands: the first hundred, the rest on
   // demand (10,000 links took seconds to lay out).

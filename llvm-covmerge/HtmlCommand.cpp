@@ -49,6 +49,8 @@ static Error writeSite(const CovDB &DB, StringRef Dir) {
     return E;
   if (Error E = html::writeIndex(*S, Dir))
     return E;
+  if (Error E = html::writeFileScript(*S, Dir))
+    return E;
   if (Error E = html::writeTestTable(*S, Dir))
     return E;
   if (Error E = html::writeContextScript(*S, Dir))

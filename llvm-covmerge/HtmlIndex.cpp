@@ -3,12 +3,11 @@
 // index.html: per label (its contexts by confidence, processes, lost
 // processes, failed flushes, unreadable profiles, lines, regions) and per
 // source file (lines and regions covered in each label and in their
-// union). tests.html: report --by-test's table (outcome included), drawn
-// by site.js from
-// contexts.js, which also names the contexts that cover a line on the
-// source pages. Tables sort
-// by a click on a column's head (site.js): numeric cells carry their value
-// in data-v.
+// union), the files drawn by site.js from files.js. tests.html: report
+// --by-test's table (outcome included), drawn by site.js from contexts.js,
+// which also names the contexts that cover a line on the source pages.
+// Tables sort by a click on a column's head (site.js); the labels' numeric
+// cells carry their value in data-v.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,7 +40,7 @@ static void numberCell(raw_ostream &OS, int64_t N) {
 /// One row per label: its contexts by confidence and their problems,
 /// its lines and regions over all files.
 static void writeLabels(raw_ostream &OS, const Site &S) {
-  OS << "<h2>Labels</h2>\n<table class=\"sortable\">\n<thead><tr><th>Label"
+  OS << "<h2>Labels</h2>\n<table id=\"labels\">\n<thead><tr><th>Label"
         "<th class=\"num\">Tests<th class=\"num\">Exact"
         "<th class=\"num\">Normal<th class=\"num\">Dubious"
         "<th class=\"num\">Outside tests<th class=\"num\">Processes"
@@ -81,51 +80,37 @@ static void writeLabels(raw_ostream &OS, const Site &S) {
   OS << "</tbody>\n</table>\n";
 }
 
-/// One row per source file: lines and regions per label and in the union.
+/// The table of files: its head and totals, its rows drawn by site.js from
+/// files.js (writeFileScript) a page at a time: a static table of 2,000
+/// files took the browser most of a second to lay out.
 static void writeFiles(raw_ostream &OS, const Site &S) {
-  // Laid out once, when site.js shows it: a browser lays out a table it
-  // is still parsing again and again, which took 2,000 files a second.
   OS << "<h2>Files</h2>\n<p><input type=\"search\" class=\"filter\" "
-        "data-table=\"files\" placeholder=\"Filter files\"></p>\n"
-        "<noscript><style>table.deferred { display: table; }</style>"
-        "</noscript>\n"
-        "<table class=\"sortable deferred\" id=\"files\">\n<thead><tr>"
-        "<th>File";
+        "id=\"files-filter\" placeholder=\"Filter files\"></p>\n"
+        "<table id=\"files\">\n<thead><tr><th>File";
   for (const CovDB::Label &L : S.Labels)
     OS << "<th class=\"num\">" << escape(L.Name) << " lines<th class=\"num\">"
        << escape(L.Name) << " regions";
   OS << "<th class=\"num\">Union lines<th class=\"num\">Union regions</tr>"
-        "</thead>\n<tbody>\n";
+        "</thead>\n<tbody></tbody>\n";
   std::vector<std::pair<int64_t, int64_t>> Totals(2 * S.Labels.size() + 2);
   auto Add = [&](size_t Col, int64_t Part, int64_t Whole) {
     Totals[Col].first += Part;
     Totals[Col].second += Whole;
   };
   for (const Site::File &F : S.Files) {
-    OS << "<tr><td><a href=\"f/" << F.Id << ".html\">" << escape(F.Short)
-       << "</a>";
-    for (size_t L = 0; L != S.Labels.size(); ++L) {
-      const auto &Sum = F.PerLabel[L];
-      if (!Sum) {
-        ratioCell(OS, std::nullopt);
-        ratioCell(OS, std::nullopt);
-        continue;
+    for (size_t L = 0; L != S.Labels.size(); ++L)
+      if (const auto &Sum = F.PerLabel[L]) {
+        Add(2 * L, Sum->CoveredLines, Sum->Lines);
+        Add(2 * L + 1, Sum->CoveredRegions, Sum->Regions);
       }
-      ratioCell(OS, std::pair(Sum->CoveredLines, Sum->Lines));
-      ratioCell(OS, std::pair(Sum->CoveredRegions, Sum->Regions));
-      Add(2 * L, Sum->CoveredLines, Sum->Lines);
-      Add(2 * L + 1, Sum->CoveredRegions, Sum->Regions);
-    }
-    ratioCell(OS, std::pair(F.Union.CoveredLines, F.Union.Lines));
-    ratioCell(OS, std::pair(F.Union.CoveredRegions, F.Union.Regions));
     Add(Totals.size() - 2, F.Union.CoveredLines, F.Union.Lines);
     Add(Totals.size() - 1, F.Union.CoveredRegions, F.Union.Regions);
-    OS << "</tr>\n";
   }
-  OS << "</tbody>\n<tfoot><tr><td>Total";
+  OS << "<tfoot><tr><td>Total";
   for (const auto &T : Totals)
     OS << "<td class=\"num\">" << ratio(T.first, T.second);
-  OS << "</tr></tfoot>\n</table>\n";
+  OS << "</tr></tfoot>\n</table>\n<p id=\"files-more\"></p>\n<noscript><p>"
+        "The table is drawn by site.js from files.js.</p></noscript>\n";
 }
 
 Error writeIndex(const Site &S, StringRef Dir) {
@@ -143,7 +128,31 @@ Error writeIndex(const Site &S, StringRef Dir) {
        << ", each source line once. Union: lines covered in some label / "
           "lines executable in some label; its regions are the labels' "
           "added. -: the label does not compile the file.</p>\n";
-    endPage(OS, "");
+    endPage(OS, "", {"files.js"});
+  });
+}
+
+Error writeFileScript(const Site &S, StringRef Dir) {
+  return writeFile(Dir + "/files.js", [&](raw_ostream &OS) {
+    OS << "// The files: [page, name, then per label and the union: covered "
+          "and executable lines, covered and all regions (null: the label "
+          "does not compile the file)].\ncovlockFiles = [\n";
+    auto Add = [&](const CovDB::FileSummary &Sum) {
+      OS << ", " << Sum.CoveredLines << ", " << Sum.Lines << ", "
+         << Sum.CoveredRegions << ", " << Sum.Regions;
+    };
+    for (const Site::File &F : S.Files) {
+      OS << "[" << F.Id << ", " << jsString(F.Short);
+      for (const auto &Sum : F.PerLabel) {
+        if (Sum)
+          Add(*Sum);
+        else
+          OS << ", null, null, null, null";
+      }
+      Add(F.Union);
+      OS << "],\n";
+    }
+    OS << "];\n";
   });
 }
 

@@ -7,7 +7,10 @@
 // file://). Layout, relative to DIR:
 //
 //   index.html       per label, and per file: lines and regions per label
-//                    and in their union (sortable)
+//                    and in their union (sortable); the files drawn by
+//                    site.js
+//   files.js         every file: its page, name, and lines and regions
+//                    per label and in their union
 //   tests.html       report --by-test's table, drawn by site.js
 //   contexts.js      every context: label, test, confidence, its test page
 //                    and report --by-test's numbers
@@ -100,6 +103,7 @@ llvm::Error writeFile(const llvm::Twine &Path,
 /// The pages (HtmlIndex.cpp, HtmlSourcePage.cpp, HtmlTestPage.cpp,
 /// HtmlAssets.cpp), written into \p Dir.
 llvm::Error writeIndex(const Site &S, llvm::StringRef Dir);
+llvm::Error writeFileScript(const Site &S, llvm::StringRef Dir);
 llvm::Error writeTestTable(const Site &S, llvm::StringRef Dir);
 llvm::Error writeContextScript(const Site &S, llvm::StringRef Dir);
 /// \p Unreadable: called for a source that cannot be read, with why.
