@@ -3,7 +3,7 @@
 #
 # Per-process cost of coverage output: runs PROCS (500) short processes of a
 # big generated program (bench/gen_program.py, FUNCS=20000 functions), each
-# its own "test", and compares in ONE hyperfine invocation:
+# its own "test", and compares, in rounds of one hyperfine invocation each:
 #   (a) stock-pid   stock runtime, LLVM_PROFILE_FILE=DIR/%p.profraw
 #   (b) stock-pool  stock runtime, LLVM_PROFILE_FILE=DIR/%m.profraw (merge pool)
 #   (c) covlock     the same program linked with `llvm-covlock link-flags`,
@@ -19,7 +19,8 @@
 # deleting the last one's files measures that scan, not the runtime, and
 # punishes most whoever creates the most files. FRESH=0 measures exactly
 # that: each run first deletes its own previous output.
-# Prints the per-process wall time and its ratio to (a), and the disk used
+# Prints the per-process wall time (median over the RUNS rounds) and its
+# ratio to (a), taken within each round (median, and the range), and the disk used
 # (du -sb) by each output. Then, outside the timing, (a) and (d) run once
 # more each while their directory's size is sampled (du -sb, every 0.1 s):
 # the peak and final disk use of each.
@@ -107,11 +108,26 @@ prepare() { # X -> the --prepare command giving $out/X an empty directory
   fi
 }
 
-hyperfine --warmup "$warmup" --runs "$runs" --export-json "$work/hyperfine.json" \
-  -n "(a) stock %p" --prepare "$(prepare a)" "$stock_pid" \
-  -n "(b) stock %m" --prepare "$(prepare b)" "$stock_pool" \
-  -n "(c) covlock" --prepare "$(prepare c)" "$covlock_run" \
-  -n "(d) covlock run" --prepare "$(prepare d)" "$covlock_compact"
+# Rounds, not one block of runs per command: this VM drifts by a fifth
+# over minutes, and a block design puts that drift between the commands.
+# Each round is one hyperfine invocation running every command once (in an
+# order that rotates), so each command's ratio to (a) is taken within a
+# round; the summary gives the median over the rounds. WARMUP rounds
+# first, untimed.
+names=("(a) stock %p" "(b) stock %m" "(c) covlock" "(d) covlock run")
+commands=("$stock_pid" "$stock_pool" "$covlock_run" "$covlock_compact")
+rm -f "$work"/round-*.json
+for ((r = 0; r < warmup + runs; r++)); do
+  args=()
+  for ((k = 0; k < 4; k++)); do
+    i=$(( (k + r) % 4 ))
+    args+=(-n "${names[$i]}" --prepare "$(prepare "$(echo abcd | cut -c$((i + 1)))")" "${commands[$i]}")
+  done
+  json=$work/round-$r.json
+  [ "$r" -lt "$warmup" ] && json=$work/warmup.json
+  echo "round $((r + 1)) of $((warmup + runs))$([ "$r" -lt "$warmup" ] && echo ' (warm-up)')..." >&2
+  hyperfine --runs 1 --style none --export-json "$json" "${args[@]}" > /dev/null
+done
 
 # The last timed run of each command left its output in place.
 # (With FRESH=1, the earlier ones go now.)
@@ -126,19 +142,25 @@ for d in a b c d; do
 done > "$work/disk.txt"
 touch "$out/cleaned"
 
-python3 - "$work/hyperfine.json" "$work/disk.txt" "$procs" "$funcs" <<'EOF'
-import json, sys
-results = json.load(open(sys.argv[1]))["results"]
-disk = {l.split()[0]: (int(l.split()[1]), int(l.split()[2])) for l in open(sys.argv[2])}
-procs, funcs = int(sys.argv[3]), int(sys.argv[4])
-base = results[0]["mean"]
+python3 - "$work/disk.txt" "$procs" "$funcs" "$work"/round-*.json <<'EOF'
+import json, statistics, sys
+disk = {l.split()[0]: (int(l.split()[1]), int(l.split()[2])) for l in open(sys.argv[1])}
+procs, funcs = int(sys.argv[2]), int(sys.argv[3])
+rounds = [{r["command"]: r["mean"] for r in json.load(open(f))["results"]}
+          for f in sys.argv[4:]]
+names = ["(a) stock %p", "(b) stock %m", "(c) covlock", "(d) covlock run"]
 print()
-print("%d processes of a %d-function program, per process:" % (procs, funcs))
-print("%-14s %12s %9s %14s %12s %8s" % ("", "wall ms", "vs (a)", "disk bytes", "bytes/proc", "profraw"))
-for r, d in zip(results, "abcd"):
+print("%d processes of a %d-function program, per process (median of %d rounds):"
+      % (procs, funcs, len(rounds)))
+print("%-16s %9s %9s %15s %14s %12s %8s" % (
+    "", "wall ms", "vs (a)", "vs (a) range", "disk bytes", "bytes/proc", "profraw"))
+for name, d in zip(names, "abcd"):
     size, files = disk[d]
-    print("%-14s %12.3f %8.2fx %14d %12d %8d" % (
-        r["command"], r["mean"] / procs * 1e3, r["mean"] / base, size, size // procs, files))
+    ms = statistics.median(r[name] for r in rounds) / procs * 1e3
+    ratios = [r[name] / r[names[0]] for r in rounds]
+    print("%-16s %9.3f %8.2fx %7.2f-%.2fx %14d %12d %8d" % (
+        name, ms, statistics.median(ratios), min(ratios), max(ratios), size,
+        size // procs, files))
 EOF
 
 # peak_disk NAME COMMAND: runs COMMAND (which writes to $out/NAME) once in

@@ -206,13 +206,6 @@ private:
   }
 
   void loop() {
-#ifdef __linux__
-    // Background work: where the suite keeps every core busy, its tests
-    // come first and the compactor gets what is left (a tenth of a core
-    // against each test). The last round, after the command, runs at the
-    // normal priority.
-    ::setpriority(PRIO_PROCESS, ::gettid(), 10);
-#endif
     std::unique_lock<std::mutex> G(Lock);
     // From the start, and while there is work, a round every 10 ms; idle
     // rounds back off to a quarter second.
