@@ -167,56 +167,6 @@ TEST_F(ProfileBufferPoolTest, ReadsAndReusesBuffers) {
   EXPECT_EQ((*A2)->getBuffer(), std::string(5000, 'a'));
 }
 
-TEST_F(ProfileBufferPoolTest, ReadsTheHeadAndPickedRangesOnly) {
-  // 10,000 bytes, each its offset's last digit.
-  std::string Bytes;
-  for (int I = 0; I < 10000; ++I)
-    Bytes += char('0' + I % 10);
-  write("p", Bytes);
-  Expected<DirFD> D = DirFD::open(Path);
-  ASSERT_THAT_EXPECTED(D, Succeeded());
-  ProfileBufferPool Pool;
-  uint64_t SeenSize = 0;
-  std::string SeenHead;
-  auto Pick = [&](StringRef Head,
-                  uint64_t Size) -> std::optional<SmallVector<ByteRange, 2>> {
-    SeenHead = Head.str();
-    SeenSize = Size;
-    return SmallVector<ByteRange, 2>{{6000, 100}, {9990, 10}};
-  };
-  Expected<std::unique_ptr<MemoryBuffer>> P = Pool.read(*D, "p", Pick);
-  ASSERT_THAT_EXPECTED(P, Succeeded());
-  EXPECT_EQ(SeenSize, 10000u);
-  EXPECT_EQ(SeenHead, Bytes.substr(0, 4096));
-  StringRef Got = (*P)->getBuffer();
-  ASSERT_EQ(Got.size(), 10000u);
-  EXPECT_EQ(Got.substr(0, 4096), Bytes.substr(0, 4096));
-  EXPECT_EQ(Got.substr(6000, 100), Bytes.substr(6000, 100));
-  EXPECT_EQ(Got.substr(9990), Bytes.substr(9990));
-}
-
-TEST_F(ProfileBufferPoolTest, PickingNothingReadsAllAndPastTheEndFails) {
-  write("p", std::string(5000, 'p'));
-  Expected<DirFD> D = DirFD::open(Path);
-  ASSERT_THAT_EXPECTED(D, Succeeded());
-  ProfileBufferPool Pool;
-  auto All = [](StringRef,
-                uint64_t) -> std::optional<SmallVector<ByteRange, 2>> {
-    return std::nullopt;
-  };
-  Expected<std::unique_ptr<MemoryBuffer>> P = Pool.read(*D, "p", All);
-  ASSERT_THAT_EXPECTED(P, Succeeded());
-  EXPECT_EQ((*P)->getBuffer(), std::string(5000, 'p'));
-  auto PastEnd = [](StringRef,
-                    uint64_t Size) -> std::optional<SmallVector<ByteRange, 2>> {
-    return SmallVector<ByteRange, 2>{{Size - 10, 11}};
-  };
-  EXPECT_THAT_EXPECTED(
-      Pool.read(*D, "p", PastEnd),
-      FailedWithMessage("'" + at("p") +
-                        "': a range to read lies past the end"));
-}
-
 TEST_F(ProfileBufferPoolTest, SmallFileDoesNotTakeBigBuffer) {
   write("big", std::string(1 << 20, 'b'));
   write("small", std::string(1000, 's'));

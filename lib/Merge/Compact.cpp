@@ -257,30 +257,10 @@ bool Compactor::Impl::readRecord(DirFD &KD, const NamedRecord<FlushRecord> &R,
     if (Name.starts_with(PackPrefix) || Name.starts_with(".") ||
         !Name.ends_with(".profraw") || Name.ends_with(".stock.profraw"))
       return false;
-    // A build seen before: only its counters and bitmap bytes are read.
-    Layout *Known = nullptr;
-    auto CountsOfKnownBuild =
-        [&](StringRef Head,
-            uint64_t Size) -> std::optional<SmallVector<merge::ByteRange, 2>> {
-      Known = Registry.findBuild(Head, Size);
-      if (!Known)
-        return std::nullopt;
-      const RawProfileView &V = Known->View;
-      return SmallVector<merge::ByteRange, 2>{
-          {V.CountersOffset, V.NumCounters * sizeof(uint64_t)},
-          {V.BitmapOffset, V.NumBitmapBytes}};
-    };
-    Expected<std::unique_ptr<MemoryBuffer>> Buf =
-        Buffers.read(KD, MP.Profile, CountsOfKnownBuild);
+    Expected<std::unique_ptr<MemoryBuffer>> Buf = Buffers.read(KD, MP.Profile);
     if (!Buf) {
       consumeError(Buf.takeError()); // missing or not a file: the merge says
       return false;
-    }
-    if (Known) {
-      RawProfileView V = Known->View;
-      V.Buffer = (*Buf)->getBuffer();
-      Out.push_back({std::move(*Buf), V, Known});
-      continue;
     }
     std::optional<RawProfileView> V = viewRawProfile((*Buf)->getBuffer());
     if (!V)

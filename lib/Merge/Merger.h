@@ -168,10 +168,6 @@ public:
                          std::unique_ptr<MemoryBuffer> &Buf,
                          bool *IsNew = nullptr);
 
-  /// The layout of a known build (isSameBuild) that the raw profile
-  /// beginning with \p Head and \p Size bytes long is of, if any.
-  Layout *findBuild(StringRef Head, uint64_t Size);
-
   /// The layout of the layout file at \p Path (a pack's; read once).
   Expected<Layout *> getFile(StringRef Path, bool *IsNew = nullptr);
 

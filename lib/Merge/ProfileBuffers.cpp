@@ -3,7 +3,6 @@
 #include "ProfileBuffers.h"
 #include "DirFD.h"
 #include "Merger.h"
-#include "covlock/Merge/RawProfile.h"
 #include <algorithm>
 #include <mutex>
 #include <sys/stat.h>
@@ -86,28 +85,11 @@ std::unique_ptr<MemoryBuffer> makeOwnedBuffer(std::unique_ptr<char[]> Bytes,
       Size, std::move(Name));
 }
 
-/// Reads \p R of \p FD to the same offset of \p Dst.
-static Error readRange(int FD, char *Dst, ByteRange R, StringRef Path) {
-  for (uint64_t Done = 0; Done < R.Size;) {
-    ssize_t N =
-        ::pread(FD, Dst + R.Offset + Done, R.Size - Done, R.Offset + Done);
-    if (N < 0 && errno == EINTR)
-      continue;
-    if (N < 0)
-      return errnoError(Path);
-    if (N == 0)
-      return createFileError(Path, createStringError(inconvertibleErrorCode(),
-                                                     "shrank while read"));
-    Done += N;
-  }
-  return Error::success();
-}
-
 ProfileBufferPool::ProfileBufferPool() : Free(std::make_shared<Shared>()) {}
 ProfileBufferPool::~ProfileBufferPool() = default;
 
 Expected<std::unique_ptr<MemoryBuffer>>
-ProfileBufferPool::read(const DirFD &Dir, StringRef Name, PickRanges Pick) {
+ProfileBufferPool::read(const DirFD &Dir, StringRef Name) {
   std::string Path = Dir.path(Name);
   int FD = ::openat(Dir.fd(), Name.str().c_str(),
                     O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
@@ -136,26 +118,20 @@ ProfileBufferPool::read(const DirFD &Dir, StringRef Name, PickRanges Pick) {
   bool Pooled = Size <= MaxPooledFile;
   Block B = Pooled ? Free->take(Size)
                    : Block{std::unique_ptr<char[]>(new char[Size]), Size};
-  auto Fail = [&](Error E) -> Error {
-    if (Pooled)
-      Free->give(std::move(B));
-    return E;
-  };
-  size_t Head = Pick ? std::min<size_t>(Size, RawHeadBytes) : Size;
-  if (Error E = readRange(FD, B.Bytes.get(), {0, Head}, Path))
-    return Fail(std::move(E));
-  std::optional<SmallVector<ByteRange, 2>> Ranges;
-  if (Pick)
-    Ranges = Pick(StringRef(B.Bytes.get(), Head), Size);
-  if (!Ranges)
-    Ranges = SmallVector<ByteRange, 2>{{Head, Size - Head}};
-  for (ByteRange R : *Ranges) {
-    if (R.Offset > Size || R.Size > Size - R.Offset)
-      return Fail(createFileError(
-          Path, createStringError(inconvertibleErrorCode(),
-                                  "a range to read lies past the end")));
-    if (Error E = readRange(FD, B.Bytes.get(), R, Path))
-      return Fail(std::move(E));
+  for (size_t Done = 0; Done < Size;) {
+    ssize_t N = ::pread(FD, B.Bytes.get() + Done, Size - Done, Done);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0) {
+      Error E = N < 0 ? errnoError(Path)
+                      : createFileError(
+                            Path, createStringError(inconvertibleErrorCode(),
+                                                    "shrank while read"));
+      if (Pooled)
+        Free->give(std::move(B));
+      return std::move(E);
+    }
+    Done += N;
   }
   // A big buffer is not kept for the next file.
   if (!Pooled)

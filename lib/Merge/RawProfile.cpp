@@ -210,23 +210,17 @@ std::string RawProfileView::firstBinaryId() const {
   return toHex(BinaryIds.substr(8, Len), /*LowerCase=*/true);
 }
 
-/// Whether raw headers \p A and \p B agree in every field but the
-/// absolute addresses. BitmapDelta is relative when there is a bitmap, and
-/// a process address when there is none.
-static bool haveSameHeader(StringRef A, StringRef B) {
+bool haveSameLayout(const RawProfileView &A, const RawProfileView &B) {
+  // Header: every field but the absolute addresses. BitmapDelta is relative
+  // when there is a bitmap, and a process address when there is none.
   for (HeaderField F :
        {HMagic, HVersion, HBinaryIdsSize, HNumData, HPaddingBytesBeforeCounters,
         HNumCounters, HPaddingBytesAfterCounters, HNumBitmapBytes,
         HPaddingBytesAfterBitmapBytes, HNamesSize, HCountersDelta, HNumVTables,
         HVNamesSize, HValueKindLast})
-    if (field(A, F) != field(B, F))
+    if (field(A.Buffer, F) != field(B.Buffer, F))
       return false;
-  return !field(A, HNumBitmapBytes) ||
-         field(A, HBitmapDelta) == field(B, HBitmapDelta);
-}
-
-bool haveSameLayout(const RawProfileView &A, const RawProfileView &B) {
-  if (!haveSameHeader(A.Buffer, B.Buffer))
+  if (A.NumBitmapBytes && A.BitmapDelta != B.BitmapDelta)
     return false;
   if (A.BinaryIds != B.BinaryIds || A.Names != B.Names ||
       A.Data.size() != B.Data.size())
@@ -244,13 +238,6 @@ bool haveSameLayout(const RawProfileView &A, const RawProfileView &B) {
       Diff |= support::endian::read64le(PA + 8 * W) ^
               support::endian::read64le(PB + 8 * W);
   return Diff == 0;
-}
-
-bool isSameBuild(const RawProfileView &V, StringRef Head, uint64_t Size) {
-  return !V.BinaryIds.empty() && Size == V.Buffer.size() &&
-         Head.size() >= HeaderSize + V.BinaryIds.size() &&
-         haveSameHeader(V.Buffer, Head) &&
-         Head.substr(HeaderSize, V.BinaryIds.size()) == V.BinaryIds;
 }
 
 uint64_t layoutKey(const RawProfileView &V) {

@@ -116,14 +116,6 @@ Expected<Layout *> LayoutRegistry::get(const RawProfileView &V,
   return Layouts.back().get();
 }
 
-Layout *LayoutRegistry::findBuild(StringRef Head, uint64_t Size) {
-  std::lock_guard<std::mutex> G(Lock);
-  for (const std::unique_ptr<Layout> &L : Layouts)
-    if (isSameBuild(L->View, Head, Size))
-      return L.get();
-  return nullptr;
-}
-
 Expected<Layout *> LayoutRegistry::getFile(StringRef Path, bool *IsNew) {
   FileOutcome *O;
   {

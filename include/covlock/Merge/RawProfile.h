@@ -77,19 +77,6 @@ std::optional<RawProfileView> viewRawProfile(llvm::StringRef Buffer);
 /// binary always do; only their counters and bitmap bytes differ.
 bool haveSameLayout(const RawProfileView &A, const RawProfileView &B);
 
-/// How many leading bytes of a raw profile isSameBuild() needs at most:
-/// its header and binary ids (one build id, or a few).
-constexpr size_t RawHeadBytes = 4096;
-
-/// Whether the raw profile that begins with \p Head (at least its header
-/// and binary ids) and is \p Size bytes long is of viewable profile \p V's
-/// build: the same non-empty binary ids, header fields (but the absolute
-/// addresses) and size. A binary id names one build, so its data records
-/// and names are \p V's and only its counters and bitmap bytes need be
-/// read. Unlike haveSameLayout(), damage confined to those records or
-/// names goes unseen, as damage to the counts always does.
-bool isSameBuild(const RawProfileView &V, llvm::StringRef Head, uint64_t Size);
-
 /// A cheap key that is equal for profiles of equal layout.
 uint64_t layoutKey(const RawProfileView &V);
 
