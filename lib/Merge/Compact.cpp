@@ -30,6 +30,7 @@
 #include "covlock/Protocol/Directory.h"
 #include "covlock/Protocol/Protocol.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
@@ -330,6 +331,10 @@ static Error publishLayout(DirFD &LD, StringRef Name, const Layout &L) {
   return LD.publish(Name, *Gzip);
 }
 
+/// Layout files sharing one key: binaries whose raw profiles hash alike,
+/// or names taken by files that are not layout files.
+constexpr unsigned MaxLayoutNumbers = 1000;
+
 /// The layout file of \p L, written if it is new: a zero-count copy of one
 /// of its profiles, named by its layout key.
 Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
@@ -349,8 +354,14 @@ Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
   Expected<DirFD> LD = DirFD::open(Layouts);
   if (!LD)
     return LD.takeError();
-  // Another layout with the same key takes the next number.
+  // Another layout with the same key takes the next number; so does a
+  // name someone took with what is not a layout file.
   for (unsigned I = 0;; ++I) {
+    if (I == MaxLayoutNumbers)
+      return createFileError(
+          Layouts, createStringError(inconvertibleErrorCode(),
+                                     "no layout number left for key " +
+                                         utohexstr(L->Key, /*Lower=*/true)));
     std::string Name;
     raw_string_ostream(Name)
         << format_hex_no_prefix(L->Key, 16) << "." << I << ".profraw.gz";
@@ -362,6 +373,8 @@ Expected<std::string> Compactor::Impl::layoutFile(Layout *L) {
       }
       if (*Known != L)
         continue;
+    } else if (LD->exists(Name)) {
+      continue; // not a regular file (a FIFO, a link): never read
     } else if (Error E = publishLayout(*LD, Name, *L)) {
       return std::move(E);
     } else {

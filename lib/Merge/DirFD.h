@@ -112,6 +112,12 @@ public:
     return uint64_t(St.st_size);
   }
 
+  /// Whether anything (a file of any type, a link) is named \p Name.
+  bool exists(StringRef Name) const {
+    struct stat St;
+    return ::fstatat(FD, Name.str().c_str(), &St, AT_SYMLINK_NOFOLLOW) == 0;
+  }
+
   std::string path(StringRef Name) const { return (Path + "/" + Name).str(); }
   int fd() const { return FD; }
 
