@@ -72,7 +72,8 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
   // or more to lay out; and the index's table of labels, whose rows are
   // its own. spec: rows, key[k](row) (column k's sort key: a number sorts
   // by value), draw(row) (its tr); with a filter (an input), text(row) is
-  // what it looks in, in any case; with more (an element), rows are drawn
+  // the fields it looks in, in any case (a row is kept when one holds the
+  // text); with more (an element), rows are drawn
   // page rows at a time, more says how many there are and holds the
   // "Show more" button.
   // A click (or Enter) on a column's head sorts by it (again: reversed);
@@ -83,7 +84,9 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
     var order = spec.rows.map(function (row, i) { return i; });
     function draw() {
       var rows = query === "" ? order : order.filter(function (i) {
-        return spec.text(spec.rows[i]).toLowerCase().indexOf(query) >= 0;
+        return spec.text(spec.rows[i]).some(function (field) {
+          return field.toLowerCase().indexOf(query) >= 0;
+        });
       });
       var body = document.createElement("tbody");
       rows.slice(0, shown).forEach(function (i) {
@@ -176,7 +179,7 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
       key.push(ratioKey(2 * k));
     dataTable(table, {
       rows: covlockFiles, key: key,
-      text: function (f) { return f[1]; },
+      text: function (f) { return [f[1]]; },
       filter: document.getElementById("files-filter"),
       more: document.getElementById("files-more"),
       draw: function (f) {
@@ -203,9 +206,7 @@ static constexpr const char Script[] = R"js(// llvm-covmerge html
       function (c) { return c[9]; }];
     dataTable(table, {
       rows: covlockContexts, key: value,
-      text: function (c) {
-        return value[0](c) + " " + value[1](c) + " " + c[2];
-      },
+      text: function (c) { return [value[0](c), value[1](c), c[2]]; },
       filter: document.getElementById("tests-filter"),
       more: document.getElementById("tests-more"),
       draw: function (c) {

@@ -118,8 +118,12 @@ Error writeIndex(const Site &S, StringRef Dir) {
     beginPage(OS, "Coverage", "");
     size_t Tests = S.Tests.size();
     bool Outside = Tests && !S.Tests.front();
-    OS << "<h1>Coverage</h1>\n<p>" << S.Files.size() << " files, "
-       << S.Labels.size() << " labels, " << Tests - Outside << " tests"
+    auto Count = [](size_t N, StringRef Noun) {
+      return (Twine(N) + " " + Noun + (N == 1 ? "" : "s")).str();
+    };
+    OS << "<h1>Coverage</h1>\n<p>" << Count(S.Files.size(), "file") << ", "
+       << Count(S.Labels.size(), "label") << ", "
+       << Count(Tests - Outside, "test")
        << (Outside ? " and code run outside tests" : "")
        << ": <a href=\"tests.html\">per test</a>.</p>\n";
     writeLabels(OS, S);
