@@ -112,6 +112,29 @@ static void sortBinaries(Model &M) {
   }
 }
 
+/// Sums a context's profiles of one binary (sorted by binary): two layouts
+/// of a merge are one binary of the database when they share its path,
+/// build id and function table (a damaged profile whose padding hides a
+/// changed section size).
+static Error foldProfiles(LayoutCache &Layouts, ContextModel &C) {
+  std::vector<std::pair<unsigned, std::string>> Folded;
+  for (auto &P : C.Profiles) {
+    if (Folded.empty() || Folded.back().first != P.first) {
+      Folded.push_back(std::move(P));
+      continue;
+    }
+    auto Layout = Layouts.get(P.first);
+    if (!Layout)
+      return Layout.takeError();
+    auto Sum = sumSparse(**Layout, Folded.back().second, P.second);
+    if (!Sum)
+      return Sum.takeError();
+    Folded.back().second = std::move(*Sum);
+  }
+  C.Profiles = std::move(Folded);
+  return Error::success();
+}
+
 static std::string describe(const ContextModel &C) {
   return "context (label '" + C.Label + "', " +
          (C.Test ? "test '" + *C.Test + "'" : std::string("outside tests")) +
@@ -122,6 +145,9 @@ Error Model::canonicalize() {
   sortBinaries(*this);
   llvm::stable_sort(Contexts);
   LayoutCache Layouts(*this);
+  for (ContextModel &C : Contexts)
+    if (Error E = foldProfiles(Layouts, C))
+      return E;
   std::vector<ContextModel> Combined;
   // (input, label there) of the contexts combined into the last one.
   std::set<std::pair<unsigned, int64_t>> Sources;
