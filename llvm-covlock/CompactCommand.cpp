@@ -26,14 +26,18 @@ namespace {
 } // namespace
 
 void covlock::tool::printCompactStats(const CompactStats &S, StringRef Shown) {
-  if (!S.Keys && !S.Remnants) {
-    errs() << "covlock: " << printable(Shown) << " is compact\n";
-    return;
-  }
-  errs() << "covlock: ";
   auto Count = [](uint64_t N, StringRef Noun) {
     return (Twine(N) + " " + Noun + (N == 1 ? "" : "s")).str();
   };
+  if (S.KeysFailed)
+    errs() << "covlock: " << Count(S.KeysFailed, "test")
+           << " could not be compacted (see the warnings above)\n";
+  if (!S.Keys && !S.Remnants) {
+    if (!S.KeysFailed)
+      errs() << "covlock: " << printable(Shown) << " is compact\n";
+    return;
+  }
+  errs() << "covlock: ";
   // Profile bytes on both sides; the packs' records are said apart.
   if (S.Keys)
     errs() << "compacted " << Count(S.Keys, "test") << ": "
@@ -91,5 +95,5 @@ int covlock::tool::compactMain(const char *, ArrayRef<const char *> Args) {
     return reportError(Stats.takeError());
   if (!Quiet)
     printCompactStats(*Stats, Dir);
-  return 0;
+  return Stats->KeysFailed ? 1 : 0;
 }

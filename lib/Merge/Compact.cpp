@@ -168,8 +168,10 @@ Expected<CompactStats> Compactor::Impl::round(bool Full) {
     auto &[Key, Time] = Keys[I];
     SmallString<256> Path(Dir);
     sys::path::append(Path, Key);
-    if (Error E = compactKey(Key, Path, Full))
+    if (Error E = compactKey(Key, Path, Full)) {
+      ++Stats.KeysFailed;
       warn(std::move(E));
+    }
     // Its own changes are seen next round, which finds nothing to do.
     if (Time < Start)
       Unchanged[Key] = Time;

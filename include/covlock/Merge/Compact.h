@@ -55,6 +55,7 @@ struct CompactStats {
   uint64_t RecordBytes = 0;  ///< of the new packs themselves (JSON)
   uint64_t Remnants = 0;     ///< files of a killed compactor, removed
   uint64_t Left = 0;         ///< records left as they are (see Warn)
+  uint64_t KeysFailed = 0;   ///< key directories not compacted (warned)
 };
 
 /// Compacts one coverage directory, round after round. Between rounds it
