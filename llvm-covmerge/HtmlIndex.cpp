@@ -77,7 +77,10 @@ static void writeLabels(raw_ostream &OS, const Site &S) {
     ratioCell(OS, std::pair(CoveredRegions, Regions));
     OS << "</tr>\n";
   }
-  OS << "</tbody>\n</table>\n";
+  OS << "</tbody>\n</table>\n<p class=\"note\">Processes, lost, failed "
+        "and unreadable: summed over the label's contexts. A process that "
+        "ran in-process tests counts in each of them and outside them "
+        "(<code>llvm-covlock status</code> counts it once).</p>\n";
 }
 
 /// The table of files: its head and totals, its rows drawn by site.js from
