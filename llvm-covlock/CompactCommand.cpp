@@ -26,11 +26,8 @@ namespace {
 } // namespace
 
 void covlock::tool::printCompactStats(const CompactStats &S, StringRef Shown) {
-  auto Count = [](uint64_t N, StringRef Noun) {
-    return (Twine(N) + " " + Noun + (N == 1 ? "" : "s")).str();
-  };
   if (S.KeysFailed)
-    errs() << "covlock: " << Count(S.KeysFailed, "test")
+    errs() << "covlock: " << countOf(S.KeysFailed, "test")
            << " could not be compacted (see the warnings above)\n";
   if (!S.Keys && !S.Remnants) {
     if (!S.KeysFailed)
@@ -40,16 +37,17 @@ void covlock::tool::printCompactStats(const CompactStats &S, StringRef Shown) {
   errs() << "covlock: ";
   // Profile bytes on both sides; the packs' records are said apart.
   if (S.Keys)
-    errs() << "compacted " << Count(S.Keys, "test") << ": "
-           << Count(S.Records, "record") << ", " << Count(S.Profiles, "profile")
-           << " and " << Count(S.Packs, "pack") << " (" << S.BytesRemoved
-           << " bytes of profiles) into " << Count(S.Keys, "pack") << " ("
+    errs() << "compacted " << countOf(S.Keys, "test") << ": "
+           << countOf(S.Records, "record") << ", "
+           << countOf(S.Profiles, "profile") << " and "
+           << countOf(S.Packs, "pack") << " (" << S.BytesRemoved
+           << " bytes of profiles) into " << countOf(S.Keys, "pack") << " ("
            << S.BytesWritten << " bytes of profiles, " << S.RecordBytes
            << " bytes of records)";
   if (S.Keys && S.Remnants)
     errs() << "; ";
   if (S.Remnants)
-    errs() << "removed " << Count(S.Remnants, "file")
+    errs() << "removed " << countOf(S.Remnants, "file")
            << " an interrupted compaction left";
   errs() << '\n';
 }

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "HtmlSite.h"
+#include "covlock/Tool/Tool.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -121,12 +122,9 @@ Error writeIndex(const Site &S, StringRef Dir) {
     beginPage(OS, "Coverage", "");
     size_t Tests = S.Tests.size();
     bool Outside = Tests && !S.Tests.front();
-    auto Count = [](size_t N, StringRef Noun) {
-      return (Twine(N) + " " + Noun + (N == 1 ? "" : "s")).str();
-    };
-    OS << "<h1>Coverage</h1>\n<p>" << Count(S.Files.size(), "file") << ", "
-       << Count(S.Labels.size(), "label") << ", "
-       << Count(Tests - Outside, "test")
+    OS << "<h1>Coverage</h1>\n<p>" << tool::countOf(S.Files.size(), "file")
+       << ", " << tool::countOf(S.Labels.size(), "label") << ", "
+       << tool::countOf(Tests - Outside, "test")
        << (Outside ? " and code run outside tests" : "")
        << ": <a href=\"tests.html\">per test</a>.</p>\n";
     writeLabels(OS, S);

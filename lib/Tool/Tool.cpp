@@ -15,6 +15,10 @@ using namespace llvm;
 namespace covlock {
 namespace tool {
 
+std::string countOf(uint64_t N, StringRef Noun) {
+  return (Twine(N) + " " + Noun + (N == 1 ? "" : "s")).str();
+}
+
 std::string printable(StringRef Text) {
   std::string Out;
   Out.reserve(Text.size());

@@ -84,6 +84,9 @@ std::string helpHint(llvm::StringRef Subcommand);
 /// the exact text instead.
 std::string printable(llvm::StringRef Text);
 
+/// "1 test", "2 tests": \p N and \p Noun, plural unless \p N is 1.
+std::string countOf(uint64_t N, llvm::StringRef Noun);
+
 /// Whether \p Arg (argv[1]) asks for the version.
 bool isVersionOption(llvm::StringRef Arg);
 /// "<ToolName> (covlock) protocol v<ProtocolVersion>, LLVM <version>\n".
