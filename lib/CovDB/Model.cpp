@@ -51,67 +51,6 @@ static Expected<std::string> sumSparse(const BinaryLayout &Layout, StringRef A,
   return encodeSparse(Sum.Counters, Sum.Bitmap);
 }
 
-Error combineContexts(LayoutCache &Layouts, ContextModel &Into,
-                      ContextModel &&From) {
-  Into.Conf = std::max(Into.Conf, From.Conf); // Exact < Normal < Dubious
-  // Saturating, as the counters are: a forged count cannot wrap around.
-  Into.Processes = SaturatingAdd(Into.Processes, From.Processes);
-  Into.Lost = SaturatingAdd(Into.Lost, From.Lost);
-  Into.Failed = SaturatingAdd(Into.Failed, From.Failed);
-  Into.Unreadable = SaturatingAdd(Into.Unreadable, From.Unreadable);
-  Into.Outcomes.add(From.Outcomes); // a test's ends in every shard
-  llvm::append_range(Into.Problems, From.Problems);
-  llvm::sort(Into.Problems);
-
-  for (auto &[Path, File] : From.Files) {
-    ContextFile &CF = Into.Files[Path];
-    // Rows are encoded early only when no database is merged in.
-    if (CF.Encoded || File.Encoded)
-      return modelError("cannot combine contexts encoded early");
-    unionInto<uint32_t>(CF.Covered, File.Covered);
-    unionInto<RegionSpan>(CF.CoveredRegions, File.CoveredRegions);
-  }
-
-  std::map<unsigned, std::string> Profiles(Into.Profiles.begin(),
-                                           Into.Profiles.end());
-  for (auto &[Binary, Sparse] : From.Profiles) {
-    auto [It, New] = Profiles.try_emplace(Binary, std::move(Sparse));
-    if (New)
-      continue;
-    auto Layout = Layouts.get(Binary);
-    if (!Layout)
-      return Layout.takeError();
-    auto Sum = sumSparse(**Layout, It->second, Sparse);
-    if (!Sum)
-      return Sum.takeError();
-    It->second = std::move(*Sum);
-  }
-  Into.Profiles.assign(std::make_move_iterator(Profiles.begin()),
-                       std::make_move_iterator(Profiles.end()));
-  return Error::success();
-}
-
-/// Binaries sorted by key, and the contexts' profiles renumbered.
-static void sortBinaries(Model &M) {
-  std::vector<unsigned> Order(M.Binaries.size());
-  std::iota(Order.begin(), Order.end(), 0);
-  llvm::sort(Order, [&](unsigned A, unsigned B) {
-    return M.Binaries[A].key() < M.Binaries[B].key();
-  });
-  std::vector<unsigned> NewIndex(Order.size());
-  std::vector<BinaryModel> Sorted;
-  for (unsigned I = 0; I != Order.size(); ++I) {
-    NewIndex[Order[I]] = I;
-    Sorted.push_back(std::move(M.Binaries[Order[I]]));
-  }
-  M.Binaries = std::move(Sorted);
-  for (ContextModel &C : M.Contexts) {
-    for (auto &P : C.Profiles)
-      P.first = NewIndex[P.first];
-    llvm::sort(C.Profiles);
-  }
-}
-
 /// Sums a context's profiles of one binary (sorted by binary): two layouts
 /// of a merge are one binary of the database when they share its path,
 /// build id and function table (a damaged profile whose padding hides a
@@ -133,6 +72,57 @@ static Error foldProfiles(LayoutCache &Layouts, ContextModel &C) {
   }
   C.Profiles = std::move(Folded);
   return Error::success();
+}
+
+Error combineContexts(LayoutCache &Layouts, ContextModel &Into,
+                      ContextModel &&From) {
+  Into.Conf = std::max(Into.Conf, From.Conf); // Exact < Normal < Dubious
+  // Saturating, as the counters are: a forged count cannot wrap around.
+  Into.Processes = SaturatingAdd(Into.Processes, From.Processes);
+  Into.Lost = SaturatingAdd(Into.Lost, From.Lost);
+  Into.Failed = SaturatingAdd(Into.Failed, From.Failed);
+  Into.Unreadable = SaturatingAdd(Into.Unreadable, From.Unreadable);
+  Into.Outcomes.add(From.Outcomes); // a test's ends in every shard
+  llvm::append_range(Into.Problems, From.Problems);
+  llvm::sort(Into.Problems);
+
+  for (auto &[Path, File] : From.Files) {
+    ContextFile &CF = Into.Files[Path];
+    // Rows are encoded early only when no database is merged in.
+    if (CF.Encoded || File.Encoded)
+      return modelError("cannot combine contexts encoded early");
+    unionInto<uint32_t>(CF.Covered, File.Covered);
+    unionInto<RegionSpan>(CF.CoveredRegions, File.CoveredRegions);
+  }
+
+  Into.Profiles.insert(Into.Profiles.end(),
+                       std::make_move_iterator(From.Profiles.begin()),
+                       std::make_move_iterator(From.Profiles.end()));
+  llvm::stable_sort(Into.Profiles, [](const auto &A, const auto &B) {
+    return A.first < B.first;
+  });
+  return foldProfiles(Layouts, Into);
+}
+
+/// Binaries sorted by key, and the contexts' profiles renumbered.
+static void sortBinaries(Model &M) {
+  std::vector<unsigned> Order(M.Binaries.size());
+  std::iota(Order.begin(), Order.end(), 0);
+  llvm::sort(Order, [&](unsigned A, unsigned B) {
+    return M.Binaries[A].key() < M.Binaries[B].key();
+  });
+  std::vector<unsigned> NewIndex(Order.size());
+  std::vector<BinaryModel> Sorted;
+  for (unsigned I = 0; I != Order.size(); ++I) {
+    NewIndex[Order[I]] = I;
+    Sorted.push_back(std::move(M.Binaries[Order[I]]));
+  }
+  M.Binaries = std::move(Sorted);
+  for (ContextModel &C : M.Contexts) {
+    for (auto &P : C.Profiles)
+      P.first = NewIndex[P.first];
+    llvm::sort(C.Profiles);
+  }
 }
 
 static std::string describe(const ContextModel &C) {
