@@ -343,11 +343,12 @@ void covlockFlushHoldingGuard(const CovlockFlushRequest *Req) {
 
   int LockFd = acquireFlushLock();
   int KeyFd;
+  /* Static: sized for every module, and flushes never overlap. */
+  static CovlockFlushResult Written;
+  Written.NumProfiles = 0;
   /* A directory that cannot be used (gone, replaced, a symlink) was
    * reported by covlockOpenKeyDir; nothing can be written or recorded. */
   if (covlockOpenKeyDir(S->Key, &KeyFd) == 0) {
-    /* Static: sized for every module, and flushes never overlap. */
-    static CovlockFlushResult Written;
     unsigned Seq = chooseSeq(KeyFd);
     covlockWriteProfiles(KeyFd, Req, Seq, &Written);
     int RecordErr = writeRecord(KeyFd, Req, Seq, &Written);
@@ -377,12 +378,14 @@ void covlockFlushHoldingGuard(const CovlockFlushRequest *Req) {
     covlockDropBootMarker();
   if (LockFd >= 0)
     close(LockFd);
-  /* Later flushes of this image write only what runs after this one. A
-   * final flush skips it: the image ends, and resetting would touch every
-   * counter page of a big program (see CovlockWrappers.c and
-   * CovlockSignals.c for the final flushes an image may survive). */
+  /* Later flushes of this image write only what runs after this one: the
+   * written profiles were drained, and what could not be written is
+   * dropped. A final flush neither drains nor resets: the image ends, and
+   * resetting would touch every counter page of a big program (see
+   * CovlockWrappers.c and CovlockSignals.c for the final flushes an image
+   * may survive). */
   if (!Req->Final && !Req->Module)
-    covlockResetCounters();
+    covlockResetUnwritten(&Written);
 
   covlockRestoreFileSizeSignal(&OldXfsz);
   pthread_sigmask(SIG_SETMASK, &Old, NULL);

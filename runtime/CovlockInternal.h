@@ -262,6 +262,9 @@ COVLOCK_HIDDEN int covlockFormatFileName(char *Out, unsigned Seq,
 COVLOCK_HIDDEN void covlockWriteProfiles(int KeyFd,
                                          const CovlockFlushRequest *Req,
                                          unsigned Seq, CovlockFlushResult *Out);
+/* After a flush that drained the counters (CovlockModules.c): resets the
+ * modules whose profile R does not hold, written. */
+COVLOCK_HIDDEN void covlockResetUnwritten(const CovlockFlushResult *R);
 COVLOCK_HIDDEN int covlockWriteAll(int Fd, const char *Data, size_t N);
 /* A new file in DIR/KEY: never an existing one, never through a symlink. */
 COVLOCK_HIDDEN int covlockCreateFile(int KeyFd, const char *Name);

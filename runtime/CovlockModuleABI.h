@@ -15,7 +15,7 @@
 #ifndef COVLOCK_MODULE_ABI_H
 #define COVLOCK_MODULE_ABI_H
 
-#define COVLOCK_MODULE_ABI_VERSION 1
+#define COVLOCK_MODULE_ABI_VERSION 2
 #define COVLOCK_ABI __attribute__((visibility("default")))
 
 struct CovlockProfWriter;
@@ -24,8 +24,10 @@ struct CovlockProfWriter;
 typedef struct CovlockModule {
   unsigned AbiVersion; /* COVLOCK_MODULE_ABI_VERSION */
   /* Writes the module's raw profile through compiler-rt's lprofWriteData
-   * (async-signal-safe); 0 on success. */
-  int (*WriteProfile)(struct CovlockProfWriter *Writer);
+   * (async-signal-safe); 0 on success. With Drain, what is written of the
+   * counters and bitmap is also taken out of them, so that the next
+   * profile holds only what ran after (and during) this one. */
+  int (*WriteProfile)(struct CovlockProfWriter *Writer, int Drain);
   /* __llvm_profile_reset_counters of the module. */
   void (*ResetCounters)(void);
   /* An address inside the module: how the runtime finds its path and

@@ -140,6 +140,16 @@ void covlockResetCounters(void) {
       covlockModules[I].Module->ResetCounters();
 }
 
+void covlockResetUnwritten(const CovlockFlushResult *R) {
+  for (unsigned I = 0; I != covlockNumModules; ++I) {
+    int Written = 0;
+    for (unsigned K = 0; K != R->NumProfiles && !Written; ++K)
+      Written = R->Profiles[K].Module == I && !R->Profiles[K].Err;
+    if (!Written && !covlockModules[I].Saved)
+      covlockModules[I].Module->ResetCounters();
+  }
+}
+
 /* The profile of a module about to be unmapped, in memory: exit has begun
  * (this is not a signal handler), and the final flush writes it. */
 typedef struct {
@@ -183,7 +193,7 @@ static uint32_t savePieces(CovlockProfWriter *This, CovlockProfPiece *Pieces,
 static void saveProfile(CovlockModuleEntry *E) {
   SavedProfile P = {NULL, 0, 0, 0};
   CovlockProfWriter Writer = {savePieces, &P};
-  if (E->Module->WriteProfile(&Writer) != 0 || P.Failed || !P.Size) {
+  if (E->Module->WriteProfile(&Writer, 0) != 0 || P.Failed || !P.Size) {
     free(P.Data);
     covlockReport(COVLOCK_REPORT_WRITE,
                   "cannot keep the profile of a module closed during exit",
