@@ -15,6 +15,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Option/Option.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 #include <algorithm>
 #include <cerrno>
@@ -312,7 +313,14 @@ static void printSummary(StringRef Dir, StringRef ShownAsGiven, int WaitStatus,
   bool CommandNotRun =
       WIFEXITED(WaitStatus) &&
       (WEXITSTATUS(WaitStatus) == 126 || WEXITSTATUS(WaitStatus) == 127);
-  if (C.Processes == 0 && !CommandNotRun)
+  if (C.Stock)
+    errs() << "covlock: note: " << countOf(C.Stock, "process", "processes")
+           << " wrote a stock profile only: no test, nothing on a crash, "
+              "_exit or exec; link programs with $(llvm-covlock link-flags) "
+              "(merge: llvm-covmerge --object BINARY), and harnesses that "
+              "filter the environment (lit) must pass COVLOCK_* on "
+              "(docs/lit.md)\n";
+  else if (C.Processes == 0 && !CommandNotRun)
     errs() << "covlock: note: no process reported to " << Shown
            << "; programs must be linked with $(llvm-covlock link-flags), "
               "and harnesses that filter the environment (lit) must pass "
@@ -322,6 +330,20 @@ static void printSummary(StringRef Dir, StringRef ShownAsGiven, int WaitStatus,
            << " processes could not write their profile; see 'llvm-covlock "
               "status "
            << Shown << "'\n";
+}
+
+/// Programs built with plain -fprofile-instr-generate, not linked with the
+/// runtime, write their stock profile into DIR/_outside rather than a
+/// default.profraw wherever they ran, unless the user chose a file. A
+/// process that has the runtime moves it to its own test's directory.
+static void exportStockProfileFile(StringRef AbsDir) {
+  const char *Current = getenv("LLVM_PROFILE_FILE");
+  if ((Current && *Current) || AbsDir.contains('%'))
+    return; // no pattern can name a directory with a '%'
+  SmallString<256> Pattern(AbsDir);
+  sys::path::append(Pattern, OutsideKey, "%h.%p.stock.profraw");
+  setenv("LLVM_PROFILE_FILE", Pattern.c_str(), 1);
+  setenv(EnvStockProfileFile.data(), Pattern.c_str(), 1);
 }
 
 int covlock::tool::runMain(const char *, ArrayRef<const char *> Args) {
@@ -400,6 +422,7 @@ int covlock::tool::runMain(const char *, ArrayRef<const char *> Args) {
   setenv(EnvRun.data(), Owner.Run.c_str(), 1);
   if (Label)
     setenv(EnvLabel.data(), Label->c_str(), 1);
+  exportStockProfileFile(AbsDir);
 
   std::optional<BackgroundCompactor> Compaction;
   if (!Parsed->hasArg(OPT_no_compact))

@@ -9,11 +9,14 @@
 #include "CovlockTool.h"
 #include "covlock/Protocol/Directory.h"
 #include "covlock/Protocol/TestIdentity.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <array>
 #include <cstring>
+#include <tuple>
+#include <vector>
 
 using namespace llvm;
 using namespace covlock;
@@ -28,7 +31,30 @@ static std::string testName(const TestSummary &T) {
     return "(outside tests)";
   if (!tool::knowsTestId(T.Identity))
     return "(unknown id, key " + T.Key + ")";
-  return readableTestId(*T.Identity.Id);
+  return tool::testColumn(*T.Identity.Id);
+}
+
+/// The order of llvm-covmerge's reports: outside tests first, then the
+/// tests by id, then keys whose id is unknown.
+static std::vector<const TestSummary *> rowOrder(const DirectorySummary &Sum) {
+  std::vector<const TestSummary *> Rows;
+  for (const TestSummary &T : Sum.Tests)
+    Rows.push_back(&T);
+  auto Rank = [](const TestSummary *T) {
+    bool Outside = T->Identity.Source == TestIdSource::Outside;
+    return std::make_tuple(Outside                          ? 0
+                           : tool::knowsTestId(T->Identity) ? 1
+                                                            : 2,
+                           tool::knowsTestId(T->Identity)
+                               ? StringRef(*T->Identity.Id)
+                               : StringRef(T->Key));
+  };
+  // Keys are unique: the order is total.
+  llvm::sort(Rows, [&](const TestSummary *A, const TestSummary *B) {
+    return std::make_pair(Rank(A), StringRef(A->Key)) <
+           std::make_pair(Rank(B), StringRef(B->Key));
+  });
+  return Rows;
 }
 
 void covlock::tool::printTestTable(raw_ostream &OS,
@@ -65,10 +91,9 @@ void covlock::tool::printTestTable(raw_ostream &OS,
     std::array<uint64_t, 7> V = Values(C);
     for (size_t I = 0; I != V.size(); ++I)
       OS << right_justify(std::to_string(V[I]), Width[I]) << "  ";
-    OS << left_justify(O.summary(), OutcomeWidth) << "  " << printable(Name)
-       << '\n';
+    OS << left_justify(O.summary(), OutcomeWidth) << "  " << Name << '\n';
   };
-  for (const TestSummary &T : Sum.Tests)
-    Row(T.Counts, T.Outcomes, testName(T));
+  for (const TestSummary *T : rowOrder(Sum))
+    Row(T->Counts, T->Outcomes, testName(*T));
   Row(Sum.Total, Sum.Outcomes, "(total)");
 }

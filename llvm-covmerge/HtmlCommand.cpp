@@ -12,8 +12,10 @@
 #include "CovmergeTool.h"
 #include "HtmlSite.h"
 #include "StagedOutput.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Option/Option.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 #include <chrono>
@@ -102,12 +104,23 @@ int htmlMain(int Argc, const char **Argv) {
   std::vector<std::string> Inputs = Parsed->getAllArgValues(OPT_INPUT);
   if (Inputs.size() != 1)
     return reportError("expected one coverage database; " + helpHint("html"));
-  StringRef Out = Parsed->getLastArgValue(OPT_o);
+  // "site/", "site/." and "./site" all name site.
+  SmallString<256> OutPath(Parsed->getLastArgValue(OPT_o));
+  bool Given = !OutPath.empty();
+  sys::path::remove_dots(OutPath);
+  StringRef Out = OutPath;
   while (Out.size() > 1 && Out.ends_with("/"))
     Out = Out.drop_back();
-  if (Out.empty())
+  if (Out.empty() && !Given)
     return reportError("expected an output directory (-o <dir>); " +
                        helpHint("html"));
+  if (Out.empty() || sys::path::filename(Out) == "..")
+    return reportError(createFileError(
+        Parsed->getLastArgValue(OPT_o),
+        createStringError(inconvertibleErrorCode(),
+                          "names no directory of its own (a site replaces "
+                          "the directory it is written to); name the "
+                          "site's directory")));
   if (Error E = checkDirectoryTarget(Out, html::SiteMarker))
     return reportError(std::move(E));
   // Held until the site is published (or discarded), released however

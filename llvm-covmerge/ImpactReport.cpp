@@ -148,11 +148,10 @@ static void printLabel(raw_ostream &OS, const LabelImpact &L) {
   sortContexts(Rows);
   size_t Width = 0;
   for (const CovDB::ContextInfo &C : Rows)
-    Width = std::max(Width, C.Test ? printable(*C.Test).size() : 15);
+    Width = std::max(Width, columnWidth(testColumn(C.Test)));
   for (const CovDB::ContextInfo &C : Rows)
-    OS << "  "
-       << left_justify(C.Test ? printable(*C.Test) : "(outside tests)", Width)
-       << "  " << L.Contexts.at(C.Id).second << '\n';
+    OS << "  " << padToWidth(testColumn(C.Test), Width) << "  "
+       << L.Contexts.at(C.Id).second << '\n';
   if (Rows.empty())
     OS << "  (none)\n";
   OS << Name << ": changed lines nothing covers:\n";
@@ -175,7 +174,8 @@ static bool hasControlByte(StringRef Id) {
 /// --tests-only: the ids, raw (a test runner's input), each once, sorted;
 /// an id with a control byte is escaped, with a warning. A warning says
 /// when some changed executable lines have no test: the list cannot
-/// select tests for them (and an empty list selects every test).
+/// select tests for them (and an empty list selects every test); a note,
+/// when no changed line is executable at all.
 static void printTestIds(const std::map<int64_t, LabelImpact> &Labels,
                          raw_ostream &OS) {
   std::set<std::string> Tests;
@@ -203,6 +203,12 @@ static void printTestIds(const std::map<int64_t, LabelImpact> &Labels,
     diagnose(Severity::Warning, "",
              "test id '" + T + "' holds a control byte: printed escaped");
     OS << printable(T) << '\n';
+  }
+  if (Tested.empty() && Outside.empty() && Nothing.empty()) {
+    diagnose(Severity::Note, "",
+             "no changed line is an executable line of the database: no test "
+             "id is printed, and an empty filter selects every test");
+    return;
   }
   for (const auto &Line : Tested)
     Nothing.erase(Line), Outside.erase(Line);

@@ -54,7 +54,7 @@ static void printTable(raw_ostream &OS, ArrayRef<std::vector<std::string>> Rows,
   std::vector<size_t> Width(RightAligned.size(), 0);
   for (const auto &R : Rows)
     for (size_t C = 0; C != R.size(); ++C)
-      Width[C] = std::max(Width[C], R[C].size());
+      Width[C] = std::max(Width[C], columnWidth(R[C]));
   size_t Total = 0;
   for (size_t W : Width)
     Total += W + 2;
@@ -67,8 +67,7 @@ static void printTable(raw_ostream &OS, ArrayRef<std::vector<std::string>> Rows,
       const std::string &Cell = Rows[I][C];
       if (C)
         Line += "  ";
-      std::string Pad(Width[C] - Cell.size(), ' ');
-      Line += RightAligned[C] ? Pad + Cell : Cell + Pad;
+      Line += padToWidth(Cell, Width[C], RightAligned[C]);
     }
     OS << StringRef(Line).rtrim() << '\n';
   }
@@ -203,8 +202,7 @@ static int reportTests(const CovDB &DB, std::optional<int64_t> Label) {
       {"Label", "Test", "Lines", "Regions", "Confidence", "Processes", "Lost",
        "Unreadable", "Outcome"}};
   for (const CovDB::ContextInfo &C : *Contexts)
-    Rows.push_back({printable(C.Label),
-                    C.Test ? printable(*C.Test) : "(outside tests)",
+    Rows.push_back({printable(C.Label), testColumn(C.Test),
                     std::to_string(C.LinesCovered),
                     std::to_string(C.RegionsCovered), confidenceName(C.Conf),
                     std::to_string(C.Processes), std::to_string(C.Lost),

@@ -91,14 +91,13 @@ static Error explainUncovered(const CovDB &DB, int64_t FileId,
 static void printRows(ArrayRef<CovDB::ContextInfo> Rows) {
   size_t LabelWidth = 0, TestWidth = 0;
   for (const CovDB::ContextInfo &C : Rows) {
-    LabelWidth = std::max(LabelWidth, printable(C.Label).size());
-    TestWidth = std::max(TestWidth, C.Test ? printable(*C.Test).size() : 15);
+    LabelWidth = std::max(LabelWidth, columnWidth(printable(C.Label)));
+    TestWidth = std::max(TestWidth, columnWidth(testColumn(C.Test)));
   }
   for (const CovDB::ContextInfo &C : Rows) {
-    std::string Test = C.Test ? printable(*C.Test) : "(outside tests)";
-    outs() << left_justify(printable(C.Label), LabelWidth) << "  "
-           << left_justify(Test, TestWidth) << "  " << confidenceName(C.Conf)
-           << '\n';
+    outs() << padToWidth(printable(C.Label), LabelWidth) << "  "
+           << padToWidth(testColumn(C.Test), TestWidth) << "  "
+           << confidenceName(C.Conf) << '\n';
   }
 }
 

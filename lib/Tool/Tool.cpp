@@ -7,6 +7,7 @@
 #include "llvm/Option/Arg.h"
 #include "llvm/Option/Option.h"
 #include "llvm/Support/ConvertUTF.h"
+#include "llvm/Support/Unicode.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -15,8 +16,31 @@ using namespace llvm;
 namespace covlock {
 namespace tool {
 
-std::string countOf(uint64_t N, StringRef Noun) {
-  return (Twine(N) + " " + Noun + (N == 1 ? "" : "s")).str();
+std::string countOf(uint64_t N, StringRef Noun, StringRef Plural) {
+  if (N == 1)
+    return (Twine(N) + " " + Noun).str();
+  return Plural.empty() ? (Twine(N) + " " + Noun + "s").str()
+                        : (Twine(N) + " " + Plural).str();
+}
+
+size_t columnWidth(StringRef Text) {
+  int Width = sys::unicode::columnWidthUTF8(Text);
+  return Width < 0 ? Text.size() : size_t(Width);
+}
+
+std::string padToWidth(StringRef Text, size_t Width, bool RightAligned) {
+  size_t Used = columnWidth(Text);
+  std::string Pad(Width > Used ? Width - Used : 0, ' ');
+  return RightAligned ? Pad + Text.str() : Text.str() + Pad;
+}
+
+std::string testColumn(const std::optional<std::string> &Test) {
+  if (!Test)
+    return "(outside tests)";
+  std::string Shown = printable(*Test);
+  if (StringRef(Shown).starts_with("(") && StringRef(Shown).ends_with(")"))
+    return "\"" + Shown + "\"";
+  return Shown;
 }
 
 std::string printable(StringRef Text) {

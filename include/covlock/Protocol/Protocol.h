@@ -45,6 +45,10 @@ constexpr llvm::StringLiteral EnvDir = "COVLOCK_DIR";
 constexpr llvm::StringLiteral EnvRun = "COVLOCK_RUN";
 constexpr llvm::StringLiteral EnvLabel = "COVLOCK_LABEL";
 constexpr llvm::StringLiteral EnvTest = "COVLOCK_TEST";
+/// Set with LLVM_PROFILE_FILE to the same value when covlock (not the user)
+/// chose it: the runtime of each process then points it at its own test.
+constexpr llvm::StringLiteral EnvStockProfileFile =
+    "COVLOCK_STOCK_PROFILE_FILE";
 
 /// Longest key; longer encodings are cut and get a hash suffix.
 constexpr size_t MaxKeyLength = 160;

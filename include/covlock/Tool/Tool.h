@@ -84,8 +84,24 @@ std::string helpHint(llvm::StringRef Subcommand);
 /// the exact text instead.
 std::string printable(llvm::StringRef Text);
 
-/// "1 test", "2 tests": \p N and \p Noun, plural unless \p N is 1.
-std::string countOf(uint64_t N, llvm::StringRef Noun);
+/// The columns \p Text takes on a terminal: a wide character (CJK) counts
+/// two, a combining mark none. For printable() text; bytes otherwise.
+size_t columnWidth(llvm::StringRef Text);
+
+/// \p Text padded with spaces to \p Width columns (columnWidth()), on the
+/// left when \p RightAligned.
+std::string padToWidth(llvm::StringRef Text, size_t Width,
+                       bool RightAligned = false);
+
+/// A context's test as text tables show it: printable() of the id, or
+/// "(outside tests)" for none. An id that reads like the tables' own
+/// words in parentheses ("(outside tests)", "(total)") is shown quoted.
+std::string testColumn(const std::optional<std::string> &Test);
+
+/// "1 test", "2 tests": \p N and \p Noun, plural unless \p N is 1
+/// (\p Plural, else \p Noun with an "s").
+std::string countOf(uint64_t N, llvm::StringRef Noun,
+                    llvm::StringRef Plural = "");
 
 /// Whether \p Arg (argv[1]) asks for the version.
 bool isVersionOption(llvm::StringRef Arg);
