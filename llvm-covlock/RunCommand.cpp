@@ -315,8 +315,9 @@ static void printSummary(StringRef Dir, StringRef ShownAsGiven, int WaitStatus,
       (WEXITSTATUS(WaitStatus) == 126 || WEXITSTATUS(WaitStatus) == 127);
   if (C.Stock)
     errs() << "covlock: note: " << countOf(C.Stock, "process", "processes")
-           << " wrote a stock profile only: no test, nothing on a crash, "
-              "_exit or exec; link programs with $(llvm-covlock link-flags) "
+           << " wrote a stock profile only: nothing on a crash, _exit or "
+              "exec, and no test unless a covlock process started them; link "
+              "programs with $(llvm-covlock link-flags) "
               "(merge: llvm-covmerge --object BINARY), and harnesses that "
               "filter the environment (lit) must pass COVLOCK_* on "
               "(docs/lit.md)\n";
@@ -334,14 +335,32 @@ static void printSummary(StringRef Dir, StringRef ShownAsGiven, int WaitStatus,
 
 /// Programs built with plain -fprofile-instr-generate, not linked with the
 /// runtime, write their stock profile into DIR/_outside rather than a
-/// default.profraw wherever they ran, unless the user chose a file. A
-/// process that has the runtime moves it to its own test's directory.
+/// default.profraw wherever they ran, unless the user chose a file (one
+/// that covlock chose, for an outer run, is replaced). A process that has
+/// the runtime moves it to its own test's directory. compiler-rt's writer
+/// follows symbolic links: nothing is exported through one.
 static void exportStockProfileFile(StringRef AbsDir) {
   const char *Current = getenv("LLVM_PROFILE_FILE");
-  if ((Current && *Current) || AbsDir.contains('%'))
-    return; // no pattern can name a directory with a '%'
-  SmallString<256> Pattern(AbsDir);
-  sys::path::append(Pattern, OutsideKey, "%h.%p.stock.profraw");
+  const char *Ours = getenv(EnvStockProfileFile.data());
+  if ((Current && *Current && !(Ours && StringRef(Current) == Ours)) ||
+      AbsDir.contains('%')) // no pattern can name a directory with a '%'
+    return;
+  unsetenv("LLVM_PROFILE_FILE");
+  unsetenv(EnvStockProfileFile.data());
+  SmallString<256> Outside(AbsDir);
+  sys::path::append(Outside, OutsideKey);
+  // compiler-rt creates it when it writes; one there already (--append)
+  // must be a directory.
+  sys::fs::file_status S;
+  if (!sys::fs::status(Outside, S, /*Follow=*/false) &&
+      !sys::fs::is_directory(S)) {
+    diagnose(Severity::Warning, Outside,
+             "not a directory (a symbolic link?); programs not linked with "
+             "the runtime write their profile as without covlock");
+    return;
+  }
+  SmallString<256> Pattern(Outside);
+  sys::path::append(Pattern, "%h.%p.stock.profraw");
   setenv("LLVM_PROFILE_FILE", Pattern.c_str(), 1);
   setenv(EnvStockProfileFile.data(), Pattern.c_str(), 1);
 }

@@ -90,7 +90,7 @@ static void printText(StringRef Dir, const std::optional<LockHolder> &Holder,
   printTestTable(OS, Sum);
   if (Sum.Unreadable)
     OS << "unreadable: " << Sum.Unreadable
-       << " record(s) or marker(s) skipped (see the warnings)\n";
+       << " file(s) skipped (see the warnings)\n";
 }
 
 int covlock::tool::statusMain(const char *, ArrayRef<const char *> Args) {

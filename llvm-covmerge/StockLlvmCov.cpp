@@ -80,6 +80,14 @@ Expected<StockLlvmCov> StockLlvmCov::forLabel(const CovDB &DB,
   return std::move(Tool);
 }
 
+/// llvm-cov's "warning: 2 functions have mismatched data": the binaries
+/// were checked against the profile's build ids, so such a function is
+/// one whose name several binaries share (each test program's main), whose
+/// counts the profile has for another binary: not damage, and not news.
+static bool isSharedNameNotice(StringRef Line) {
+  return Line.starts_with("warning: ") && Line.ends_with(" mismatched data");
+}
+
 Error StockLlvmCov::run(StringRef Profile, ArrayRef<StringRef> Subcommand,
                         std::optional<StringRef> Stdout) const {
   int FD;
@@ -119,7 +127,8 @@ Error StockLlvmCov::run(StringRef Profile, ArrayRef<StringRef> Subcommand,
     (*Text)->getBuffer().split(Lines, '\n', -1, /*KeepEmpty=*/false);
     std::lock_guard<std::mutex> G(DiagnosticsLock);
     for (StringRef Line : Lines)
-      errs() << printable(Line) << '\n';
+      if (!isSharedNameNotice(Line))
+        errs() << printable(Line) << '\n';
   }
   if (Status < 0)
     return createFileError(

@@ -379,13 +379,15 @@ void covlockFlushHoldingGuard(const CovlockFlushRequest *Req) {
   if (LockFd >= 0)
     close(LockFd);
   /* Later flushes of this image write only what runs after this one: the
-   * written profiles were drained, and what could not be written is
-   * dropped. A final flush neither drains nor resets: the image ends, and
-   * resetting would touch every counter page of a big program (see
+   * written profiles restarted their modules' counts, and what could not
+   * be written is dropped. A final flush restarts nothing: the image ends,
+   * and a restart would touch every counter page of a big program (see
    * CovlockWrappers.c and CovlockSignals.c for the final flushes an image
    * may survive). */
-  if (!Req->Final && !Req->Module)
+  if (!Req->Final && !Req->Module) {
     covlockResetUnwritten(&Written);
+    covlockDropSavedModules();
+  }
 
   covlockRestoreFileSizeSignal(&OldXfsz);
   pthread_sigmask(SIG_SETMASK, &Old, NULL);

@@ -60,6 +60,13 @@ typedef struct CovlockProfWriter {
 int lprofWriteData(CovlockProfWriter *Writer, void *ValueDataReader,
                    int SkipNameDataWrite);
 
+/* The counts of the module this is linked into (CovlockModuleCounters.c,
+ * a copy in each module): its profile, what ran since the last restart;
+ * with Restart, the next profile starts where this one ends. */
+COVLOCK_HIDDEN int covlockWriteModuleProfile(CovlockProfWriter *Writer,
+                                             int Restart);
+COVLOCK_HIDDEN void covlockRestartModuleCounts(void);
+
 /* ---- Async-signal-safe formatting into a fixed buffer (CovlockFormat.c) -- */
 typedef struct {
   char *Data;
@@ -262,9 +269,13 @@ COVLOCK_HIDDEN int covlockFormatFileName(char *Out, unsigned Seq,
 COVLOCK_HIDDEN void covlockWriteProfiles(int KeyFd,
                                          const CovlockFlushRequest *Req,
                                          unsigned Seq, CovlockFlushResult *Out);
-/* After a flush that drained the counters (CovlockModules.c): resets the
- * modules whose profile R does not hold, written. */
+/* After a flush that restarted the counts of the modules it wrote
+ * (CovlockModules.c): restarts those whose profile R does not hold. */
 COVLOCK_HIDDEN void covlockResetUnwritten(const CovlockFlushResult *R);
+/* Forgets the modules closed during exit (CovlockModules.c): a flush
+ * after which the process goes on has written their kept profiles (or
+ * failed to), and a later flush must not count them again. */
+COVLOCK_HIDDEN void covlockDropSavedModules(void);
 COVLOCK_HIDDEN int covlockWriteAll(int Fd, const char *Data, size_t N);
 /* A new file in DIR/KEY: never an existing one, never through a symlink. */
 COVLOCK_HIDDEN int covlockCreateFile(int KeyFd, const char *Name);

@@ -23,12 +23,13 @@ struct CovlockProfWriter;
 /* What a module tells the runtime; the module owns it (static storage). */
 typedef struct CovlockModule {
   unsigned AbiVersion; /* COVLOCK_MODULE_ABI_VERSION */
-  /* Writes the module's raw profile through compiler-rt's lprofWriteData
-   * (async-signal-safe); 0 on success. With Drain, what is written of the
-   * counters and bitmap is also taken out of them, so that the next
-   * profile holds only what ran after (and during) this one. */
-  int (*WriteProfile)(struct CovlockProfWriter *Writer, int Drain);
-  /* __llvm_profile_reset_counters of the module. */
+  /* Writes the module's raw profile, what ran since its last restart,
+   * through compiler-rt's lprofWriteData (async-signal-safe); 0 on
+   * success. With Restart, the module's next profile holds only what runs
+   * after (and while) this one is written (CovlockModuleCounters.c). */
+  int (*WriteProfile)(struct CovlockProfWriter *Writer, int Restart);
+  /* Restarts the module's counts: its next profile holds only what runs
+   * from now on. */
   void (*ResetCounters)(void);
   /* An address inside the module: how the runtime finds its path and
    * build id. */

@@ -150,6 +150,18 @@ void covlockResetUnwritten(const CovlockFlushResult *R) {
   }
 }
 
+void covlockDropSavedModules(void) {
+  unsigned Kept = 0;
+  for (unsigned I = 0; I != covlockNumModules; ++I) {
+    if (covlockModules[I].Saved) {
+      free(covlockModules[I].Saved);
+      continue;
+    }
+    covlockModules[Kept++] = covlockModules[I];
+  }
+  covlockNumModules = Kept;
+}
+
 /* The profile of a module about to be unmapped, in memory: exit has begun
  * (this is not a signal handler), and the final flush writes it. */
 typedef struct {

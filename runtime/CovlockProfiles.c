@@ -91,10 +91,10 @@ static uint32_t writePieces(CovlockProfWriter *This, CovlockProfPiece *Pieces,
 }
 
 /* Writes a module's profile (from its sections, or as kept when it was
- * closed during exit) into KeyFd/Tmp and publishes it as Final; with Drain,
- * what is written is taken out of the module's counters. */
-static int writeModuleProfile(int KeyFd, const CovlockModuleEntry *E, int Drain,
-                              const char *Tmp, const char *Final,
+ * closed during exit) into KeyFd/Tmp and publishes it as Final; with
+ * Restart, the module's next profile starts where this one ends. */
+static int writeModuleProfile(int KeyFd, const CovlockModuleEntry *E,
+                              int Restart, const char *Tmp, const char *Final,
                               size_t *Size) {
   ProfileSink Sink = {covlockCreateFile(KeyFd, Tmp), 0, 0};
   if (Sink.Fd < 0)
@@ -103,7 +103,7 @@ static int writeModuleProfile(int KeyFd, const CovlockModuleEntry *E, int Drain,
   if (E->Saved) {
     CovlockProfPiece Piece = {E->Saved, 1, E->SavedSize, 0};
     writePieces(&Writer, &Piece, 1);
-  } else if (E->Module->WriteProfile(&Writer, Drain) != 0 && !Sink.Err) {
+  } else if (E->Module->WriteProfile(&Writer, Restart) != 0 && !Sink.Err) {
     Sink.Err = EIO;
   }
   if (close(Sink.Fd) != 0 && !Sink.Err)
@@ -118,9 +118,9 @@ static int writeModuleProfile(int KeyFd, const CovlockModuleEntry *E, int Drain,
 
 void covlockWriteProfiles(int KeyFd, const CovlockFlushRequest *Req,
                           unsigned Seq, CovlockFlushResult *Out) {
-  /* A flush after which the process goes on counting (not its last, not a
-   * module's unload) drains the counters instead of resetting them. */
-  int Drain = !Req->Final && !Req->Module;
+  /* After a flush that is not the image's last nor a module's unload, the
+   * process goes on: its next profiles start where this one ends. */
+  int Restart = !Req->Final && !Req->Module;
   Out->NumProfiles = 0;
   Out->Err = 0;
   for (unsigned I = 0; I != covlockNumModules; ++I) {
@@ -134,8 +134,8 @@ void covlockWriteProfiles(int KeyFd, const CovlockFlushRequest *Req,
     P->Err = ENAMETOOLONG;
     if (!covlockFormatProfileName(Tmp, Seq, Out->NumProfiles, 1) &&
         !covlockFormatProfileName(Final, Seq, Out->NumProfiles, 0))
-      P->Err = writeModuleProfile(KeyFd, &covlockModules[I], Drain, Tmp, Final,
-                                  &P->Size);
+      P->Err = writeModuleProfile(KeyFd, &covlockModules[I], Restart, Tmp,
+                                  Final, &P->Size);
     if (P->Err && !Out->Err) {
       char Path[PATH_MAX];
       Out->Err = P->Err;

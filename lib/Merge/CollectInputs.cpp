@@ -39,15 +39,28 @@ static std::string joinPath(StringRef A, StringRef B, StringRef C = "") {
   return std::string(P);
 }
 
-/// The label every record and marker of \p C names (none: unlabelled), if
-/// they agree; none otherwise.
-static std::optional<std::string> agreedLabel(const DirectoryContents &C) {
+/// The label every record and marker of directory \p Dir names (none:
+/// unlabelled), if they agree; none otherwise. A directory of stock
+/// profiles only (programs without the runtime) takes the label of the run
+/// that last held its run lock (`run --label`).
+static std::optional<std::string> agreedLabel(StringRef Dir,
+                                              const DirectoryContents &C) {
   std::set<std::optional<std::string>> Labels;
+  bool StockOnly = true;
   for (const TestDirectory &TD : C.Tests) {
     for (const NamedRecord<FlushRecord> &R : TD.Records)
       Labels.insert(R.Record.Label);
     for (const NamedRecord<BootMarker> &M : TD.Markers)
       Labels.insert(M.Record.Label);
+    StockOnly &= TD.Records.empty() && TD.Markers.empty() && TD.Packs.empty();
+  }
+  if (StockOnly) {
+    Expected<OwnerRecord> LastRun =
+        readRecordFile<OwnerRecord>(getRunLockPath(Dir));
+    if (LastRun)
+      return LastRun->Label;
+    consumeError(LastRun.takeError()); // no run: unlabelled
+    return std::nullopt;
   }
   return Labels.size() == 1 ? *Labels.begin() : std::nullopt;
 }
@@ -100,7 +113,7 @@ Error Merger::collectDirectory(StringRef Dir) {
   DirectorySnapshot S;
   if (Error E = snapshotDirectory(Dir, S))
     return E;
-  S.DirectoryLabel = agreedLabel(S.Contents);
+  S.DirectoryLabel = agreedLabel(Dir, S.Contents);
   ProcessTable Table;
   for (const TestDirectory &TD : S.Contents.Tests)
     collectKey(Dir, TD, S, Table);

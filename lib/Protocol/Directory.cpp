@@ -155,8 +155,16 @@ static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
     StringRef N(Name);
     if (N.ends_with(".stock.profraw")) {
       fs::file_status S;
-      if (fs::status(Path, S, /*Follow=*/false) || !fs::is_regular_file(S))
+      if (fs::status(Path, S, /*Follow=*/false))
+        continue; // gone since listed
+      if (!fs::is_regular_file(S)) {
+        ++Unreadable;
+        Warn(createFileError(Path, createStringError(inconvertibleErrorCode(),
+                                                     "not a regular file (a "
+                                                     "symbolic link?); not "
+                                                     "read")));
         continue;
+      }
       TD.Stock.push_back({Name, S.getSize()});
       continue;
     }

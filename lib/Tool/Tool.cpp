@@ -38,9 +38,22 @@ std::string testColumn(const std::optional<std::string> &Test) {
   if (!Test)
     return "(outside tests)";
   std::string Shown = printable(*Test);
-  if (StringRef(Shown).starts_with("(") && StringRef(Shown).ends_with(")"))
+  // Quoted, so is an id that starts with a quote: "(total)" and "\"(total)\""
+  // stay apart.
+  if ((StringRef(Shown).starts_with("(") && StringRef(Shown).ends_with(")")) ||
+      StringRef(Shown).starts_with("\""))
     return "\"" + Shown + "\"";
   return Shown;
+}
+
+/// Characters that change how the text around them is shown while showing
+/// nothing themselves: bidirectional controls (U+202E turns "tset.nom"
+/// into "mon.test") and invisible ones (U+200B).
+static bool isFormatControl(UTF32 C) {
+  return C == 0xAD || C == 0x61C || C == 0x180E ||
+         (C >= 0x200B && C <= 0x200F) || (C >= 0x202A && C <= 0x202E) ||
+         (C >= 0x2060 && C <= 0x206F) || C == 0xFEFF ||
+         (C >= 0xFFF9 && C <= 0xFFFB);
 }
 
 std::string printable(StringRef Text) {
@@ -52,7 +65,14 @@ std::string printable(StringRef Text) {
     unsigned Len = getNumBytesForUTF8(*P);
     if (*P >= 0x80 && Len <= unsigned(End - P) &&
         isLegalUTF8Sequence(P, P + Len)) {
-      Out.append(reinterpret_cast<const char *>(P), Len);
+      UTF32 C;
+      const UTF8 *From = P;
+      UTF32 *To = &C;
+      ConvertUTF8toUTF32(&From, P + Len, &To, To + 1, strictConversion);
+      if (isFormatControl(C))
+        Out += "\\u{" + utohexstr(C, /*LowerCase=*/true) + "}";
+      else
+        Out.append(reinterpret_cast<const char *>(P), Len);
       P += Len;
       continue;
     }

@@ -79,9 +79,10 @@ parseArgs(const llvm::opt::OptTable &Table, llvm::ArrayRef<const char *> Args,
 std::string helpHint(llvm::StringRef Subcommand);
 
 /// \p Text made safe for a terminal and a table: control bytes and bytes
-/// that are not valid UTF-8 become \xNN (and a backslash \\), so a test id
-/// or path cannot break a row or send escape sequences. JSON output keeps
-/// the exact text instead.
+/// that are not valid UTF-8 become \xNN (and a backslash \\), invisible
+/// and bidirectional format characters \u{NNNN}, so a test id or path
+/// cannot break a row, send escape sequences or pass for another. JSON
+/// output keeps the exact text instead.
 std::string printable(llvm::StringRef Text);
 
 /// The columns \p Text takes on a terminal: a wide character (CJK) counts
@@ -95,7 +96,8 @@ std::string padToWidth(llvm::StringRef Text, size_t Width,
 
 /// A context's test as text tables show it: printable() of the id, or
 /// "(outside tests)" for none. An id that reads like the tables' own
-/// words in parentheses ("(outside tests)", "(total)") is shown quoted.
+/// words in parentheses ("(outside tests)", "(total)"), or that starts
+/// with a double quote, is shown in double quotes.
 std::string testColumn(const std::optional<std::string> &Test);
 
 /// "1 test", "2 tests": \p N and \p Noun, plural unless \p N is 1
