@@ -18,9 +18,10 @@ extern "C" {
  * whole, so an id and the same id inherited by a child cut alike. */
 #define COVLOCK_TEST_ID_MAX 8191
 
-/* Flushes what ran so far under the current test, resets the counters and
- * makes `id` the current test: what runs next in this process is
- * attributed to it. Child processes inherit COVLOCK_TEST from the
+/* Flushes what ran so far under the current test, starts the counts
+ * afresh (without writing the counters: another thread's counts are never
+ * lost) and makes `id` the current test: what runs next in this process,
+ * on any of its threads, is attributed to it. Child processes inherit COVLOCK_TEST from the
  * environment, which this does not change: a program started by the test
  * counts under the process's own test unless the harness sets COVLOCK_TEST
  * for it. */
@@ -35,11 +36,12 @@ void covlock_test_begin(const char *id);
 
 /* Flushes what ran in the current test, recording `outcome` (above; the
  * GoogleTest listener, libcovlock_gtest.a, passes GoogleTest's result),
- * resets the counters and returns to the process's own test (COVLOCK_TEST,
+ * starts the counts afresh and returns to the process's own test (COVLOCK_TEST,
  * or none). */
 void covlock_test_end(int outcome);
 
-/* Flushes what ran so far without changing the test. */
+/* Flushes what ran so far without changing the test; the next flush
+ * writes only what runs after it. */
 void covlock_flush(void);
 
 #ifdef __cplusplus
