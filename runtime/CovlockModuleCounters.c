@@ -52,8 +52,8 @@ static size_t numCounters(void) {
 static int mapBaseline(void) {
   if (Baseline || byteCounters() || !numCounters())
     return Baseline != NULL;
-  void *P = mmap(NULL, numCounters() * sizeof(uint64_t),
-                 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void *P = mmap(NULL, numCounters() * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (P == MAP_FAILED)
     return 0;
   Baseline = (uint64_t *)P;

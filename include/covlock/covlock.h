@@ -21,10 +21,10 @@ extern "C" {
 /* Flushes what ran so far under the current test, starts the counts
  * afresh (without writing the counters: another thread's counts are never
  * lost) and makes `id` the current test: what runs next in this process,
- * on any of its threads, is attributed to it. Child processes inherit COVLOCK_TEST from the
- * environment, which this does not change: a program started by the test
- * counts under the process's own test unless the harness sets COVLOCK_TEST
- * for it. */
+ * on any of its threads, is attributed to it. Child processes inherit
+ * COVLOCK_TEST from the environment, which this does not change: a program
+ * started by the test counts under the process's own test unless the harness
+ * sets COVLOCK_TEST for it. */
 void covlock_test_begin(const char *id);
 
 /* Outcomes for covlock_test_end. The tools count 0 as passed, 2 as skipped
