@@ -139,6 +139,37 @@ static void applyPacks(StringRef Dir, TestDirectory &TD,
   TD.Records = std::move(Kept);
 }
 
+/// A process image killed between creating its marker and writing it
+/// leaves an empty <host>.<pid>[.b<N>].boot: a process nonetheless, known
+/// by its name, started when the file was made (its modification time),
+/// and lost once its pid is gone.
+static std::optional<BootMarker> markerOfEmptyFile(StringRef Name) {
+  StringRef Stem = Name.drop_back(strlen(".boot"));
+  auto [Rest, Last] = Stem.rsplit('.');
+  if (Last.starts_with("b") && !Last.drop_front().empty() &&
+      llvm::all_of(Last.drop_front(), isDigit))
+    Stem = Rest;
+  auto [Host, PidText] = Stem.rsplit('.');
+  BootMarker M;
+  if (Host.empty() || PidText.getAsInteger(10, M.Pid) || M.Pid <= 0)
+    return std::nullopt;
+  M.Host = Host.str();
+  return M;
+}
+
+static Expected<BootMarker> readBootMarker(StringRef Path, StringRef Name) {
+  fs::file_status S;
+  if (!fs::status(Path, S, /*Follow=*/false) && fs::is_regular_file(S) &&
+      S.getSize() == 0)
+    if (std::optional<BootMarker> M = markerOfEmptyFile(Name)) {
+      M->Start = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     S.getLastModificationTime().time_since_epoch())
+                     .count();
+      return *M;
+    }
+  return readRecordFile<BootMarker>(Path);
+}
+
 static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
                                uint64_t &Unreadable,
                                function_ref<void(Error)> Warn) {
@@ -205,7 +236,8 @@ static Error readTestDirectory(StringRef Dir, TestDirectory &TD,
       else
         Skip(R.takeError());
     } else {
-      Expected<BootMarker> M = readRecordFile<BootMarker>(Path);
+      Expected<BootMarker> M =
+          IsFailed ? readRecordFile<BootMarker>(Path) : readBootMarker(Path, N);
       if (M) {
         M->FlushFailed = IsFailed;
         TD.Markers.push_back({Name, std::move(*M)});
