@@ -66,9 +66,6 @@ int lprofWriteData(CovlockProfWriter *Writer, void *ValueDataReader,
 COVLOCK_HIDDEN int covlockWriteModuleProfile(CovlockProfWriter *Writer,
                                              int Restart);
 COVLOCK_HIDDEN void covlockRestartModuleCounts(void);
-/* Makes a fork child of this module's process start from what it
- * inherited, not from its parent's last flush. */
-COVLOCK_HIDDEN void covlockWatchForks(void);
 
 /* ---- Async-signal-safe formatting into a fixed buffer (CovlockFormat.c) -- */
 typedef struct {

@@ -24,9 +24,7 @@ static CovlockModule ThisModule = {COVLOCK_MODULE_ABI_VERSION, writeProfile,
 /* Priority 101: the first constructor of the module and the last
  * destructor, so that the module's own exit-time code is counted. */
 __attribute__((constructor(101))) static void moduleLoaded(void) {
-  if (__covlock_module_loaded(&ThisModule))
-    covlockWatchForks();
-  else
+  if (!__covlock_module_loaded(&ThisModule))
     __llvm_profile_initialize(); /* LLVM_PROFILE_FILE, at-exit write */
 }
 

@@ -19,7 +19,6 @@
 
 #include "CovlockInternal.h"
 
-#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -157,22 +156,6 @@ int covlockWriteModuleProfile(CovlockProfWriter *Writer, int Restart) {
     memset(__llvm_profile_begin_counters(), 0,
            numCounters() * sizeof(uint64_t));
   return Err;
-}
-
-/* In a fork child: its profiles hold everything it inherited, so that each
- * is consistent on its own (docs/runtime.md, "Fork"). Counts from before
- * its parent's last flush would otherwise be missing under a function in
- * flight, whose later counters the child still adds: a region derived as
- * entry count minus a branch's came out as 1 - 3. */
-static void forgetBaselineInChild(void) {
-  if (Baseline)
-    munmap(Baseline, numCounters() * sizeof(uint64_t));
-  Baseline = NULL;
-}
-
-void covlockWatchForks(void) {
-  /* Registered under this module's handle: unregistered if it unloads. */
-  pthread_atfork(NULL, NULL, forgetBaselineInChild);
 }
 
 void covlockRestartModuleCounts(void) {

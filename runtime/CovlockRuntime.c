@@ -270,12 +270,10 @@ void covlockOnForkChild(void) {
   CovlockState *S = &covlockState;
   if (!S->Enabled)
     return;
-  /* The child keeps the counts it inherited, from before its parent's
-   * last flush too (each module forgets its baseline: covlockWatchForks):
-   * the coverage mapping derives many regions as differences of counters,
-   * and a function in flight at the fork is only consistent with its whole
-   * history (docs/runtime.md, "Fork"). Pre-fork work therefore appears in
-   * every child's profile. */
+  /* The child keeps the counts it inherited: the coverage mapping derives
+   * many regions as differences of counters, and a function in flight at
+   * the fork is only consistent with its whole history (docs/runtime.md,
+   * "Fork"). Pre-fork work therefore appears in every child's profile. */
   S->Ppid = S->Pid;
   S->Pid = getpid();
   S->StartNs = covlockNowNs();

