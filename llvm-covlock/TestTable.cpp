@@ -40,19 +40,15 @@ static std::vector<const TestSummary *> rowOrder(const DirectorySummary &Sum) {
   std::vector<const TestSummary *> Rows;
   for (const TestSummary &T : Sum.Tests)
     Rows.push_back(&T);
-  auto Rank = [](const TestSummary *T) {
-    bool Outside = T->Identity.Source == TestIdSource::Outside;
-    return std::make_tuple(Outside                          ? 0
-                           : tool::knowsTestId(T->Identity) ? 1
-                                                            : 2,
-                           tool::knowsTestId(T->Identity)
-                               ? StringRef(*T->Identity.Id)
-                               : StringRef(T->Key));
-  };
   // Keys are unique: the order is total.
+  auto Rank = [](const TestSummary *T) {
+    bool Known = tool::knowsTestId(T->Identity);
+    int Group = T->Identity.Source == TestIdSource::Outside ? 0 : Known ? 1 : 2;
+    return std::make_tuple(Group, Known ? StringRef(*T->Identity.Id) : "",
+                           StringRef(T->Key));
+  };
   llvm::sort(Rows, [&](const TestSummary *A, const TestSummary *B) {
-    return std::make_pair(Rank(A), StringRef(A->Key)) <
-           std::make_pair(Rank(B), StringRef(B->Key));
+    return Rank(A) < Rank(B);
   });
   return Rows;
 }

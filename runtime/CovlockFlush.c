@@ -384,7 +384,7 @@ void covlockFlushHoldingGuard(const CovlockFlushRequest *Req) {
    * and a restart would touch every counter page of a big program (see
    * CovlockWrappers.c and CovlockSignals.c for the final flushes an image
    * may survive). */
-  if (!Req->Final && !Req->Module) {
+  if (covlockFlushRestarts(Req)) {
     covlockResetUnwritten(&Written);
     covlockDropSavedModules();
   }

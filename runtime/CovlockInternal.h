@@ -219,6 +219,13 @@ typedef struct {
   const struct CovlockModule *Module; /* COVLOCK_UNLOAD: only this one */
 } CovlockFlushRequest;
 
+/* Whether the process goes on counting after flush Req (not the image's
+ * last flush, not a module's unload): its profiles then restart their
+ * modules' counts, and what could not be written is dropped. */
+static inline int covlockFlushRestarts(const CovlockFlushRequest *Req) {
+  return !Req->Final && !Req->Module;
+}
+
 COVLOCK_HIDDEN void covlockFlush(const CovlockFlushRequest *Req);
 /* The same, for a caller that holds the guard (CovlockGuard.c). */
 COVLOCK_HIDDEN void covlockFlushHoldingGuard(const CovlockFlushRequest *Req);

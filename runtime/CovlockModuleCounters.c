@@ -63,7 +63,7 @@ static int mapBaseline(void) {
 typedef struct {
   CovlockProfWriter Base;
   CovlockProfWriter *Out;
-  int Advance; /* the process goes on: the next profile starts here */
+  int Restart; /* the process goes on: the next profile starts here */
 } CountingWriter;
 
 static uint32_t forward(CountingWriter *W, const void *Data, size_t Len) {
@@ -83,7 +83,7 @@ static uint32_t writeCounters(CountingWriter *W, const uint64_t *Live,
       for (size_t I = 0; I != K; ++I) {
         uint64_t Now = Snapshot[I];
         Snapshot[I] -= Baseline[Done + I];
-        if (W->Advance)
+        if (W->Restart)
           Baseline[Done + I] = Now;
       }
     if (forward(W, Snapshot, K * sizeof(uint64_t)))
@@ -93,7 +93,7 @@ static uint32_t writeCounters(CountingWriter *W, const uint64_t *Live,
   return 0;
 }
 
-/* Single-byte counters or bitmap bytes; with Advance, what was written as
+/* Single-byte counters or bitmap bytes; with Restart, what was written as
  * run is made unrun again in place (a byte counter back to 0xFF, a bitmap
  * byte without the bits written). */
 static uint32_t writeBytes(CountingWriter *W, unsigned char *Live, size_t N,
@@ -104,7 +104,7 @@ static uint32_t writeBytes(CountingWriter *W, unsigned char *Live, size_t N,
     memcpy(Snapshot, &Live[Done], K);
     if (forward(W, Snapshot, K))
       return 1;
-    for (size_t I = 0; I != K && W->Advance; ++I) {
+    for (size_t I = 0; I != K && W->Restart; ++I) {
       unsigned char *B = &Live[Done + I];
       if (IsByteCounters && Snapshot[I] == 0)
         __atomic_store_n(B, 0xFF, __ATOMIC_RELAXED);

@@ -118,9 +118,7 @@ static int writeModuleProfile(int KeyFd, const CovlockModuleEntry *E,
 
 void covlockWriteProfiles(int KeyFd, const CovlockFlushRequest *Req,
                           unsigned Seq, CovlockFlushResult *Out) {
-  /* After a flush that is not the image's last nor a module's unload, the
-   * process goes on: its next profiles start where this one ends. */
-  int Restart = !Req->Final && !Req->Module;
+  int Restart = covlockFlushRestarts(Req);
   Out->NumProfiles = 0;
   Out->Err = 0;
   for (unsigned I = 0; I != covlockNumModules; ++I) {
